@@ -1,0 +1,12 @@
+// Sum(x; axis, keepDims): reduce_sum of the tangent (then a reshape when keeping dims).
+import type { KernelRule } from "./_types.ts";
+import * as E from "./_emit.ts";
+import { reductionAxes } from "./_reduce.ts";
+
+export const Sum: KernelRule = {
+  linearize(k) {
+    const v = k.tangent("x");
+    const axes = reductionAxes(k.attrs.axis, k.input("x")!.rank);
+    k.setTangent(0, E.reshape(k, E.reduceSum(k, v, axes), k.outputs[0].shape));
+  },
+};

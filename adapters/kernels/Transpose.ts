@@ -1,0 +1,7 @@
+// Transpose(x; perm).
+import type { KernelRule } from "./_types.ts";
+import * as E from "./_emit.ts";
+
+export const Transpose: KernelRule = {
+  linearize: (k) => k.setTangent(0, E.transpose(k, k.tangent("x"), k.attrs.perm as number[])),
+};

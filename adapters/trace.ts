@@ -1,0 +1,170 @@
+/**
+ * The tracer: runs `f(params, x)` once with a hook on the tfjs engine, records every kernel
+ * call at the top level (kernels nested in kernels — such as the Identity clones of gradient
+ * bookkeeping — are skipped; custom-gradient frames are transparent), and linearizes each
+ * kernel on the spot while its primal values are alive. The result is a `LinearProgram` from
+ * the parameters' tangents to the output's tangent, with the primal values it needs as consts.
+ *
+ * Every call traces afresh: value-dependent consts (ReLU masks, activations) are never stale.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { LinearProgram, Operand, ParamsOf, PrimitiveName, Var } from "../src/ir.ts";
+import { ProgramBuilder } from "../src/linear_program.ts";
+import { DataDependentTraceError, DTypeError, UnsupportedKernelError } from "../src/errors.ts";
+import type { Arg, KernelCtx } from "./kernels/_types.ts";
+import { KERNELS } from "./kernels/mod.ts";
+
+/** A function of parameters and input(s) built from tfjs ops. */
+export type ParamFn = (params: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.Tensor | tf.Tensor[];
+
+/** Where the tracer currently is, for error messages (the layers adapter sets `layer`). */
+export const traceContext: { layer: string | null } = { layer: null };
+
+const POISON = Symbol("unsupported upstream");
+type Tangent = Var | null | typeof POISON;
+interface Info {
+  tangent: Tangent;
+  dependsOnInput: boolean;
+}
+
+export interface Linearized {
+  program: LinearProgram;
+  /** The primal output f(params, x) (several outputs: flattened per row and concatenated). */
+  output: tf.Tensor;
+}
+
+// deno-lint-ignore no-explicit-any
+type Engine = any;
+
+/** Runs f on (params, x) and returns its linearization in the parameters. */
+export function linearize(f: ParamFn, params: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]): Linearized {
+  const engine: Engine = tf.engine();
+  const b = new ProgramBuilder();
+  const info = new Map<number, Info>();
+  for (const [name, t] of Object.entries(params)) {
+    if (t.dtype !== "float32") throw new DTypeError(`params["${name}"]`, t.dtype, "float32");
+    info.set(t.id, { tangent: b.param(name, t.shape), dependsOnInput: false });
+  }
+  for (const t of Array.isArray(x) ? x : [x]) info.set(t.id, { tangent: null, dependsOnInput: true });
+
+  const unsupported: { kernel: string; where: string }[] = [];
+  let depth = 0; // > 0 inside a kernel, or while linearizing
+  let reads = 0;
+  const orig = engine.runKernelFunc;
+  const origReadSync = engine.readSync;
+  const origRead = engine.read;
+
+  // deno-lint-ignore no-explicit-any
+  const record = (kp: any, out: tf.Tensor | tf.Tensor[]) => {
+    const outs = Array.isArray(out) ? out : [out];
+    const names = Array.isArray(kp.inputs) ? kp.inputs.map((_: unknown, i: number) => String(i)) : Object.keys(kp.inputs ?? {});
+    const inputs = new Map<string, tf.Tensor | null>(
+      names.map((n: string) => [n, (Array.isArray(kp.inputs) ? kp.inputs[Number(n)] : kp.inputs[n]) ?? null]),
+    );
+    const infoOf = (t: tf.Tensor | null): Info | null => (t ? info.get(t.id) ?? { tangent: null, dependsOnInput: false } : null);
+    const ins = [...inputs.values()].map(infoOf);
+    const dep = ins.some((i) => i?.dependsOnInput);
+    let tangents: Tangent[] = outs.map(() => null);
+    if (ins.some((i) => i?.tangent === POISON)) {
+      tangents = outs.map(() => POISON);
+    } else if (ins.some((i) => i && i.tangent)) {
+      const rule = KERNELS[kp.kernelName as string];
+      const where = [traceContext.layer && `layer "${traceContext.layer}"`, engine.state?.activeScope?.name]
+        .filter(Boolean).join(", ");
+      if (!rule) {
+        unsupported.push({ kernel: kp.kernelName, where });
+        tangents = outs.map(() => POISON);
+      } else {
+        const source = `${kp.kernelName}${where ? ` (${where})` : ""}`;
+        const ids = new Map<number, boolean>();
+        for (const [i, t] of [...inputs.values()].entries()) if (t) ids.set(t.id, ins[i]!.dependsOnInput);
+        const keep = (t: tf.Tensor) => b.own(tf.keep(tf.clone(t)));
+        const ctx: KernelCtx = {
+          kernel: kp.kernelName,
+          attrs: kp.attrs ?? {},
+          inputNames: names,
+          input: (n) => inputs.get(n) ?? null,
+          tangent: (n) => {
+            const t = inputs.get(n);
+            const tg = t ? infoOf(t)!.tangent : null;
+            return tg === POISON ? null : tg;
+          },
+          outputs: outs,
+          emit<P extends PrimitiveName>(prim: P, args: Arg[], params: ParamsOf<P>, outShape: number[]): Var {
+            const operands: Operand[] = args.map((a) =>
+              (a as tf.Tensor).dataId !== undefined
+                ? { const: { value: keep(a as tf.Tensor), inputDependent: ids.get((a as tf.Tensor).id) ?? dep } }
+                : { var: a as Var }
+            );
+            const kept = Object.fromEntries(
+              Object.entries(params as object).map(([k, v]) => [k, v instanceof tf.Tensor ? keep(v) : v]),
+            ) as ParamsOf<P>;
+            return b.emit(prim, operands, kept, outShape, source);
+          },
+          setTangent: (i, v) => void (tangents[i] = v),
+        };
+        depth++;
+        try {
+          tf.tidy(() => rule.linearize(ctx));
+        } finally {
+          depth--;
+        }
+      }
+    }
+    outs.forEach((t, i) => info.set(t.id, { tangent: tangents[i], dependsOnInput: dep }));
+  };
+
+  // deno-lint-ignore no-explicit-any
+  engine.runKernelFunc = function (kp: any) {
+    // Kernels inside kernels, and our own work, run untouched; customGrad frames are transparent.
+    if (depth > 0 || kp.kernelName == null) return orig.call(this, kp);
+    depth++;
+    let out;
+    try {
+      out = orig.call(this, kp);
+    } finally {
+      depth--;
+    }
+    record(kp, out);
+    return out;
+  };
+  // deno-lint-ignore no-explicit-any
+  engine.readSync = function (...a: any[]) {
+    if (depth === 0) reads++;
+    return origReadSync.apply(this, a);
+  };
+  // deno-lint-ignore no-explicit-any
+  engine.read = function (...a: any[]) {
+    if (depth === 0) reads++;
+    return origRead.apply(this, a);
+  };
+  let output: tf.Tensor;
+  try {
+    output = tf.tidy(() => {
+      const r = f(params, x);
+      return Array.isArray(r) ? tf.concat(r.map((t) => tf.reshape(t, [t.shape[0], -1])), 1) : r;
+    });
+  } catch (e) {
+    tf.dispose(b.owned);
+    throw e;
+  } finally {
+    delete engine.runKernelFunc;
+    delete engine.readSync;
+    delete engine.read;
+  }
+  const fail = (e: Error) => {
+    tf.dispose(b.owned);
+    output.dispose();
+    return e;
+  };
+  if (unsupported.length) {
+    const seen = new Set<string>();
+    throw fail(new UnsupportedKernelError(unsupported.filter((u) => !seen.has(u.kernel) && seen.add(u.kernel))));
+  }
+  if (reads > 0) throw fail(new DataDependentTraceError());
+  const out = info.get(output.id)?.tangent ?? null;
+  // An output that does not depend on the parameters: a var no equation produces (zero).
+  const outVar = out && out !== POISON ? out : b.newVar(output.shape, false);
+  return { program: b.build(outVar), output };
+}

@@ -1,0 +1,26 @@
+/**
+ * fast-ntk: the finite-width Neural Tangent Kernel of TensorFlow.js functions and models, by
+ * the three methods of "Fast Finite Width Neural Tangent Kernel" (Novak et al., ICML 2022).
+ *
+ * @example Usage
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { empiricalNtkFn } from "./mod.ts";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * const params = { w1: tf.randomNormal([3, 16]), w2: tf.randomNormal([16, 4]) };
+ * const ntk = empiricalNtkFn(f);
+ * const k = await ntk(tf.randomNormal([5, 3]), null, params); // [5, 5], mean over the 4 outputs
+ * ```
+ * @module
+ */
+export {
+  empiricalNtkFn,
+  type EmpiricalNtk,
+  type EmpiricalNtkOptions,
+  METHOD_NAMES,
+  type NtkInfo,
+  type NtkMethod,
+} from "./src/ntk/mod.ts";
+export { type BackendName, BACKENDS, detectBackend, initBackend } from "./src/backend.ts";
+export { linearize, type ParamFn } from "./adapters/trace.ts";
+export * from "./src/errors.ts";

@@ -1,0 +1,44 @@
+/**
+ * The contract every linear primitive rule fulfils. The engine never switches on a primitive
+ * name: everything it needs about a primitive is in its rule.
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { Eqn, ExampleAxis, PrimitiveName } from "../src/ir.ts";
+
+/** Where the rows (examples) of an equation's output live, and how many there are. */
+export interface Rows {
+  /** Number of rows R (the output's leading axis size). */
+  count: number;
+  /** The axis of the equation's output that carries the rows. */
+  out: ExampleAxis;
+}
+
+/**
+ * Rules for one linear primitive. Tangents and cotangents carry `lead` extra leading (basis)
+ * axes; consts never do.
+ */
+export interface LinearRule<P extends PrimitiveName = PrimitiveName> {
+  /**
+   * Applies the primitive to tangents of its var operands (`tangents[slot]`; `null` for a zero
+   * tangent, unused for const slots). At least one tangent is non-null.
+   */
+  apply(eqn: Eqn<P>, tangents: (tf.Tensor | null)[], lead: number): tf.Tensor;
+  /** The cotangent of the var operand in `slot`, given the output's cotangent `ct`. */
+  transpose(eqn: Eqn<P>, ct: tf.Tensor, lead: number, slot: number): tf.Tensor;
+  /**
+   * Where the rows of the output (`rows.out`) live in the var operand in `slot`: an axis of
+   * that operand, or `null` when every row may read all of it (a parameter contracted with
+   * per-row data, a bias broadcast over rows, or rows mixed by the primitive).
+   */
+  exampleAxis(eqn: Eqn<P>, rows: Rows, slot: number): ExampleAxis | null;
+  /**
+   * Optional per-row transpose for a var operand in `slot` that is shared by all rows:
+   * returns `[...lead, R, ...operandShape]`, row r holding the cotangent from output row r.
+   * Called only for slots where `exampleAxis` returned null. Without it the engine masks the
+   * output cotangent by row and calls `transpose` with one more lead axis.
+   */
+  transposeExample?(eqn: Eqn<P>, ct: tf.Tensor, lead: number, slot: number, rows: Rows): tf.Tensor;
+  /** FLOPs of `apply` (and, to leading order, of `transpose`) over `basis` tangent vectors. */
+  flops(eqn: Eqn<P>, basis: number): number;
+}

@@ -1,0 +1,19 @@
+// mul(v, c) or mul(c, v): a var of the output's shape times a const that broadcasts to it
+// (numpy rules, trailing axes aligned). Linear in the var; self-adjoint.
+import * as tf from "@tensorflow/tfjs";
+import { constAt, type Eqn } from "../src/ir.ts";
+import type { LinearRule } from "./_types.ts";
+import { elementwiseFlops, sameRows, varSlotsOf } from "./_families.ts";
+
+/** The const factor of a `mul`/`div` equation. */
+export function factorOf(eqn: Eqn): tf.Tensor {
+  const [v] = varSlotsOf(eqn);
+  return constAt(eqn, 1 - v);
+}
+
+export const mul: LinearRule<"mul"> = {
+  apply: (eqn, tangents) => tf.mul(tangents[varSlotsOf(eqn)[0]]!, factorOf(eqn)),
+  transpose: (eqn, ct) => tf.mul(ct, factorOf(eqn)),
+  exampleAxis: sameRows,
+  flops: elementwiseFlops,
+};

@@ -1,0 +1,11 @@
+// neg(a) = −a.
+import * as tf from "@tensorflow/tfjs";
+import type { LinearRule } from "./_types.ts";
+import { elementwiseFlops, sameRows } from "./_families.ts";
+
+export const neg: LinearRule<"neg"> = {
+  apply: (_eqn, [a]) => tf.neg(a!),
+  transpose: (_eqn, ct) => tf.neg(ct),
+  exampleAxis: sameRows,
+  flops: elementwiseFlops,
+};

@@ -1,0 +1,37 @@
+// reduce_window_sum(v; window, strides, padding): channels-last window sums over the spatial
+// axes of [N, ...spatial, C], zero padded (average pooling's numerator). The transpose adds
+// each output entry back over its window.
+import * as tf from "@tensorflow/tfjs";
+import type { Eqn } from "../src/ir.ts";
+import type { LinearRule } from "./_types.ts";
+import { numel } from "./_axes.ts";
+import { addWindows, type WindowSpec, windowSlices } from "./_conv.ts";
+
+type E = Eqn<"reduce_window_sum">;
+const operandShape = (eqn: E) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
+
+function spec(eqn: E): WindowSpec {
+  const ones = eqn.params.window.map(() => 1);
+  return { ...eqn.params, lhsDilation: ones, rhsDilation: ones };
+}
+
+const fold = (t: tf.Tensor, lead: number) => tf.reshape(t, [-1, ...t.shape.slice(lead + 1)]);
+const unfold = (t: tf.Tensor, ld: number[]) => tf.reshape(t, [...ld, -1, ...t.shape.slice(1)]);
+
+export const reduceWindowSum: LinearRule<"reduce_window_sum"> = {
+  apply: (eqn, [v], lead) => {
+    const parts = windowSlices(fold(v!, lead), spec(eqn));
+    return unfold(parts.length === 1 ? parts[0] : tf.addN(parts), v!.shape.slice(0, lead));
+  },
+  transpose: (eqn, ct, lead) => {
+    const c = fold(ct, lead);
+    const k = numel(eqn.params.window);
+    const spatial = operandShape(eqn).slice(1, -1);
+    return unfold(addWindows(Array.from({ length: k }, () => c), spec(eqn), spatial), ct.shape.slice(0, lead));
+  },
+  exampleAxis: (eqn, rows) => {
+    const last = eqn.out.shape.length - 1;
+    return rows.out.axis === 0 || rows.out.axis === last ? rows.out : null;
+  },
+  flops: (eqn, basis) => basis * numel(eqn.out.shape) * numel(eqn.params.window),
+};

@@ -1,0 +1,14 @@
+// reshape(v; newSizes): row-major relabelling of the entries; the transpose reshapes back.
+import * as tf from "@tensorflow/tfjs";
+import type { LinearRule } from "./_types.ts";
+import { noFlops } from "./_families.ts";
+import { reshapeExampleAxis } from "./_axes.ts";
+
+const operandShape = (eqn: { in: unknown[] }) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
+
+export const reshape: LinearRule<"reshape"> = {
+  apply: (eqn, [v], lead) => tf.reshape(v!, [...v!.shape.slice(0, lead), ...eqn.params.newSizes]),
+  transpose: (eqn, ct, lead) => tf.reshape(ct, [...ct.shape.slice(0, lead), ...operandShape(eqn)]),
+  exampleAxis: (eqn, rows) => reshapeExampleAxis(eqn.params.newSizes, operandShape(eqn), rows.out, rows.count),
+  flops: noFlops,
+};

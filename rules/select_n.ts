@@ -1,0 +1,22 @@
+// select_n(c0, c1, ...; which): entry-wise, the output takes case `which` (int32 or bool,
+// broadcastable to the output). Every case is a var of the output's shape.
+import * as tf from "@tensorflow/tfjs";
+import type { Eqn } from "../src/ir.ts";
+import type { LinearRule } from "./_types.ts";
+import { elementwiseFlops, sameRows } from "./_families.ts";
+
+function maskOf(eqn: Eqn<"select_n">, k: number): tf.Tensor {
+  const which = eqn.params.which;
+  const w = which.dtype === "bool" ? tf.cast(which, "int32") : which;
+  return tf.cast(tf.equal(w, k), "float32");
+}
+
+export const selectN: LinearRule<"select_n"> = {
+  apply: (eqn, tangents) => {
+    const parts = tangents.flatMap((t, k) => (t ? [tf.mul(t, maskOf(eqn, k))] : []));
+    return parts.length === 1 ? parts[0] : tf.addN(parts);
+  },
+  transpose: (eqn, ct, _lead, slot) => tf.mul(ct, maskOf(eqn, slot)),
+  exampleAxis: sameRows,
+  flops: elementwiseFlops,
+};

@@ -1,0 +1,14 @@
+// squeeze(v; dimensions): drops size-1 axes; a reshape that keeps every other axis.
+import * as tf from "@tensorflow/tfjs";
+import type { LinearRule } from "./_types.ts";
+import { noFlops } from "./_families.ts";
+import { reshapeExampleAxis } from "./_axes.ts";
+
+const operandShape = (eqn: { in: unknown[] }) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
+
+export const squeeze: LinearRule<"squeeze"> = {
+  apply: (eqn, [v], lead) => tf.reshape(v!, [...v!.shape.slice(0, lead), ...eqn.out.shape]),
+  transpose: (eqn, ct, lead) => tf.reshape(ct, [...ct.shape.slice(0, lead), ...operandShape(eqn)]),
+  exampleAxis: (eqn, rows) => reshapeExampleAxis(eqn.out.shape, operandShape(eqn), rows.out, rows.count),
+  flops: noFlops,
+};

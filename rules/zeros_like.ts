@@ -1,0 +1,11 @@
+// zeros_like: the zero map (a kernel whose derivative is zero everywhere, e.g. Floor, Sign).
+import * as tf from "@tensorflow/tfjs";
+import type { LinearRule } from "./_types.ts";
+import { noFlops, sameRows } from "./_families.ts";
+
+export const zerosLike: LinearRule<"zeros_like"> = {
+  apply: (eqn, [v]) => tf.zeros([...v!.shape.slice(0, v!.rank - eqn.out.shape.length), ...eqn.out.shape]),
+  transpose: (_eqn, ct) => tf.zerosLike(ct),
+  exampleAxis: sameRows,
+  flops: noFlops,
+};

@@ -1,0 +1,93 @@
+/**
+ * Named errors. Each carries the kernel / layer / argument it is about, so callers can react
+ * without parsing messages.
+ * @module
+ */
+
+/** A traced kernel (or several) has no linearization rule. */
+export class UnsupportedKernelError extends Error {
+  override name = "UnsupportedKernelError";
+  /** Each unsupported kernel with where it was seen. */
+  readonly kernels: { kernel: string; where: string }[];
+  constructor(kernels: { kernel: string; where: string }[], extra = "") {
+    const list = kernels.map((k) => `"${k.kernel}"${k.where ? ` (${k.where})` : ""}`).join(", ");
+    super(
+      `Cannot linearize kernel${kernels.length > 1 ? "s" : ""} ${list}: no rule in adapters/kernels${extra}`,
+    );
+    this.kernels = kernels;
+  }
+}
+
+/** A kernel attribute value that its linearization does not handle. */
+export class UnsupportedAttributeError extends Error {
+  override name = "UnsupportedAttributeError";
+  constructor(readonly kernel: string, readonly attr: string, readonly value: unknown) {
+    super(`Cannot linearize kernel "${kernel}": attribute ${attr}=${JSON.stringify(value)} is not supported`);
+  }
+}
+
+/** A layer that the layers adapter cannot run. */
+export class UnsupportedLayerError extends Error {
+  override name = "UnsupportedLayerError";
+  constructor(readonly layer: string, readonly className: string, reason: string) {
+    super(`Cannot compute the NTK through layer "${layer}" (${className}): ${reason}`);
+  }
+}
+
+/** Shapes of two arguments (or of an argument and what the model expects) disagree. */
+export class ShapeMismatchError extends Error {
+  override name = "ShapeMismatchError";
+  constructor(readonly argument: string, readonly actual: unknown, reason: string) {
+    super(`Invalid ${argument}: ${reason} (got ${JSON.stringify(actual)})`);
+  }
+}
+
+/** An input or parameter holds NaN or ±Infinity. */
+export class NonFiniteInputError extends Error {
+  override name = "NonFiniteInputError";
+  constructor(readonly argument: string) {
+    super(`Invalid ${argument}: it contains NaN or Infinity`);
+  }
+}
+
+/** A parameter or input has a dtype the NTK cannot be taken over. */
+export class DTypeError extends Error {
+  override name = "DTypeError";
+  constructor(readonly argument: string, readonly actual: string, expected: string) {
+    super(`Invalid ${argument}: dtype ${actual}, expected ${expected}`);
+  }
+}
+
+/** A linear rule broke its own contract (shapes, slots, structure). */
+export class RuleContractError extends Error {
+  override name = "RuleContractError";
+  constructor(readonly primitive: string, reason: string) {
+    super(`Rule "${primitive}" broke its contract: ${reason}`);
+  }
+}
+
+/** A method, option or argument value that is not one of the accepted choices. */
+export class InvalidOptionError extends Error {
+  override name = "InvalidOptionError";
+  constructor(readonly option: string, readonly actual: unknown, readonly choices: readonly string[]) {
+    super(`Invalid ${option} ${JSON.stringify(actual)}: expected one of ${choices.map((c) => `"${c}"`).join(", ")}`);
+  }
+}
+
+/** A method that is declared but not available yet (or not for this program). */
+export class MethodUnavailableError extends Error {
+  override name = "MethodUnavailableError";
+  constructor(readonly method: string, reason: string) {
+    super(`Method "${method}" is not available: ${reason}`);
+  }
+}
+
+/** The function read tensor values while being traced, which would freeze data-dependent values. */
+export class DataDependentTraceError extends Error {
+  override name = "DataDependentTraceError";
+  constructor() {
+    super(
+      "Cannot trace f: it read tensor values (dataSync/data/arraySync) while running, so the NTK would freeze data-dependent values",
+    );
+  }
+}

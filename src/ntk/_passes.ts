@@ -1,0 +1,184 @@
+/**
+ * The two interpreters every method is built from: the forward pass (JVPs over a basis of
+ * parameter tangents) and the reverse pass (VJPs over a basis of output cotangents), optionally
+ * keeping rows apart so that each parameter's cotangent is per row (per-example Jacobians).
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { type Eqn, isVar, type LinearProgram } from "../ir.ts";
+import { ruleOf } from "../../rules/mod.ts";
+import type { Rows } from "../../rules/_types.ts";
+import { RuleContractError } from "../errors.ts";
+import { numel } from "../../rules/_axes.ts";
+import { consumers, type RowTags } from "../linear_program.ts";
+
+/** Running counters of one NTK computation. */
+export class Stats {
+  flops = 0;
+  peakBytes = 0;
+  #base = tf.memory().numBytes;
+  sample(): void {
+    this.peakBytes = Math.max(this.peakBytes, tf.memory().numBytes - this.#base);
+  }
+}
+
+function checkShape(e: Eqn, t: tf.Tensor, lead: number, expect: readonly number[], what: string): void {
+  const got = t.shape.slice(lead);
+  if (got.length !== expect.length || got.some((s, i) => s !== expect[i])) {
+    throw new RuleContractError(e.prim, `${what} has shape [${got}], expected [${expect}] (from ${e.source})`);
+  }
+}
+
+/**
+ * JVPs: pushes parameter tangents (each `[...lead, ...paramShape]`; missing = zero) through
+ * the program and returns the output tangent `[...lead, ...outShape]`, or null if zero.
+ */
+export function forward(
+  p: LinearProgram,
+  tangents: Map<string, tf.Tensor>,
+  lead: number,
+  stats?: Stats,
+): tf.Tensor | null {
+  const uses = consumers(p);
+  const remaining = new Map([...uses].map(([id, u]) => [id, u.length]));
+  const vals = new Map<number, tf.Tensor>();
+  let basis = 1;
+  for (const [name, v] of p.params) {
+    const t = tangents.get(name);
+    if (t) {
+      vals.set(v.id, t);
+      basis = numel(t.shape.slice(0, lead));
+    }
+  }
+  const owned = new Set<number>(); // values we created and may free
+  const release = (id: number) => {
+    const left = (remaining.get(id) ?? 0) - 1;
+    remaining.set(id, left);
+    if (left <= 0 && owned.has(id) && id !== p.output.id) {
+      vals.get(id)?.dispose();
+      vals.delete(id);
+    }
+  };
+  for (const e of p.eqns) {
+    const ins = e.in.map((o) => (isVar(o) ? vals.get(o.var.id) ?? null : null));
+    const live = e.in.some((o, i) => isVar(o) && ins[i]);
+    if (live) {
+      const y = tf.tidy(() => ruleOf(e.prim).apply(e as never, ins, lead));
+      checkShape(e, y, lead, e.out.shape, "apply's result");
+      vals.set(e.out.id, y);
+      owned.add(e.out.id);
+      if (stats) stats.flops += ruleOf(e.prim).flops(e as never, basis);
+    }
+    stats?.sample();
+    for (const o of e.in) if (isVar(o)) release(o.var.id);
+  }
+  const out = vals.get(p.output.id) ?? null;
+  // A parameter returned as the output is the caller's tensor: hand back a copy.
+  return out && !owned.has(p.output.id) ? tf.clone(out) : out;
+}
+
+/** The row mask `[R, 1…, size, 1…]` selecting output entries of each row along `rows.out`. */
+function rowMask(shape: readonly number[], rows: Rows): tf.Tensor {
+  return tf.tidy(() => {
+    const a = rows.out.axis, n = shape[a];
+    const rowOf = tf.mod(tf.floorDiv(tf.range(0, n, 1, "int32"), rows.out.inner), rows.count);
+    const m = tf.cast(tf.equal(tf.reshape(tf.range(0, rows.count, 1, "int32"), [rows.count, 1]), tf.reshape(rowOf, [1, n])), "float32");
+    return tf.reshape(m, [rows.count, ...shape.map((s, i) => (i === a ? s : 1))]);
+  });
+}
+
+/** Per-row transpose by masking the cotangent with each row (exact; R× the work). */
+function transposeByMask(e: Eqn, ct: tf.Tensor, lead: number, slot: number, rows: Rows): tf.Tensor {
+  const masked = tf.mul(tf.expandDims(ct, lead), rowMask(e.out.shape, rows));
+  return ruleOf(e.prim).transpose(e as never, masked, lead + 1, slot);
+}
+
+/**
+ * VJPs: pulls the output cotangent `ct` (`[...lead, ...outShape]`) back through the program
+ * and yields each parameter's cotangent as soon as it is complete, in reverse program order.
+ * With `rows`, cotangents stay per row: each yield is `[...lead, R, ...paramShape]`.
+ * The caller owns (and must dispose) every yielded tensor; `ct` is not consumed.
+ */
+export function* backward(
+  p: LinearProgram,
+  ct: tf.Tensor,
+  lead: number,
+  rows: RowTags | null,
+  stats?: Stats,
+): Generator<[string, tf.Tensor]> {
+  const tagOf = (id: number) => (rows ? rows.tags.get(id) ?? null : null);
+  const perRow = rows !== null;
+  // A param's cotangent is complete after its first (lowest-index) consumer is transposed.
+  const firstUse = new Map<number, number>();
+  p.eqns.forEach((e, i) => {
+    for (const o of e.in) if (isVar(o) && !firstUse.has(o.var.id)) firstUse.set(o.var.id, i);
+  });
+  const paramAt = new Map<number, string[]>();
+  const unused: string[] = [];
+  for (const [name, v] of p.params) {
+    const i = firstUse.get(v.id);
+    if (i === undefined) unused.push(name);
+    else paramAt.set(i, [...(paramAt.get(i) ?? []), name]);
+  }
+  const cts = new Map<number, tf.Tensor>();
+  const accumulate = (id: number, c: tf.Tensor) => {
+    const prev = cts.get(id);
+    if (!prev) return void cts.set(id, c);
+    cts.set(id, tf.add(prev, c));
+    prev.dispose();
+    c.dispose();
+  };
+  /** A parameter's finished cotangent, with an explicit row axis when per row. */
+  const finish = (name: string): tf.Tensor | null => {
+    const v = p.params.get(name)!;
+    const c = cts.get(v.id);
+    cts.delete(v.id);
+    if (!c) return null;
+    const tag = tagOf(v.id);
+    if (!perRow || tag === null) return c;
+    // The parameter itself carries rows (f returns it, say): spread them into a row axis.
+    const out = tf.tidy(() =>
+      tf.mul(tf.expandDims(c, lead), rowMask(v.shape, { count: rows!.count, out: tag }))
+    );
+    c.dispose();
+    return out;
+  };
+  const zerosFor = (name: string) => {
+    const shape = p.params.get(name)!.shape;
+    return tf.zeros([...ct.shape.slice(0, lead), ...(perRow ? [rows!.count] : []), ...shape]);
+  };
+  cts.set(p.output.id, tf.clone(ct));
+  try {
+  for (let i = p.eqns.length - 1; i >= 0; i--) {
+    const e = p.eqns[i];
+    const c = cts.get(e.out.id);
+    cts.delete(e.out.id);
+    if (c) {
+      const rule = ruleOf(e.prim);
+      const outTag = tagOf(e.out.id);
+      const r: Rows | null = outTag ? { count: rows!.count, out: outTag } : null;
+      e.in.forEach((o, slot) => {
+        if (!isVar(o)) return;
+        const vTag = tagOf(o.var.id);
+        const contribution = tf.tidy(() => {
+          if (!perRow || (r && vTag)) return rule.transpose(e as never, c, lead, slot);
+          if (!r) return rule.transpose(e as never, c, lead + 1, slot); // rows already explicit
+          return rule.transposeExample && rule.exampleAxis(e as never, r, slot) === null
+            ? rule.transposeExample(e as never, c, lead, slot, r)
+            : transposeByMask(e, c, lead, slot, r);
+        });
+        const explicitRows = perRow && vTag === null ? 1 : 0;
+        checkShape(e, contribution, lead + explicitRows, o.var.shape, `transpose of operand ${slot}`);
+        if (stats) stats.flops += rule.flops(e as never, numel(contribution.shape.slice(0, lead + explicitRows)));
+        accumulate(o.var.id, contribution);
+      });
+      c.dispose();
+    }
+    stats?.sample();
+    for (const name of paramAt.get(i) ?? []) yield [name, finish(name) ?? zerosFor(name)];
+  }
+  for (const name of unused) yield [name, finish(name) ?? zerosFor(name)];
+  } finally {
+    tf.dispose([...cts.values()]);
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * What every NTK method receives and returns.
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { LinearProgram } from "../ir.ts";
+import type { Layout } from "../layout.ts";
+import type { Stats } from "./_passes.ts";
+
+export interface MethodInput {
+  /** Linearization at x1. */
+  p1: LinearProgram;
+  /** Linearization at x2, or null when x2 is x1. */
+  p2: LinearProgram | null;
+  layout: Layout;
+  stats: Stats;
+  /** Upper bound for tensors a method builds at once, in bytes. */
+  memoryBudget: number;
+}
+
+/** An NTK method: returns the kernel in the layout's shape. */
+export type Method = (input: MethodInput) => tf.Tensor;

@@ -1,0 +1,48 @@
+/**
+ * NTK-vector products: VJPs at x2 over the basis of all N2·O output entries, then JVPs at x1 in
+ * those parameter directions, one linearization per side. Cost (paper, Table 2): N²·O·[FP].
+ * The basis is processed in chunks so the parameter cotangents stay within the memory budget.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { layoutFromFull } from "../layout.ts";
+import { numel, range } from "../../rules/_axes.ts";
+import { backward, forward } from "./_passes.ts";
+import type { Method } from "./_types.ts";
+
+export const ntkvpNtk: Method = ({ p1, p2, layout, stats, memoryBudget }) => {
+  const q = p2 ?? p1;
+  const s1 = p1.output.shape, s2 = q.output.shape;
+  const b = numel(s2);
+  const paramSize = [...q.params.values()].reduce((acc, v) => acc + numel(v.shape), 0);
+  const perVector = 4 * Math.max(paramSize + numel(s1), 1);
+  const chunk = Math.max(1, Math.min(b, Math.floor(memoryBudget / perVector)));
+  const blocks: tf.Tensor[] = [];
+  try {
+    for (let start = 0; start < b; start += chunk) {
+      const n = Math.min(chunk, b - start);
+      const ct = tf.tidy(() => tf.reshape(tf.oneHot(tf.range(start, start + n, 1, "int32"), b, 1, 0, "float32"), [n, ...s2]));
+      const directions = new Map<string, tf.Tensor>();
+      try {
+        for (const [name, g] of backward(q, ct, 1, null, stats)) directions.set(name, g);
+        const y = forward(p1, directions, 1, stats);
+        blocks.push(y ?? tf.zeros([n, ...s1]));
+      } finally {
+        ct.dispose();
+        tf.dispose([...directions.values()]);
+      }
+      stats.sample();
+    }
+  } catch (e) {
+    tf.dispose(blocks);
+    throw e;
+  }
+  return tf.tidy(() => {
+    const all = blocks.length === 1 ? blocks[0] : tf.concat(blocks, 0);
+    // [...s2, ...s1] → [...s1, ...s2]
+    const r1 = s1.length, r2 = s2.length;
+    const full = tf.transpose(tf.reshape(all, [...s2, ...s1]), [...range(r1, r2), ...range(r2)]);
+    tf.dispose(blocks);
+    return layoutFromFull(full, layout, s1);
+  });
+};
