@@ -30,6 +30,8 @@ interface Info {
 
 export interface Linearized {
   program: LinearProgram;
+  /** Names of the kernels that were linearized (those with a parameter-dependent input). */
+  kernels: string[];
   /** The primal output f(params, x) (several outputs: flattened per row and concatenated). */
   output: tf.Tensor;
 }
@@ -49,6 +51,7 @@ export function linearize(f: ParamFn, params: Record<string, tf.Tensor>, x: tf.T
   for (const t of Array.isArray(x) ? x : [x]) info.set(t.id, { tangent: null, dependsOnInput: true });
 
   const unsupported: { kernel: string; where: string }[] = [];
+  const linearized: string[] = [];
   let depth = 0; // > 0 inside a kernel, or while linearizing
   let reads = 0;
   const orig = engine.runKernelFunc;
@@ -104,6 +107,7 @@ export function linearize(f: ParamFn, params: Record<string, tf.Tensor>, x: tf.T
           },
           setTangent: (i, v) => void (tangents[i] = v),
         };
+        linearized.push(kp.kernelName);
         depth++;
         try {
           tf.tidy(() => rule.linearize(ctx));
@@ -166,5 +170,5 @@ export function linearize(f: ParamFn, params: Record<string, tf.Tensor>, x: tf.T
   const out = info.get(output.id)?.tangent ?? null;
   // An output that does not depend on the parameters: a var no equation produces (zero).
   const outVar = out && out !== POISON ? out : b.newVar(output.shape, false);
-  return { program: b.build(outVar), output };
+  return { program: b.build(outVar), kernels: linearized, output };
 }

@@ -1,8 +1,4 @@
-// Cast: to float32 the tangent passes through; to int or bool the derivative is zero.
-import type { KernelRule } from "./_types.ts";
-import { passThrough, zeroDerivative } from "./_families.ts";
-
-const toFloat = passThrough("convert_element_type");
-export const Cast: KernelRule = {
-  linearize: (k) => (k.attrs.dtype === "float32" ? toFloat : zeroDerivative).linearize(k),
-};
+// Cast: the tangent passes through, also to int32 — tfjs's own gradient does the same
+// (straight-through), and the kernel tests check against it.
+import { passThrough } from "./_families.ts";
+export const Cast = passThrough("convert_element_type");

@@ -16,7 +16,6 @@ import { RealDiv } from "./RealDiv.ts";
 import { Relu } from "./Relu.ts";
 import { Reshape } from "./Reshape.ts";
 import { Sigmoid } from "./Sigmoid.ts";
-import { Squeeze } from "./Squeeze.ts";
 import { Sub } from "./Sub.ts";
 import { Sum } from "./Sum.ts";
 import { Tanh } from "./Tanh.ts";
@@ -38,7 +37,6 @@ export const KERNELS: Record<string, KernelRule> = {
   Relu,
   Reshape,
   Sigmoid,
-  Squeeze,
   Sub,
   Sum,
   Tanh,

@@ -1,0 +1,19 @@
+// Runs every kernel case (tests/kernels/cases/*.ts) on each of its backends.
+import * as tf from "@tensorflow/tfjs";
+import "../../src/backend.ts";
+import { checkKernelCase } from "./_harness.ts";
+import { ALL_CASES } from "./cases/mod.ts";
+
+for (const c of ALL_CASES) {
+  for (const backend of c.backends ?? ["cpu", "wasm", "webgpu"]) {
+    Deno.test({
+      name: `${c.kernel} linearization${c.variant ? ` [${c.variant}]` : ""} matches tf.grads on ${backend}`,
+      sanitizeOps: false,
+      sanitizeResources: false,
+      fn: async () => {
+        await tf.setBackend(backend);
+        await checkKernelCase(c);
+      },
+    });
+  }
+}
