@@ -20,6 +20,9 @@ import { Sub } from "./Sub.ts";
 import { Sum } from "./Sum.ts";
 import { Tanh } from "./Tanh.ts";
 import { Transpose } from "./Transpose.ts";
+import { CONV } from "./_list_conv.ts";
+import { ELEMENTWISE } from "./_list_elementwise.ts";
+import { STRUCTURAL } from "./_list_structural.ts";
 
 export type { KernelCtx, KernelRule } from "./_types.ts";
 
@@ -41,4 +44,7 @@ export const KERNELS: Record<string, KernelRule> = {
   Sum,
   Tanh,
   Transpose,
+  ...ELEMENTWISE,
+  ...STRUCTURAL,
+  ...CONV,
 };
