@@ -7,7 +7,7 @@ import type { Eqn } from "../src/ir.ts";
 import { isVar } from "../src/ir.ts";
 import { contract2, type Label } from "../src/einsum.ts";
 import type { LinearRule } from "./_types.ts";
-import { numel, range, splitRowsShape } from "./_axes.ts";
+import { numel, range } from "./_axes.ts";
 import { cached } from "./_cache.ts";
 import { addPatches, patches, tfConv, tfConvTransposeInput, type WindowSpec } from "./_conv.ts";
 
@@ -24,10 +24,28 @@ function spec(eqn: E): WindowSpec {
   return { window: shapeAt(eqn, 1).slice(0, d), ...eqn.params };
 }
 
-/** Labels: patches [n, o.., k, g, ci], filter [k, ci, g, co], output [n, o.., g, co]. */
-function labels(d: number) {
-  const o: Label[] = range(d).map((i) => `o${i}`);
-  return { o, patches: ["n", ...o, "k", "g", "ci"], filter: ["k", "ci", "g", "co"], out: ["n", ...o, "g", "co"] };
+/**
+ * Labels: patches [n, o, k, g, ci], filter [k, ci, g, co], output [n, o, g, co], the output's
+ * spatial axes merged into o (tfjs-webgpu and XNNPACK stop at rank 6).
+ */
+const L = {
+  patches: ["n", "o", "k", "g", "ci"] as Label[],
+  filter: ["k", "ci", "g", "co"] as Label[],
+  out: ["n", "o", "g", "co"] as Label[],
+};
+
+/** `contract2` with the size-1 axes dropped first (lower ranks, fewer transposes). */
+function contract(a: tf.Tensor, aL: Label[], b: tf.Tensor, bL: Label[], out: Label[]): tf.Tensor {
+  const size = new Map<Label, number>();
+  aL.forEach((l, i) => size.set(l, a.shape[i]));
+  bL.forEach((l, i) => size.set(l, b.shape[i]));
+  const squeeze = (t: tf.Tensor, ls: Label[]): [tf.Tensor, Label[]] => {
+    const kept = ls.filter((l) => size.get(l) !== 1);
+    return [tf.reshape(t, kept.map((l) => size.get(l)!)), kept];
+  };
+  const [a2, aL2] = squeeze(a, aL), [b2, bL2] = squeeze(b, bL);
+  const y = contract2(a2, aL2, b2, bL2, out.filter((l) => size.get(l) !== 1));
+  return tf.reshape(y, out.map((l) => size.get(l)!));
 }
 
 /** Sizes for reshaping into group-split form. */
@@ -35,15 +53,14 @@ function dims(eqn: E) {
   const lhs = shapeAt(eqn, 0), rhs = shapeAt(eqn, 1);
   const d = lhs.length - 2, g = eqn.params.featureGroupCount;
   const ci = rhs[d], cout = rhs[d + 1];
-  return { d, g, ci, co: cout / g, k: numel(rhs.slice(0, d)), n: lhs[0], spatial: lhs.slice(1, -1) };
+  const outSpatial = eqn.out.shape.slice(1, -1);
+  return { d, g, ci, co: cout / g, k: numel(rhs.slice(0, d)), n: lhs[0], spatial: lhs.slice(1, -1), outSpatial, o: numel(outSpatial) };
 }
 
+/** The lhs's im2col patches, `[N, O, K, G, Ci]` (labels `L.patches`). */
 function patchesOf(eqn: E): tf.Tensor {
-  const { d, g, ci } = dims(eqn);
-  return cached(eqn, "patches", () => {
-    const p = patches(constAt(eqn, 0), spec(eqn));
-    return tf.reshape(p, [...p.shape.slice(0, d + 2), g, ci]);
-  });
+  const { g, ci, k, o } = dims(eqn);
+  return cached(eqn, "patches", () => tf.reshape(patches(constAt(eqn, 0), spec(eqn)), [-1, o, k, g, ci]));
 }
 
 const fold = (t: tf.Tensor, lead: number) => tf.reshape(t, [-1, ...t.shape.slice(lead + 1)]);
@@ -53,17 +70,11 @@ const unfold = (t: tf.Tensor, ld: number[]) => tf.reshape(t, [...ld, -1, ...t.sh
 function convLhs(eqn: E, x: tf.Tensor, f: tf.Tensor): tf.Tensor {
   const fast = tfConv(x, f, spec(eqn), eqn.params.featureGroupCount);
   if (fast) return fast;
-  const { d, g, ci, co, k } = dims(eqn);
-  const p = patches(x, spec(eqn));
-  const l = labels(d);
-  const y = contract2(
-    tf.reshape(p, [...p.shape.slice(0, d + 2), g, ci]),
-    l.patches,
-    tf.reshape(f, [k, ci, g, co]),
-    l.filter,
-    l.out,
-  );
-  return tf.reshape(y, [...y.shape.slice(0, d + 1), g * co]);
+  const { g, ci, k, o, outSpatial } = dims(eqn);
+  const co = f.shape[f.rank - 1] / g; // not dims' co: apply folds basis vectors into f's channels
+  const p = tf.reshape(patches(x, spec(eqn)), [-1, o, k, g, ci]);
+  const y = contract(p, L.patches, tf.reshape(f, [k, ci, g, co]), L.filter, L.out);
+  return tf.reshape(y, [-1, ...outSpatial, g * co]);
 }
 
 export const convGeneralDilated: LinearRule<"conv_general_dilated"> = {
@@ -73,42 +84,34 @@ export const convGeneralDilated: LinearRule<"conv_general_dilated"> = {
       return unfold(convLhs(eqn, fold(v, lead), constAt(eqn, 1)), v.shape.slice(0, lead));
     }
     const v = tangents[1]!;
-    const ld = v.shape.slice(0, lead), L = numel(ld);
+    const ld = v.shape.slice(0, lead), nL = numel(ld);
     const { d, g, ci, co, k } = dims(eqn);
     if (g === 1) {
       // Fold the basis into output channels: one convolution for every basis vector.
-      const f = tf.reshape(v, [L, ...v.shape.slice(lead)]);
-      const fT = tf.reshape(tf.transpose(f, [...range(d + 1, 1), 0, d + 2]), [...f.shape.slice(1, d + 2), L * co]);
+      const f = tf.reshape(v, [nL, ...v.shape.slice(lead)]);
+      const fT = tf.reshape(tf.transpose(f, [...range(d + 1, 1), 0, d + 2]), [...f.shape.slice(1, d + 2), nL * co]);
       const y = convLhs(eqn, constAt(eqn, 0), fT);
-      const y5 = tf.reshape(y, [...y.shape.slice(0, d + 1), L, co]);
+      const y5 = tf.reshape(y, [...y.shape.slice(0, d + 1), nL, co]);
       return tf.reshape(tf.transpose(y5, [d + 1, ...range(d + 1), d + 2]), [...ld, ...eqn.out.shape]);
     }
-    const l = labels(d);
-    const y = contract2(patchesOf(eqn), l.patches, tf.reshape(v, [L, k, ci, g, co]), ["L", ...l.filter], ["L", ...l.out]);
+    const y = contract(patchesOf(eqn), L.patches, tf.reshape(v, [nL, k, ci, g, co]), ["L", ...L.filter], ["L", ...L.out]);
     return tf.reshape(y, [...ld, ...eqn.out.shape]);
   },
   transpose: (eqn, ct, lead, slot) => {
-    const ld = ct.shape.slice(0, lead), L = numel(ld);
-    const { d, g, ci, co, k, spatial } = dims(eqn);
-    const l = labels(d);
+    const ld = ct.shape.slice(0, lead);
+    const { g, ci, co, k, spatial, o, outSpatial } = dims(eqn);
     if (slot === 0) {
       const f = constAt(eqn, 1);
       const c = fold(ct, lead);
       const inShape = [c.shape[0], ...spatial, g * ci];
       const fast = tfConvTransposeInput(c, f, spec(eqn), g, inShape);
       if (fast) return unfold(fast, ld);
-      const cp = contract2(
-        tf.reshape(c, [...c.shape.slice(0, d + 1), g, co]),
-        l.out,
-        tf.reshape(f, [k, ci, g, co]),
-        l.filter,
-        ["n", ...l.o, "k", "g", "ci"],
-      );
-      const p = tf.reshape(cp, [...cp.shape.slice(0, d + 2), g * ci]);
+      const cp = contract(tf.reshape(c, [-1, o, g, co]), L.out, tf.reshape(f, [k, ci, g, co]), L.filter, L.patches);
+      const p = tf.reshape(cp, [-1, ...outSpatial, k, g * ci]);
       return unfold(addPatches(p, spec(eqn), spatial), ld);
     }
-    const c = tf.reshape(ct, [L, ...ct.shape.slice(lead, lead + d + 1), g, co]);
-    const y = contract2(patchesOf(eqn), l.patches, c, ["L", ...l.out], ["L", ...l.filter]);
+    const c = tf.reshape(ct, [numel(ld), -1, o, g, co]);
+    const y = contract(patchesOf(eqn), L.patches, c, ["L", ...L.out], ["L", ...L.filter]);
     return tf.reshape(y, [...ld, ...shapeAt(eqn, 1)]);
   },
   exampleAxis: (eqn, rows, slot) => {
@@ -117,18 +120,16 @@ export const convGeneralDilated: LinearRule<"conv_general_dilated"> = {
     return rows.out.axis === last ? { ...rows.out, axis: shapeAt(eqn, 1).length - 1 } : null;
   },
   // The filter, rows along the batch axis: per-row patches-by-cotangent products.
+  // The batch axis splits into [outer, R, inner]; inner merges with o (both are summed).
   transposeExample: (eqn, ct, lead, slot, rows) => {
     if (slot !== 1 || rows.out.axis !== 0) throw new Error("conv transposeExample: rows must be on the batch axis");
-    const ld = ct.shape.slice(0, lead), L = numel(ld);
-    const { d, g, co } = dims(eqn);
-    const l = labels(d);
-    const split = (ls: Label[]) => ["no", "R", "ni", ...ls.slice(1)];
-    const p = patchesOf(eqn);
-    const pS = tf.reshape(p, splitRowsShape(p.shape, 0, rows.out, rows.count));
-    const c = tf.reshape(ct, [L, ...ct.shape.slice(lead, lead + d + 1), g, co]);
-    const cS = tf.reshape(c, splitRowsShape(c.shape, 1, rows.out, rows.count));
-    const y = contract2(pS, split(l.patches), cS, ["L", ...split(l.out)], ["L", "R", ...l.filter]);
-    return tf.reshape(y, [...ld, rows.count, ...shapeAt(eqn, 1)]);
+    const ld = ct.shape.slice(0, lead), R = rows.count;
+    const { g, ci, co, k, o } = dims(eqn);
+    const { outer, inner } = rows.out;
+    const pS = tf.reshape(patchesOf(eqn), [outer, R, inner * o, k, g, ci]);
+    const cS = tf.reshape(ct, [numel(ld), outer, R, inner * o, g, co]);
+    const y = contract(pS, ["no", "R", "q", "k", "g", "ci"], cS, ["L", "no", "R", "q", "g", "co"], ["L", "R", ...L.filter]);
+    return tf.reshape(y, [...ld, R, ...shapeAt(eqn, 1)]);
   },
   flops: (eqn, basis) => {
     const { ci, k } = dims(eqn);

@@ -3,9 +3,18 @@ import * as tf from "@tensorflow/tfjs";
 import type { LinearRule } from "./_types.ts";
 import { elementwiseFlops } from "./_families.ts";
 
+/**
+ * tf.cumsum, with a reverse sum run as rev → forward cumsum → rev: tfjs-webgpu 4.22 reuses a
+ * reverse cumsum shader compiled for another axis length (wrong sums after a shape change).
+ */
+function cumsumAlong(t: tf.Tensor, axis: number, exclusive: boolean, reverse: boolean): tf.Tensor {
+  if (!reverse) return tf.cumsum(t, axis, exclusive, false);
+  return tf.reverse(tf.cumsum(tf.reverse(t, axis), axis, exclusive, false), axis);
+}
+
 export const cumsum: LinearRule<"cumsum"> = {
-  apply: (eqn, [v], lead) => tf.cumsum(v!, eqn.params.axis + lead, eqn.params.exclusive, eqn.params.reverse),
-  transpose: (eqn, ct, lead) => tf.cumsum(ct, eqn.params.axis + lead, eqn.params.exclusive, !eqn.params.reverse),
+  apply: (eqn, [v], lead) => cumsumAlong(v!, eqn.params.axis + lead, eqn.params.exclusive, eqn.params.reverse),
+  transpose: (eqn, ct, lead) => cumsumAlong(ct, eqn.params.axis + lead, eqn.params.exclusive, !eqn.params.reverse),
   exampleAxis: (eqn, rows) => (rows.out.axis === eqn.params.axis ? null : rows.out),
   flops: elementwiseFlops,
 };

@@ -25,10 +25,12 @@ export const gather: LinearRule<"gather"> = {
     const j = rows.out.axis - axis; // the index axis that carries the rows
     const len = indices.shape[j];
     const rowOf = tf.tidy(() => {
-      const along = tf.mod(tf.floorDiv(tf.range(0, len, 1, "int32"), rows.out.inner), rows.count);
+      // int32 throughout: an int32 tensor op a JS number would give float32 indices.
+      const int = (n: number) => tf.scalar(n, "int32");
+      const along = tf.mod(tf.floorDiv(tf.range(0, len, 1, "int32"), int(rows.out.inner)), int(rows.count));
       return tf.broadcastTo(tf.reshape(along, indices.shape.map((s, i) => (i === j ? len : 1))), indices.shape);
     });
-    const combined = tf.add(tf.mul(rowOf, size), indices);
+    const combined = tf.add(tf.mul(rowOf, tf.scalar(size, "int32")), indices);
     const scattered = scatterLead(ct, combined, axis, lead, rows.count * size);
     // [...lead, ...pre, R·size, ...post] → [...lead, R, ...pre, size, ...post]
     const s = scattered.shape;

@@ -2,13 +2,14 @@
 // broadcastable to the output). Every case is a var of the output's shape.
 import * as tf from "@tensorflow/tfjs";
 import type { Eqn } from "../src/ir.ts";
+import { floatMask } from "../src/tensor_util.ts";
 import type { LinearRule } from "./_types.ts";
 import { elementwiseFlops, sameRows } from "./_families.ts";
 
 function maskOf(eqn: Eqn<"select_n">, k: number): tf.Tensor {
   const which = eqn.params.which;
-  const w = which.dtype === "bool" ? tf.cast(which, "int32") : which;
-  return tf.cast(tf.equal(w, k), "float32");
+  if (which.dtype === "bool") return floatMask(k === 1 ? which : tf.logicalNot(which));
+  return floatMask(tf.equal(which, k));
 }
 
 export const selectN: LinearRule<"select_n"> = {

@@ -22,6 +22,10 @@ tf.enableProdMode();
 export async function probeGpu(): Promise<{ adapter: boolean; fallback: boolean; description: string }> {
   // deno-lint-ignore no-explicit-any
   const gpu = (globalThis.navigator as any)?.gpu;
+  // Mesa's loaders print "XDG_RUNTIME_DIR is invalid" on every adapter request when it is unset.
+  try {
+    if (!Deno.env.get("XDG_RUNTIME_DIR")) Deno.env.set("XDG_RUNTIME_DIR", Deno.build.os === "windows" ? "." : "/tmp");
+  } catch { /* no env permission: only the warning remains */ }
   if (!gpu) return { adapter: false, fallback: true, description: "none" };
   try {
     const a = await gpu.requestAdapter();

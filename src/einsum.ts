@@ -19,6 +19,11 @@ function prod(xs: number[]): number {
   return p;
 }
 
+/** `reshape` that returns the tensor itself when the shape is unchanged (views count in tf.memory). */
+export function reshapeTo(t: tf.Tensor, shape: number[]): tf.Tensor {
+  return t.shape.length === shape.length && t.shape.every((s, i) => s === shape[i]) ? t : tf.reshape(t, shape);
+}
+
 /** `transpose` that skips the identity permutation. */
 export function permute(t: tf.Tensor, perm: number[]): tf.Tensor {
   return perm.every((p, i) => p === i) ? t : tf.transpose(t, perm);
@@ -57,6 +62,57 @@ export function contract2(
     size.set(l, b.shape[i]);
   });
   for (const l of out) check(size.has(l), `output label ${l} is in neither operand`);
+  const outShape = out.map((l) => size.get(l)!);
+  // Fewer axes, same result: drop size-1 labels, then fuse runs of labels that stay together.
+  // (WebGPU kernels stop at rank 6, and fewer axes mean cheaper transposes everywhere.)
+  const keep = (ls: Label[]) => ls.filter((l) => size.get(l) !== 1);
+  let [al, bl, ol] = [keep(aLabels), keep(bLabels), keep(out)];
+  const runs = fusableRuns(al, bl, ol);
+  const fuse = (ls: Label[]) => ls.flatMap((l) => (runs.has(l) ? [runs.get(l)!.name] : runs.inner.has(l) ? [] : [l]));
+  for (const [, r] of runs) size.set(r.name, r.members.reduce<number>((p, m) => p * size.get(m)!, 1));
+  [al, bl, ol] = [fuse(al), fuse(bl), fuse(ol)];
+  const a0 = reshapeTo(a, al.map((l) => size.get(l)!));
+  const b0 = reshapeTo(b, bl.map((l) => size.get(l)!));
+  return reshapeTo(contractCore(a0, al, b0, bl, ol, size), outShape);
+}
+
+/** Runs of ≥2 labels contiguous and in the same order in every list that has any of them. */
+function fusableRuns(...lists: Label[][]): Map<Label, { name: string; members: Label[] }> & { inner: Set<Label> } {
+  const runs = new Map<Label, { name: string; members: Label[] }>() as Map<Label, { name: string; members: Label[] }> & {
+    inner: Set<Label>;
+  };
+  runs.inner = new Set();
+  const first = lists.find((l) => l.length) ?? [];
+  const all = [...new Set(lists.flat())];
+  const where = (l: Label) => lists.map((ls) => ls.indexOf(l));
+  const next = (l: Label): Label | null => {
+    // The label that follows l in every list containing l, and appears in exactly those lists.
+    const pos = where(l);
+    let cand: Label | null = null;
+    for (const [k, ls] of lists.entries()) {
+      if (pos[k] < 0) continue;
+      const n = ls[pos[k] + 1];
+      if (n === undefined || (cand !== null && n !== cand)) return null;
+      cand = n;
+    }
+    if (cand === null) return null;
+    const pc = where(cand);
+    return pos.every((p, k) => (p < 0) === (pc[k] < 0)) ? cand : null;
+  };
+  const used = new Set<Label>();
+  for (const start of [...first, ...all]) {
+    if (used.has(start)) continue;
+    const members = [start];
+    for (let n = next(start); n !== null && !used.has(n) && !members.includes(n); n = next(n)) members.push(n);
+    if (members.length < 2) continue;
+    members.forEach((m) => used.add(m));
+    runs.set(start, { name: `fused:${members.join("|")}`, members });
+    members.slice(1).forEach((m) => runs.inner.add(m));
+  }
+  return runs;
+}
+
+function contractCore(a: tf.Tensor, aLabels: Label[], b: tf.Tensor, bLabels: Label[], out: Label[], size: Map<Label, number>): tf.Tensor {
   // Sum labels private to one operand and absent from the output.
   const aKeep = aLabels.filter((l) => bLabels.includes(l) || out.includes(l));
   const bKeep = bLabels.filter((l) => aLabels.includes(l) || out.includes(l));
@@ -66,21 +122,27 @@ export function contract2(
   const contr = aKeep.filter((l) => bKeep.includes(l) && !out.includes(l));
   const freeA = aKeep.filter((l) => !bKeep.includes(l));
   const freeB = bKeep.filter((l) => !aKeep.includes(l));
+  if (contr.length === 0) {
+    // No contraction: broadcast both operands straight into the output's axis order.
+    const aligned = (t: tf.Tensor, ls: Label[]) => {
+      const order = out.filter((l) => ls.includes(l));
+      const moved = permute(t, order.map((l) => ls.indexOf(l)));
+      return reshapeTo(moved, out.map((l) => (ls.includes(l) ? size.get(l)! : 1)));
+    };
+    return tf.mul(aligned(a1, aKeep), aligned(b1, bKeep));
+  }
   const sz = (ls: Label[]) => prod(ls.map((l) => size.get(l)!));
   const [B, M, K, N] = [sz(batch), sz(freeA), sz(contr), sz(freeB)];
   const at = permute(a1, [...batch, ...freeA, ...contr].map((l) => aKeep.indexOf(l)));
   const bt = permute(b1, [...batch, ...contr, ...freeB].map((l) => bKeep.indexOf(l)));
   let r: tf.Tensor;
-  if (K === 1 && contr.length === 0) {
-    // Outer product along the free axes: broadcasting beats a K=1 matMul.
-    r = tf.mul(tf.reshape(at, [B, M, 1]), tf.reshape(bt, [B, 1, N]));
-  } else if (B === 1) {
-    r = tf.matMul(tf.reshape(at, [M, K]) as tf.Tensor2D, tf.reshape(bt, [K, N]) as tf.Tensor2D);
+  if (B === 1) {
+    r = tf.matMul(reshapeTo(at, [M, K]) as tf.Tensor2D, reshapeTo(bt, [K, N]) as tf.Tensor2D);
   } else {
-    r = tf.matMul(tf.reshape(at, [B, M, K]) as tf.Tensor3D, tf.reshape(bt, [B, K, N]) as tf.Tensor3D);
+    r = tf.matMul(reshapeTo(at, [B, M, K]) as tf.Tensor3D, reshapeTo(bt, [B, K, N]) as tf.Tensor3D);
   }
   const rLabels = [...batch, ...freeA, ...freeB];
-  const shaped = tf.reshape(r, rLabels.map((l) => size.get(l)!));
+  const shaped = reshapeTo(r, rLabels.map((l) => size.get(l)!));
   return permute(shaped, out.map((l) => rLabels.indexOf(l)));
 }
 

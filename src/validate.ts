@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { DTypeError, NonFiniteInputError, ShapeMismatchError } from "./errors.ts";
+import { floatMask } from "./tensor_util.ts";
 
 export type Input = tf.Tensor | tf.Tensor[];
 
@@ -51,7 +52,7 @@ function checkInput(t: tf.Tensor, name: string): void {
 export async function checkFinite(named: [string, tf.Tensor][]): Promise<void> {
   const floats = named.filter(([, t]) => t.dtype === "float32" && t.size > 0);
   if (!floats.length) return;
-  const flags = tf.tidy(() => tf.stack(floats.map(([, t]) => tf.all(tf.isFinite(t))).map((b) => tf.cast(b, "int32"))));
+  const flags = tf.tidy(() => tf.stack(floats.map(([, t]) => floatMask(tf.all(tf.isFinite(t))))));
   const ok = await flags.data();
   flags.dispose();
   const bad = floats.findIndex((_, i) => ok[i] !== 1);

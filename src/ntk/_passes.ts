@@ -10,6 +10,7 @@ import { ruleOf } from "../../rules/mod.ts";
 import type { Rows } from "../../rules/_types.ts";
 import { RuleContractError } from "../errors.ts";
 import { numel } from "../../rules/_axes.ts";
+import { floatMask } from "../tensor_util.ts";
 import { consumers, type RowTags } from "../linear_program.ts";
 
 /** Running counters of one NTK computation. */
@@ -82,7 +83,7 @@ function rowMask(shape: readonly number[], rows: Rows): tf.Tensor {
   return tf.tidy(() => {
     const a = rows.out.axis, n = shape[a];
     const rowOf = tf.mod(tf.floorDiv(tf.range(0, n, 1, "int32"), rows.out.inner), rows.count);
-    const m = tf.cast(tf.equal(tf.reshape(tf.range(0, rows.count, 1, "int32"), [rows.count, 1]), tf.reshape(rowOf, [1, n])), "float32");
+    const m = floatMask(tf.equal(tf.reshape(tf.range(0, rows.count, 1, "int32"), [rows.count, 1]), tf.reshape(rowOf, [1, n])));
     return tf.reshape(m, [rows.count, ...shape.map((s, i) => (i === a ? s : 1))]);
   });
 }

@@ -9,6 +9,7 @@ import { layoutFromFull } from "../layout.ts";
 import { numel, range } from "../../rules/_axes.ts";
 import { backward, forward } from "./_passes.ts";
 import type { Method } from "./_types.ts";
+import { identityRows } from "../tensor_util.ts";
 
 export const ntkvpNtk: Method = ({ p1, p2, layout, stats, memoryBudget }) => {
   const q = p2 ?? p1;
@@ -21,7 +22,7 @@ export const ntkvpNtk: Method = ({ p1, p2, layout, stats, memoryBudget }) => {
   try {
     for (let start = 0; start < b; start += chunk) {
       const n = Math.min(chunk, b - start);
-      const ct = tf.tidy(() => tf.reshape(tf.oneHot(tf.range(start, start + n, 1, "int32"), b, 1, 0, "float32"), [n, ...s2]));
+      const ct = tf.tidy(() => tf.reshape(identityRows(start, n, b), [n, ...s2]));
       const directions = new Map<string, tf.Tensor>();
       try {
         for (const [name, g] of backward(q, ct, 1, null, stats)) directions.set(name, g);

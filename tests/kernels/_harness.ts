@@ -55,7 +55,8 @@ async function reference(c: KernelCase, names: string[], withRows: boolean) {
     const y = tf.tidy(() => fn(p));
     const ct = randn(y.shape, 7);
     const g = tf.grads((...ps: tf.Tensor[]) => fn(Object.fromEntries(names.map((n, i) => [n, ps[i]]))));
-    const fullGrads = tf.tidy(() => g(names.map((n) => p[n]), ct));
+    // Clones: a tfjs gradient may return dy itself, and disposing it would dispose ct.
+    const fullGrads = tf.tidy(() => g(names.map((n) => p[n]), ct).map((t) => t.clone()));
     const full = await values(fullGrads);
     tf.dispose(fullGrads);
     const rows: Float32Array[][] = [];
@@ -65,7 +66,7 @@ async function reference(c: KernelCase, names: string[], withRows: boolean) {
           const m = tf.oneHot([r], y.shape[0], 1, 0, "float32");
           return tf.reshape(m, [y.shape[0], ...y.shape.slice(1).map(() => 1)]);
         });
-        const gr = tf.tidy(() => g(names.map((n) => p[n]), tf.mul(ct, mask)));
+        const gr = tf.tidy(() => g(names.map((n) => p[n]), tf.mul(ct, mask)).map((t) => t.clone()));
         rows.push(await values(gr));
         tf.dispose([...gr, mask]);
       }

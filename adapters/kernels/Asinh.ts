@@ -1,0 +1,4 @@
+// Asinh: dy = dx / √(1 + x²).
+import * as tf from "@tensorflow/tfjs";
+import { unary } from "./_families.ts";
+export const Asinh = unary((x) => tf.rsqrt(tf.add(1, tf.square(x))));

@@ -1,0 +1,3 @@
+// Ceil: piecewise constant, so no output tangent (tfjs's gradient is zeros).
+import { zeroDerivative } from "./_families.ts";
+export const Ceil = zeroDerivative;

@@ -1,0 +1,10 @@
+// Conv2D(x, filter): y = conv(x, f), so dy = conv(dx, f) + conv(x, df) (NCHW via transposes).
+import type { KernelRule } from "./_types.ts";
+import { conv2dTangent, toFirst } from "./_conv_util.ts";
+
+export const Conv2D: KernelRule = {
+  linearize(k) {
+    const { dz, cf } = conv2dTangent(k, false);
+    k.setTangent(0, toFirst(k, dz, cf));
+  },
+};

@@ -1,0 +1,12 @@
+// Cumsum(x; axis, exclusive, reverse): dy = cumsum(dx) with the same attrs.
+import type { KernelRule } from "./_types.ts";
+import { normAxis } from "../../rules/_axes.ts";
+
+export const Cumsum: KernelRule = {
+  linearize(k) {
+    const v = k.tangent("x")!;
+    const axis = normAxis(k.attrs.axis as number, v.shape.length);
+    const params = { axis, exclusive: Boolean(k.attrs.exclusive), reverse: Boolean(k.attrs.reverse) };
+    k.setTangent(0, k.emit("cumsum", [v], params, v.shape));
+  },
+};

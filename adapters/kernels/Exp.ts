@@ -1,0 +1,3 @@
+// Exp: dy = y · dx.
+import { unary } from "./_families.ts";
+export const Exp = unary((_x, y) => y);

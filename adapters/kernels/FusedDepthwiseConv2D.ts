@@ -1,0 +1,10 @@
+// FusedDepthwiseConv2D(x, filter, bias?, preluActivationWeights?): y = act(dwconv(x, f) + bias),
+// dy = act′ · (dwconv(dx, f) + dwconv(x, df) + dbias) (+ the PReLU weights' own term).
+import type { KernelRule } from "./_types.ts";
+import { fusedConv2dTangent } from "./_conv_util.ts";
+
+export const FusedDepthwiseConv2D: KernelRule = {
+  linearize(k) {
+    k.setTangent(0, fusedConv2dTangent(k, true));
+  },
+};

@@ -1,0 +1,3 @@
+// GreaterEqual: a bool output, so no output tangent (tfjs's gradient is zeros).
+import { zeroDerivative } from "./_families.ts";
+export const GreaterEqual = zeroDerivative;

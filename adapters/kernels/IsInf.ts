@@ -1,0 +1,3 @@
+// IsInf: a bool output, so no output tangent (tfjs's gradient is zeros).
+import { zeroDerivative } from "./_families.ts";
+export const IsInf = zeroDerivative;

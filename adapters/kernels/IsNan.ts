@@ -1,0 +1,3 @@
+// IsNan: a bool output, so no output tangent (tfjs's gradient is zeros).
+import { zeroDerivative } from "./_families.ts";
+export const IsNan = zeroDerivative;

@@ -1,0 +1,14 @@
+// Pack(x0, x1, ...; axis) (tf.stack): dy = concat of the dxi, each given a size-1 axis.
+import type { KernelRule } from "./_types.ts";
+import * as E from "./_emit.ts";
+import { normAxis } from "../../rules/_axes.ts";
+
+export const Pack: KernelRule = {
+  linearize(k) {
+    const y = k.outputs[0];
+    const axis = normAxis(k.attrs.axis as number, y.rank);
+    const part = y.shape.map((s, i) => (i === axis ? 1 : s));
+    const parts = k.inputNames.map((n) => E.reshape(k, k.tangent(n), part));
+    k.setTangent(0, E.concat(k, parts, parts.map(() => part), axis));
+  },
+};

@@ -1,0 +1,11 @@
+// PadV2(x; paddings, constantValue): dy = dx padded with zeros (the constant has no tangent).
+import type { KernelRule } from "./_types.ts";
+
+export const PadV2: KernelRule = {
+  linearize(k) {
+    const v = k.tangent("x")!;
+    const paddings = k.attrs.paddings as [number, number][];
+    const config = paddings.map(([lo, hi]): [number, number, number] => [lo, hi, 0]);
+    k.setTangent(0, k.emit("pad", [v], { config }, k.outputs[0].shape));
+  },
+};

@@ -1,0 +1,11 @@
+// Reverse(x; dims): dy = dx reversed along dims.
+import type { KernelRule } from "./_types.ts";
+import { reductionAxes } from "./_reduce.ts";
+
+export const Reverse: KernelRule = {
+  linearize(k) {
+    const v = k.tangent("x")!;
+    const dims = reductionAxes(k.attrs.dims, v.shape.length);
+    k.setTangent(0, dims.length ? k.emit("rev", [v], { dimensions: dims }, v.shape) : k.emit("copy", [v], {}, v.shape));
+  },
+};

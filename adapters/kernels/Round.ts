@@ -1,0 +1,3 @@
+// Round: piecewise constant, so no output tangent (tfjs's gradient is zeros).
+import { zeroDerivative } from "./_families.ts";
+export const Round = zeroDerivative;

@@ -1,0 +1,15 @@
+// Softmax(logits; dim): dy = y·dx − y·Σ_dim(y·dx).
+import type { KernelRule } from "./_types.ts";
+import * as E from "./_emit.ts";
+import { normAxis, range } from "../../rules/_axes.ts";
+
+export const Softmax: KernelRule = {
+  linearize(k) {
+    const y = k.outputs[0];
+    const dim = normAxis(k.attrs.dim as number, y.rank);
+    const ydx = E.mul(k, k.tangent("logits"), y)!;
+    const sum = E.reduceSum(k, ydx, [dim])!;
+    const spread = k.emit("broadcast_in_dim", [sum], { shape: y.shape, broadcastDimensions: range(y.rank).filter((a) => a !== dim) }, y.shape);
+    k.setTangent(0, E.sub(k, ydx, E.mul(k, spread, y)));
+  },
+};

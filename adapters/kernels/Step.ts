@@ -1,0 +1,3 @@
+// Step: piecewise constant, so no output tangent (tfjs's gradient is zeros).
+import { zeroDerivative } from "./_families.ts";
+export const Step = zeroDerivative;

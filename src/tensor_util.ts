@@ -1,0 +1,18 @@
+/**
+ * Small tensor builders that avoid tfjs-webgpu 4.22's int/bool → float32 Cast, which only
+ * relabels the buffer's dtype: a later reshape then reads zeros or another tensor's data.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** 1 where `cond` holds, else 0, as float32 (a Select, never a Cast). */
+export function floatMask(cond: tf.Tensor): tf.Tensor {
+  return tf.where(cond, tf.scalar(1), tf.scalar(0));
+}
+
+/** Rows `start … start+n−1` of the `total`×`total` identity, `[n, total]`, built on the host. */
+export function identityRows(start: number, n: number, total: number): tf.Tensor2D {
+  const data = new Float32Array(n * total);
+  for (let i = 0; i < n; i++) data[i * total + start + i] = 1;
+  return tf.tensor2d(data, [n, total]);
+}
