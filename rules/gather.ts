@@ -28,7 +28,7 @@ export const gather: LinearRule<"gather"> = {
       // int32 throughout: an int32 tensor op a JS number would give float32 indices.
       const int = (n: number) => tf.scalar(n, "int32");
       const along = tf.mod(tf.floorDiv(tf.range(0, len, 1, "int32"), int(rows.out.inner)), int(rows.count));
-      return tf.broadcastTo(tf.reshape(along, indices.shape.map((s, i) => (i === j ? len : 1))), indices.shape);
+      return tf.broadcastTo(tf.reshape(along, indices.shape.map((_, i) => (i === j ? len : 1))), indices.shape);
     });
     const combined = tf.add(tf.mul(rowOf, tf.scalar(size, "int32")), indices);
     const scattered = scatterLead(ct, combined, axis, lead, rows.count * size);

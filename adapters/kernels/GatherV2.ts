@@ -27,7 +27,10 @@ export const GatherV2: KernelRule = {
     const moved = E.transpose(k, batched, [...range(p, 1), 0, ...range(post.length + 1, p + 1)]);
     const merged = E.reshape(k, moved, [...pre, batch * n, ...post])!;
     const own = tf.reshape(indices, [batch, ...indices.shape.slice(b)]);
-    const offsets = tf.reshape(tf.mul(tf.range(0, batch, 1, "int32"), tf.scalar(n, "int32")), [batch, ...own.shape.slice(1).map(() => 1)]);
+    const offsets = tf.reshape(tf.mul(tf.range(0, batch, 1, "int32"), tf.scalar(n, "int32")), [
+      batch,
+      ...own.shape.slice(1).map(() => 1),
+    ]);
     const flat = tf.add(own, offsets);
     // [...pre, B, ...idx, ...post] → [B, ...pre, ...idx, ...post] → y
     const picked = k.emit("gather", [merged], { indices: flat, axis: p }, [...pre, ...flat.shape, ...post]);

@@ -9,7 +9,10 @@ export const Softmax: KernelRule = {
     const dim = normAxis(k.attrs.dim as number, y.rank);
     const ydx = E.mul(k, k.tangent("logits"), y)!;
     const sum = E.reduceSum(k, ydx, [dim])!;
-    const spread = k.emit("broadcast_in_dim", [sum], { shape: y.shape, broadcastDimensions: range(y.rank).filter((a) => a !== dim) }, y.shape);
+    const spread = k.emit("broadcast_in_dim", [sum], {
+      shape: y.shape,
+      broadcastDimensions: range(y.rank).filter((a) => a !== dim),
+    }, y.shape);
     k.setTangent(0, E.sub(k, ydx, E.mul(k, spread, y)));
   },
 };

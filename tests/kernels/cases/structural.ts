@@ -22,7 +22,9 @@ function checked(fn: Fn, ref: Fn): Fn {
     const r = ref(p);
     const [diff, scale] = tf.tidy(() => {
       const y = fn(p);
-      if (y.shape.join() !== r.shape.join()) throw new Error(`reference shape [${r.shape}] ≠ kernel shape [${y.shape}]`);
+      if (y.shape.join() !== r.shape.join()) {
+        throw new Error(`reference shape [${r.shape}] ≠ kernel shape [${y.shape}]`);
+      }
       return [tf.max(tf.abs(tf.sub(y, r))).dataSync()[0], tf.max(tf.abs(y)).dataSync()[0]];
     });
     if (!(diff <= 1e-5 * (1 + scale))) throw new Error(`reference differs from the kernel by ${diff}`);
@@ -66,7 +68,10 @@ function bilinearRef(x: tf.Tensor, size: [number, number], align: boolean, half:
     const src = Array.from({ length: outSize }, (_, r) => source(n, outSize, align, half, r, false));
     const lo = src.map((s) => Math.max(0, Math.floor(s)));
     const hi = src.map((s) => Math.min(n - 1, Math.ceil(s)));
-    const frac = tf.reshape(tf.tensor1d(src.map((s, r) => s - lo[r])), t.shape.map((_, i) => (i === axis ? outSize : 1)));
+    const frac = tf.reshape(
+      tf.tensor1d(src.map((s, r) => s - lo[r])),
+      t.shape.map((_, i) => (i === axis ? outSize : 1)),
+    );
     const a = pick(t, lo, axis);
     return tf.add(a, tf.mul(tf.sub(pick(t, hi, axis), a), frac));
   };
@@ -110,7 +115,10 @@ function mirrorPadRef(x: tf.Tensor, paddings: [number, number][], mode: "reflect
   return paddings.reduce((t, [lo, hi], axis) => {
     const n = t.shape[axis];
     const part = (start: number, size: number) =>
-      tf.reverse(tf.slice(t, t.shape.map((_, i) => (i === axis ? start : 0)), t.shape.map((s, i) => (i === axis ? size : s))), axis);
+      tf.reverse(
+        tf.slice(t, t.shape.map((_, i) => (i === axis ? start : 0)), t.shape.map((s, i) => (i === axis ? size : s))),
+        axis,
+      );
     const parts = [...(lo ? [part(skip, lo)] : []), t, ...(hi ? [part(n - hi - skip, hi)] : [])];
     return parts.length > 1 ? tf.concat(parts, axis) : t;
   }, x);
@@ -275,7 +283,10 @@ export const CASES: KernelCase[] = [
     params: () => ({ a: randn([4, 7], 1) }),
     // x[1:, -2:-6:-1]
     fn: (p) => tf.stridedSlice(p.a, [1, -2], [4, -6], [1, -1]),
-    reference: checked((p) => tf.stridedSlice(p.a, [1, -2], [4, -6], [1, -1]), (p) => pick(pick(p.a, [1, 2, 3], 0), [5, 4, 3, 2], 1)),
+    reference: checked(
+      (p) => tf.stridedSlice(p.a, [1, -2], [4, -6], [1, -1]),
+      (p) => pick(pick(p.a, [1, 2, 3], 0), [5, 4, 3, 2], 1),
+    ),
   },
   {
     kernel: "StridedSlice",
@@ -513,7 +524,9 @@ export const CASES: KernelCase[] = [
   {
     kernel: "Prod",
     variant: "one and two zeros (product of the others)",
-    params: () => ({ a: tf.tidy(() => tf.mul(randn([4, 3], 1), tf.tensor2d([[1, 1, 1], [1, 0, 1], [0, 1, 0], [1, 1, 1]]))) }),
+    params: () => ({
+      a: tf.tidy(() => tf.mul(randn([4, 3], 1), tf.tensor2d([[1, 1, 1], [1, 0, 1], [0, 1, 0], [1, 1, 1]]))),
+    }),
     // axis 1, not -1: tfjs's Prod gradient fails for a negative axis.
     fn: (p) => tf.prod(p.a, 1),
   },
@@ -548,8 +561,20 @@ export const CASES: KernelCase[] = [
       const bilinear = (p: Params) => tf.image.resizeBilinear(p.a as tf.Tensor4D, size, align, half);
       const nearest = (p: Params) => tf.image.resizeNearestNeighbor(p.a as tf.Tensor4D, size, align, half);
       return [
-        { kernel: "ResizeBilinear", variant, params, fn: bilinear, reference: checked(bilinear, (p) => bilinearRef(p.a, size, align, half)) },
-        { kernel: "ResizeNearestNeighbor", variant, params, fn: nearest, reference: checked(nearest, (p) => nearestRef(p.a, size, align, half)) },
+        {
+          kernel: "ResizeBilinear",
+          variant,
+          params,
+          fn: bilinear,
+          reference: checked(bilinear, (p) => bilinearRef(p.a, size, align, half)),
+        },
+        {
+          kernel: "ResizeNearestNeighbor",
+          variant,
+          params,
+          fn: nearest,
+          reference: checked(nearest, (p) => nearestRef(p.a, size, align, half)),
+        },
       ];
     });
   }),
@@ -609,7 +634,10 @@ export const CASES: KernelCase[] = [
     return {
       kernel: "Einsum",
       variant: `${eq}${allParams ? "" : ", one operand without tangent"}`,
-      params: () => Object.fromEntries(shapes.slice(0, allParams ? shapes.length : 1).map((s, i) => [`x${i}`, randn([...s], 1 + i)])),
+      params: () =>
+        Object.fromEntries(
+          shapes.slice(0, allParams ? shapes.length : 1).map((s, i) => [`x${i}`, randn([...s], 1 + i)]),
+        ),
       fn: (p) => tf.einsum(eq, ...operands(p)),
       reference: checked((p) => tf.einsum(eq, ...operands(p)), (p) => einsumRef(eq, ...operands(p))),
       backends: ["cpu", "webgpu"],

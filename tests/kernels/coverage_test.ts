@@ -1,0 +1,19 @@
+// Generated coverage: every required kernel has a linearization and at least one test case.
+import assert from "node:assert/strict";
+import { KERNELS } from "../../adapters/kernels/mod.ts";
+import { REQUIRED_KERNELS } from "../../adapters/kernels/required.ts";
+import { ALL_CASES } from "./cases/mod.ts";
+
+const tested = new Set(ALL_CASES.map((c) => c.kernel));
+
+for (const kernel of REQUIRED_KERNELS) {
+  Deno.test(`kernel ${kernel} has a linearization and a test case`, () => {
+    assert.ok(KERNELS[kernel], `adapters/kernels has no linearization for "${kernel}"`);
+    assert.ok(tested.has(kernel), `tests/kernels/cases has no case for "${kernel}"`);
+  });
+}
+
+Deno.test("every registered kernel has a test case", () => {
+  const untested = Object.keys(KERNELS).filter((k) => !tested.has(k));
+  assert.deepEqual(untested, []);
+});
