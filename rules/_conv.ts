@@ -3,7 +3,7 @@
 // kernel for the case on every backend.
 import * as tf from "@tensorflow/tfjs";
 import type { Padding } from "../src/ir.ts";
-import type { PadConfig } from "./_pad.ts";
+import { type PadConfig, padLead, unpadLead } from "./_pad.ts";
 
 export interface WindowSpec {
   window: number[];
@@ -11,6 +11,19 @@ export interface WindowSpec {
   padding: Padding;
   lhsDilation: number[];
   rhsDilation: number[];
+}
+
+/**
+ * The sum of same-shaped tensors, pairwise: tfjs-webgpu 4.22's addN is wrong from 8 inputs on
+ * (a 3×3 window has 9 parts).
+ */
+export function sumAll(ts: tf.Tensor[]): tf.Tensor {
+  let level = ts;
+  while (level.length > 1) {
+    level = Array.from({ length: Math.ceil(level.length / 2) }, (_, i) =>
+      level[2 * i + 1] ? tf.add(level[2 * i], level[2 * i + 1]) : level[2 * i]);
+  }
+  return level[0];
 }
 
 /** Size of each spatial axis after lhs dilation and padding. */
@@ -33,61 +46,15 @@ export function windowOffsets(window: readonly number[]): number[][] {
   return acc;
 }
 
-// Padding one axis at a time through a ≤ 4-D view: tfjs-webgpu 4.22's pad returns zeros from
-// rank 5 on (and rules/_pad.ts's dilate adds an axis), so [B, ...spatial, C] tensors of 2-D and
-// 3-D convolutions cannot go through tf.pad as they are.
-
-/** `t` viewed as `[outer, n, inner]` around `axis`. */
-function view3(t: tf.Tensor, axis: number): [number, number, number] {
-  const s = t.shape;
-  return [s.slice(0, axis).reduce((a, b) => a * b, 1), s[axis], s.slice(axis + 1).reduce((a, b) => a * b, 1)];
-}
-
-const withAxis = (t: tf.Tensor, axis: number, n: number) => t.shape.map((s, i) => (i === axis ? n : s));
-
-/** Padding of one axis: `interior` zeros between entries, then lo/hi `value`s (negative crops). */
-function padAxis(t: tf.Tensor, axis: number, [lo, hi, interior]: [number, number, number], value = 0): tf.Tensor {
-  const [o, n, i] = view3(t, axis);
-  const dilated = n === 0 ? 0 : n + (n - 1) * interior;
-  let x = tf.reshape(t, [o, n, i]);
-  if (interior > 0 && n > 0) {
-    const spread = tf.pad(tf.reshape(x, [o, n, 1, i]), [[0, 0], [0, 0], [0, interior], [0, 0]]);
-    x = tf.slice(tf.reshape(spread, [o, n * (interior + 1), i]), [0, 0, 0], [o, dilated, i]);
-  }
-  if (lo > 0 || hi > 0) x = tf.pad(x, [[0, 0], [Math.max(lo, 0), Math.max(hi, 0)], [0, 0]], value);
-  if (lo < 0 || hi < 0) x = tf.slice(x, [0, Math.max(-lo, 0), 0], [o, dilated + lo + hi, i]);
-  return tf.reshape(x, withAxis(t, axis, dilated + lo + hi));
-}
-
-/** The transpose of `padAxis`: back to `n` entries. */
-function unpadAxis(t: tf.Tensor, axis: number, [lo, hi, interior]: [number, number, number], n: number): tf.Tensor {
-  const [o, , i] = view3(t, axis);
-  let x = tf.reshape(t, [o, t.shape[axis], i]);
-  if (lo < 0 || hi < 0) x = tf.pad(x, [[0, 0], [Math.max(-lo, 0), Math.max(-hi, 0)], [0, 0]]);
-  const dilated = n === 0 ? 0 : n + (n - 1) * interior;
-  x = tf.slice(x, [0, Math.max(lo, 0), 0], [o, dilated, i]);
-  if (interior > 0 && n > 0) x = tf.stridedSlice(x, [0, 0, 0], [o, dilated, i], [1, interior + 1, 1]);
-  return tf.reshape(x, withAxis(t, axis, n));
-}
-
-/** Pads the spatial axes of `[B, ...spatial, C]` per `config` (one entry per spatial axis). */
-export function padSpatial(x: tf.Tensor, config: PadConfig, value = 0): tf.Tensor {
-  return config.reduce((t, c, k) => padAxis(t, k + 1, c, value), x);
-}
-
-function unpadSpatial(x: tf.Tensor, config: PadConfig, spatial: readonly number[]): tf.Tensor {
-  return config.reduce((t, c, k) => unpadAxis(t, k + 1, c, spatial[k]), x);
-}
-
 function edgeConfig(w: WindowSpec): PadConfig {
-  return w.padding.map(([lo, hi], i) => [lo, hi, w.lhsDilation[i] - 1] as [number, number, number]);
+  return [...w.padding.map(([lo, hi], i) => [lo, hi, w.lhsDilation[i] - 1] as [number, number, number]), [0, 0, 0]];
 }
 
 /** One `[B, ...out, C]` slice per window offset (row-major): the im2col columns. */
 export function windowSlices(x: tf.Tensor, w: WindowSpec): tf.Tensor[] {
   const spatial = x.shape.slice(1, -1);
   const out = outSpatial(spatial, w);
-  const xp = padSpatial(x, edgeConfig(w));
+  const xp = padLead(x, edgeConfig(w));
   const [b, c] = [x.shape[0], x.shape[x.rank - 1]];
   return windowOffsets(w.window).map((off) => {
     const begin = [0, ...off.map((o, i) => o * w.rhsDilation[i]), 0];
@@ -110,15 +77,19 @@ export function addWindows(parts: tf.Tensor[], w: WindowSpec, spatial: readonly 
   const padded = paddedSpatial(spatial, w);
   const out = parts[0].shape.slice(1, -1);
   const placed = windowOffsets(w.window).map((off, k) => {
-    const cfg: PadConfig = off.map((o, i): [number, number, number] => {
-      const lo = o * w.rhsDilation[i];
-      const last = out[i] === 0 ? lo - 1 : lo + (out[i] - 1) * w.strides[i];
-      return [lo, padded[i] - 1 - last, w.strides[i] - 1];
-    });
-    return padSpatial(parts[k], cfg);
+    const cfg: PadConfig = [
+      ...off.map((o, i): [number, number, number] => {
+        const lo = o * w.rhsDilation[i];
+        const last = out[i] === 0 ? lo - 1 : lo + (out[i] - 1) * w.strides[i];
+        return [lo, padded[i] - 1 - last, w.strides[i] - 1];
+      }),
+      [0, 0, 0],
+    ];
+    return padLead(parts[k], cfg);
   });
-  const sum = placed.length === 1 ? placed[0] : tf.addN(placed);
-  return unpadSpatial(sum, edgeConfig(w), spatial);
+  const sum = sumAll(placed);
+  const c = parts[0].shape[parts[0].rank - 1];
+  return unpadLead(sum, edgeConfig(w), [...spatial, c]);
 }
 
 /** The transpose of `patches`. */
@@ -131,7 +102,7 @@ const bothAboveOne = (a: number[], b: number[]) => a.some((x) => x > 1) && b.som
 
 /** Pads and lhs-dilates x so that a 'valid', undilated-input convolution follows. */
 function prePad(x: tf.Tensor, w: WindowSpec): tf.Tensor {
-  return padSpatial(x, edgeConfig(w));
+  return padLead(x, edgeConfig(w));
 }
 
 /**

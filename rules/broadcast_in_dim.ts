@@ -4,6 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Eqn } from "../src/ir.ts";
 import type { LinearRule } from "./_types.ts";
+import { broadcastToB, sumB, transposeB } from "./_broadcast.ts";
 import { noFlops } from "./_families.ts";
 import { range, splitRowsShape } from "./_axes.ts";
 
@@ -26,12 +27,12 @@ export const broadcastInDim: LinearRule<"broadcast_in_dim"> = {
   apply: (eqn, [v], lead) => {
     const ld = v!.shape.slice(0, lead);
     const operand = v!.shape.slice(lead);
-    return tf.broadcastTo(tf.reshape(v!, [...ld, ...expandedShape(eqn, operand)]), [...ld, ...eqn.params.shape]);
+    return broadcastToB(tf.reshape(v!, [...ld, ...expandedShape(eqn, operand)]), [...ld, ...eqn.params.shape]);
   },
   transpose: (eqn, ct, lead) => {
     const operand = (eqn.in[0] as { var: { shape: number[] } }).var.shape;
     const axes = summedAxes(eqn, operand).map((a) => a + lead);
-    const s = axes.length ? tf.sum(ct, axes, true) : ct;
+    const s = axes.length ? sumB(ct, axes, true) : ct;
     return tf.reshape(s, [...ct.shape.slice(0, lead), ...operand]);
   },
   exampleAxis: (eqn, rows) => {
@@ -49,10 +50,10 @@ export const broadcastInDim: LinearRule<"broadcast_in_dim"> = {
     const rAxis = lead + a + 1;
     const others = summedAxes(eqn, operand).filter((x) => x !== a)
       .map((x) => (x < a ? lead + x : lead + x + 2));
-    const summed = tf.sum(split, [...others, lead + a, lead + a + 2], true);
+    const summed = sumB(split, [...others, lead + a, lead + a + 2], true);
     const ld = ct.shape.slice(0, lead);
     const perm = [...range(lead), rAxis, ...range(summed.rank).filter((x) => x >= lead && x !== rAxis)];
-    return tf.reshape(tf.transpose(summed, perm), [...ld, rows.count, ...operand]);
+    return tf.reshape(transposeB(summed, perm), [...ld, rows.count, ...operand]);
   },
   flops: noFlops,
 };

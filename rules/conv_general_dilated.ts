@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Eqn } from "../src/ir.ts";
 import { isVar } from "../src/ir.ts";
 import { contract2, type Label } from "../src/einsum.ts";
-import type { LinearRule } from "./_types.ts";
+import type { LinearRule, Rows } from "./_types.ts";
 import { numel, range } from "./_axes.ts";
 import { cached } from "./_cache.ts";
 import { addPatches, patches, tfConv, tfConvTransposeInput, type WindowSpec } from "./_conv.ts";
@@ -26,27 +26,13 @@ function spec(eqn: E): WindowSpec {
 
 /**
  * Labels: patches [n, o, k, g, ci], filter [k, ci, g, co], output [n, o, g, co], the output's
- * spatial axes merged into o (tfjs-webgpu and XNNPACK stop at rank 6).
+ * spatial axes merged into o.
  */
 const L = {
   patches: ["n", "o", "k", "g", "ci"] as Label[],
   filter: ["k", "ci", "g", "co"] as Label[],
   out: ["n", "o", "g", "co"] as Label[],
 };
-
-/** `contract2` with the size-1 axes dropped first (lower ranks, fewer transposes). */
-function contract(a: tf.Tensor, aL: Label[], b: tf.Tensor, bL: Label[], out: Label[]): tf.Tensor {
-  const size = new Map<Label, number>();
-  aL.forEach((l, i) => size.set(l, a.shape[i]));
-  bL.forEach((l, i) => size.set(l, b.shape[i]));
-  const squeeze = (t: tf.Tensor, ls: Label[]): [tf.Tensor, Label[]] => {
-    const kept = ls.filter((l) => size.get(l) !== 1);
-    return [tf.reshape(t, kept.map((l) => size.get(l)!)), kept];
-  };
-  const [a2, aL2] = squeeze(a, aL), [b2, bL2] = squeeze(b, bL);
-  const y = contract2(a2, aL2, b2, bL2, out.filter((l) => size.get(l) !== 1));
-  return tf.reshape(y, out.map((l) => size.get(l)!));
-}
 
 /** Sizes for reshaping into group-split form. */
 function dims(eqn: E) {
@@ -73,8 +59,22 @@ function convLhs(eqn: E, x: tf.Tensor, f: tf.Tensor): tf.Tensor {
   const { g, ci, k, o, outSpatial } = dims(eqn);
   const co = f.shape[f.rank - 1] / g; // not dims' co: apply folds basis vectors into f's channels
   const p = tf.reshape(patches(x, spec(eqn)), [-1, o, k, g, ci]);
-  const y = contract(p, L.patches, tf.reshape(f, [k, ci, g, co]), L.filter, L.out);
+  const y = contract2(p, L.patches, tf.reshape(f, [k, ci, g, co]), L.filter, L.out);
   return tf.reshape(y, [-1, ...outSpatial, g * co]);
+}
+
+/**
+ * The cotangent masked by each row, transposed with one more lead axis. The masking runs on a
+ * [lead, before, row axis, after] view (XNNPACK's broadcasting stops at rank 6).
+ */
+function byMask(eqn: E, ct: tf.Tensor, lead: number, slot: number, rows: Rows): tf.Tensor {
+  const { axis, inner } = rows.out, out = eqn.out.shape, n = out[axis], R = rows.count;
+  const rowOf = Array.from({ length: n }, (_, i) => Math.floor(i / inner) % R);
+  const mask = tf.tensor(range(R).flatMap((r) => rowOf.map((q) => (q === r ? 1 : 0))), [1, R, 1, n, 1]);
+  const ld = ct.shape.slice(0, lead);
+  const view = tf.reshape(ct, [numel(ld), 1, numel(out.slice(0, axis)), n, numel(out.slice(axis + 1))]);
+  const masked = tf.reshape(tf.mul(view, mask), [...ld, R, ...out]);
+  return convGeneralDilated.transpose(eqn, masked, lead + 1, slot);
 }
 
 export const convGeneralDilated: LinearRule<"conv_general_dilated"> = {
@@ -94,7 +94,7 @@ export const convGeneralDilated: LinearRule<"conv_general_dilated"> = {
       const y5 = tf.reshape(y, [...y.shape.slice(0, d + 1), nL, co]);
       return tf.reshape(tf.transpose(y5, [d + 1, ...range(d + 1), d + 2]), [...ld, ...eqn.out.shape]);
     }
-    const y = contract(patchesOf(eqn), L.patches, tf.reshape(v, [nL, k, ci, g, co]), ["L", ...L.filter], ["L", ...L.out]);
+    const y = contract2(patchesOf(eqn), L.patches, tf.reshape(v, [nL, k, ci, g, co]), ["L", ...L.filter], ["L", ...L.out]);
     return tf.reshape(y, [...ld, ...eqn.out.shape]);
   },
   transpose: (eqn, ct, lead, slot) => {
@@ -106,12 +106,12 @@ export const convGeneralDilated: LinearRule<"conv_general_dilated"> = {
       const inShape = [c.shape[0], ...spatial, g * ci];
       const fast = tfConvTransposeInput(c, f, spec(eqn), g, inShape);
       if (fast) return unfold(fast, ld);
-      const cp = contract(tf.reshape(c, [-1, o, g, co]), L.out, tf.reshape(f, [k, ci, g, co]), L.filter, L.patches);
+      const cp = contract2(tf.reshape(c, [-1, o, g, co]), L.out, tf.reshape(f, [k, ci, g, co]), L.filter, L.patches);
       const p = tf.reshape(cp, [-1, ...outSpatial, k, g * ci]);
       return unfold(addPatches(p, spec(eqn), spatial), ld);
     }
     const c = tf.reshape(ct, [numel(ld), -1, o, g, co]);
-    const y = contract(patchesOf(eqn), L.patches, c, ["L", ...L.out], ["L", ...L.filter]);
+    const y = contract2(patchesOf(eqn), L.patches, c, ["L", ...L.out], ["L", ...L.filter]);
     return tf.reshape(y, [...ld, ...shapeAt(eqn, 1)]);
   },
   exampleAxis: (eqn, rows, slot) => {
@@ -119,16 +119,16 @@ export const convGeneralDilated: LinearRule<"conv_general_dilated"> = {
     if (slot === 0) return rows.out.axis === 0 ? rows.out : null;
     return rows.out.axis === last ? { ...rows.out, axis: shapeAt(eqn, 1).length - 1 } : null;
   },
-  // The filter, rows along the batch axis: per-row patches-by-cotangent products.
-  // The batch axis splits into [outer, R, inner]; inner merges with o (both are summed).
+  // The filter with rows on the batch axis: that axis splits into [outer, R, inner], and inner
+  // merges with o (both are summed). Other row placements: the masked transpose.
   transposeExample: (eqn, ct, lead, slot, rows) => {
-    if (slot !== 1 || rows.out.axis !== 0) throw new Error("conv transposeExample: rows must be on the batch axis");
+    if (slot !== 1 || rows.out.axis !== 0) return byMask(eqn, ct, lead, slot, rows);
     const ld = ct.shape.slice(0, lead), R = rows.count;
     const { g, ci, co, k, o } = dims(eqn);
     const { outer, inner } = rows.out;
     const pS = tf.reshape(patchesOf(eqn), [outer, R, inner * o, k, g, ci]);
     const cS = tf.reshape(ct, [numel(ld), outer, R, inner * o, g, co]);
-    const y = contract(pS, ["no", "R", "q", "k", "g", "ci"], cS, ["L", "no", "R", "q", "g", "co"], ["L", "R", ...L.filter]);
+    const y = contract2(pS, ["no", "R", "q", "k", "g", "ci"], cS, ["L", "no", "R", "q", "g", "co"], ["L", "R", ...L.filter]);
     return tf.reshape(y, [...ld, R, ...shapeAt(eqn, 1)]);
   },
   flops: (eqn, basis) => {

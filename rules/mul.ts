@@ -3,6 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { constAt, type Eqn } from "../src/ir.ts";
 import type { LinearRule } from "./_types.ts";
+import { mulB } from "./_broadcast.ts";
 import { elementwiseFlops, sameRows, varSlotsOf } from "./_families.ts";
 
 /** The const factor of a `mul`/`div` equation. */
@@ -12,8 +13,8 @@ export function factorOf(eqn: Eqn): tf.Tensor {
 }
 
 export const mul: LinearRule<"mul"> = {
-  apply: (eqn, tangents) => tf.mul(tangents[varSlotsOf(eqn)[0]]!, factorOf(eqn)),
-  transpose: (eqn, ct) => tf.mul(ct, factorOf(eqn)),
+  apply: (eqn, tangents) => mulB(tangents[varSlotsOf(eqn)[0]]!, factorOf(eqn)),
+  transpose: (eqn, ct) => mulB(ct, factorOf(eqn)),
   exampleAxis: sameRows,
   flops: elementwiseFlops,
 };

@@ -1,17 +1,18 @@
 // reduce_sum(v; axes): sums the operand over `axes`; the transpose broadcasts back.
 import * as tf from "@tensorflow/tfjs";
 import type { LinearRule } from "./_types.ts";
+import { broadcastToB, sumB } from "./_broadcast.ts";
 import { numel, range } from "./_axes.ts";
 
 const operandShape = (eqn: { in: unknown[] }) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
 
 export const reduceSum: LinearRule<"reduce_sum"> = {
-  apply: (eqn, [v], lead) => tf.sum(v!, eqn.params.axes.map((a) => a + lead)),
+  apply: (eqn, [v], lead) => sumB(v!, eqn.params.axes.map((a) => a + lead)),
   transpose: (eqn, ct, lead) => {
     const operand = operandShape(eqn);
     const kept = operand.map((s, a) => (eqn.params.axes.includes(a) ? 1 : s));
     const ld = ct.shape.slice(0, lead);
-    return tf.broadcastTo(tf.reshape(ct, [...ld, ...kept]), [...ld, ...operand]);
+    return broadcastToB(tf.reshape(ct, [...ld, ...kept]), [...ld, ...operand]);
   },
   exampleAxis: (eqn, rows) => {
     const kept = range(operandShape(eqn).length).filter((a) => !eqn.params.axes.includes(a));

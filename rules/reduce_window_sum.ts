@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Eqn } from "../src/ir.ts";
 import type { LinearRule } from "./_types.ts";
 import { numel } from "./_axes.ts";
-import { addWindows, type WindowSpec, windowSlices } from "./_conv.ts";
+import { addWindows, sumAll, type WindowSpec, windowSlices } from "./_conv.ts";
 
 type E = Eqn<"reduce_window_sum">;
 const operandShape = (eqn: E) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
@@ -21,7 +21,7 @@ const unfold = (t: tf.Tensor, ld: number[]) => tf.reshape(t, [...ld, -1, ...t.sh
 export const reduceWindowSum: LinearRule<"reduce_window_sum"> = {
   apply: (eqn, [v], lead) => {
     const parts = windowSlices(fold(v!, lead), spec(eqn));
-    return unfold(parts.length === 1 ? parts[0] : tf.addN(parts), v!.shape.slice(0, lead));
+    return unfold(sumAll(parts), v!.shape.slice(0, lead));
   },
   transpose: (eqn, ct, lead) => {
     const c = fold(ct, lead);

@@ -1,10 +1,11 @@
 // sub(a, b) = a − b: both vars of the output's shape; the rhs transposes with a sign flip.
 import * as tf from "@tensorflow/tfjs";
 import type { LinearRule } from "./_types.ts";
+import { subB } from "./_broadcast.ts";
 import { elementwiseFlops, sameRows } from "./_families.ts";
 
 export const sub: LinearRule<"sub"> = {
-  apply: (_eqn, [a, b]) => (a && b ? tf.sub(a, b) : a ? tf.clone(a) : tf.neg(b!)),
+  apply: (_eqn, [a, b]) => (a && b ? subB(a, b) : a ? tf.clone(a) : tf.neg(b!)),
   transpose: (_eqn, ct, _lead, slot) => (slot === 0 ? tf.clone(ct) : tf.neg(ct)),
   exampleAxis: sameRows,
   flops: elementwiseFlops,

@@ -1,15 +1,15 @@
 // transpose(v; permutation): output axis i is operand axis permutation[i]; the transpose
 // permutes back by the inverse permutation.
-import * as tf from "@tensorflow/tfjs";
 import type { LinearRule } from "./_types.ts";
+import { transposeB } from "./_broadcast.ts";
 import { noFlops } from "./_families.ts";
 import { invertPermutation, range } from "./_axes.ts";
 
 const shifted = (perm: number[], lead: number) => [...range(lead), ...perm.map((p) => p + lead)];
 
 export const transpose: LinearRule<"transpose"> = {
-  apply: (eqn, [v], lead) => tf.transpose(v!, shifted(eqn.params.permutation, lead)),
-  transpose: (eqn, ct, lead) => tf.transpose(ct, shifted(invertPermutation(eqn.params.permutation), lead)),
+  apply: (eqn, [v], lead) => transposeB(v!, shifted(eqn.params.permutation, lead)),
+  transpose: (eqn, ct, lead) => transposeB(ct, shifted(invertPermutation(eqn.params.permutation), lead)),
   exampleAxis: (eqn, rows) => ({ ...rows.out, axis: eqn.params.permutation[rows.out.axis] }),
   flops: noFlops,
 };

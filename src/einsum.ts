@@ -6,6 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { mulB, sumB, transposeB } from "../rules/_broadcast.ts";
 
 export type Label = number | string;
 
@@ -26,7 +27,7 @@ export function reshapeTo(t: tf.Tensor, shape: number[]): tf.Tensor {
 
 /** `transpose` that skips the identity permutation. */
 export function permute(t: tf.Tensor, perm: number[]): tf.Tensor {
-  return perm.every((p, i) => p === i) ? t : tf.transpose(t, perm);
+  return transposeB(t, perm);
 }
 
 /** Sums `t` over labels not in `keep`, then orders the rest as `out`. */
@@ -35,7 +36,7 @@ export function contract1(t: tf.Tensor, labels: Label[], out: Label[]): tf.Tenso
   const sumAxes = labels.flatMap((l, i) => (out.includes(l) ? [] : [i]));
   const kept = labels.filter((l) => out.includes(l));
   for (const l of out) check(kept.includes(l), `output label ${l} not in operand`);
-  const summed = sumAxes.length ? tf.sum(t, sumAxes) : t;
+  const summed = sumAxes.length ? sumB(t, sumAxes) : t;
   return permute(summed, out.map((l) => kept.indexOf(l)));
 }
 
@@ -129,7 +130,7 @@ function contractCore(a: tf.Tensor, aLabels: Label[], b: tf.Tensor, bLabels: Lab
       const moved = permute(t, order.map((l) => ls.indexOf(l)));
       return reshapeTo(moved, out.map((l) => (ls.includes(l) ? size.get(l)! : 1)));
     };
-    return tf.mul(aligned(a1, aKeep), aligned(b1, bKeep));
+    return mulB(aligned(a1, aKeep), aligned(b1, bKeep));
   }
   const sz = (ls: Label[]) => prod(ls.map((l) => size.get(l)!));
   const [B, M, K, N] = [sz(batch), sz(freeA), sz(contr), sz(freeB)];

@@ -116,8 +116,10 @@ export interface SelectNParams {
 }
 export interface SelectGatherParams {
   /**
-   * Int32 `[R, ...outPerRow]`-shaped flat positions: output entry `j` of row `r` reads entry
-   * `positions[r, j]` of row `r` of the operand (flattened per row). Max-pooling's tangent.
+   * Int32 flat positions into the whole operand, shaped like the gathered side: entry `j`
+   * reads (or, scattering, adds to) operand entry `positions[j]` of the flattened operand. Axis 0
+   * of both sides is one batch axis: an entry in batch slot b only reads slot b. Max pooling's
+   * tangent (each window's chosen maximum).
    */
   positions: tf.Tensor;
   /** Shape of the operand (select_and_gather_add) or of the result (select_and_scatter_add). */

@@ -1,16 +1,10 @@
-// AvgPool(x): y[o] = Σ_window x / count(o), count = the window's in-bounds entries (tfjs's
-// kernels), so dy = window_sum(dx, zero padded) / count.
-import * as tf from "@tensorflow/tfjs";
+// AvgPool(x): y[o] = Σ_window x / count(o), count = the window's in-bounds entries (as tfjs's
+// kernels divide), so dy = window_sum(dx, zero padded) / count.
 import type { KernelRule } from "./_types.ts";
-import * as E from "./_emit.ts";
-import { geometry2D, inverseCounts, padding } from "./_conv_util.ts";
+import { avgPoolTangent } from "./_conv_util.ts";
 
 export const AvgPool: KernelRule = {
   linearize(k) {
-    const x = k.input("x")!;
-    const { filterSize, strides, pad, dimRoundingMode } = k.attrs;
-    const g = geometry2D(tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode));
-    const sum = k.emit("reduce_window_sum", [k.tangent("x")!], { window: g.window, strides: g.strides, padding: padding(g) }, k.outputs[0].shape);
-    k.setTangent(0, E.mul(k, sum, inverseCounts(g)));
+    k.setTangent(0, avgPoolTangent(k));
   },
 };

@@ -12,9 +12,12 @@ import { UnsupportedAttributeError } from "../../src/errors.ts";
 function checkShape(k: KernelCtx, name: string, x: tf.Tensor): void {
   const p = k.input(name)?.shape;
   if (!p) return;
-  const q = p.slice(p.findIndex((s) => s !== 1) < 0 ? p.length : p.findIndex((s) => s !== 1));
+  const first = p.findIndex((s) => s !== 1);
+  const q = first < 0 ? [] : p.slice(first);
   const tail = x.shape.slice(x.rank - q.length);
-  if (q.length > x.rank || q.some((s, i) => s !== tail[i])) throw new UnsupportedAttributeError(k.kernel, `${name}.shape`, p);
+  if (q.length > x.rank || q.some((s, i) => s !== tail[i])) {
+    throw new UnsupportedAttributeError(k.kernel, `${name}.shape`, p);
+  }
 }
 
 export const FusedBatchNorm: KernelRule = {
@@ -30,12 +33,15 @@ export const FusedBatchNorm: KernelRule = {
       const v = E.broadcastTo(k, k.tangent(name), shape);
       return coef ? E.mul(k, v, coef) : v;
     };
-    k.setTangent(0, E.addAll(k, [
-      term("x", sr),
-      term("mean", tf.neg(sr)),
-      term("variance", tf.mul(-0.5, tf.mul(centered, tf.mul(sr, tf.square(r))))),
-      term("scale", tf.mul(centered, r)),
-      term("offset", null),
-    ]));
+    k.setTangent(
+      0,
+      E.addAll(k, [
+        term("x", sr),
+        term("mean", tf.neg(sr)),
+        term("variance", tf.mul(-0.5, tf.mul(centered, tf.mul(sr, tf.square(r))))),
+        term("scale", tf.mul(centered, r)),
+        term("offset", null),
+      ]),
+    );
   },
 };

@@ -6,7 +6,7 @@ import type { ConvParams, Padding } from "../../src/ir.ts";
 import type { KernelCtx } from "./_types.ts";
 import * as E from "./_emit.ts";
 import { activationTangent } from "./_activation.ts";
-import { padSpatial, windowOffsets } from "../../rules/_conv.ts";
+import { windowOffsets } from "../../rules/_conv.ts";
 import { UnsupportedAttributeError } from "../../src/errors.ts";
 
 /** A window's sweep over the spatial axes, as tfjs computes it (one entry per spatial axis). */
@@ -102,7 +102,11 @@ export function toFirst(k: KernelCtx, v: E.T, cf: boolean): E.T {
 export function checkOutShape(k: KernelCtx, expected: number[]): void {
   const got = k.outputs[0].shape;
   if (got.length !== expected.length || got.some((s, i) => s !== expected[i])) {
-    throw new UnsupportedAttributeError(k.kernel, "dataFormat", `${k.attrs.dataFormat} (backend output [${got}], expected [${expected}])`);
+    throw new UnsupportedAttributeError(
+      k.kernel,
+      "dataFormat",
+      `${k.attrs.dataFormat} (backend output [${got}], expected [${expected}])`,
+    );
   }
 }
 
@@ -151,7 +155,7 @@ export function convTransposeTangent(
 
 /**
  * The tangent of Conv2D or DepthwiseConv2dNative (filter `[kh, kw, C, M]`: a convolution with
- * C groups by `[kh, kw, 1, C·M]`), channels-last, with the layout and tfjs's conv info.
+ * C groups by `[kh, kw, 1, C·M]`), channels-last, with whether the layout is NCHW.
  */
 export function conv2dTangent(k: KernelCtx, depthwise: boolean) {
   const x = k.input("x")!, f = k.input("filter")!;
@@ -174,7 +178,7 @@ export function conv2dTangent(k: KernelCtx, depthwise: boolean) {
   const fl = tf.reshape(f, fShape), dfl = E.reshape(k, k.tangent("filter"), fShape);
   const outShape = lastShape(info.outShape, cf);
   const params = convParams(geometry2D(info), depthwise ? c : 1);
-  return { dz: convTangent(k, xl, dxl, fl, dfl, params, outShape), cf, outShape, xl, fl, params };
+  return { dz: convTangent(k, xl, dxl, fl, dfl, params, outShape), cf, outShape };
 }
 
 /**
@@ -203,6 +207,37 @@ export function fusedConv2dTangent(k: KernelCtx, depthwise: boolean): E.T {
 
 // ---- pooling ----------------------------------------------------------------------------
 
+type Shape4 = [number, number, number, number];
+type Shape5 = [number, number, number, number, number];
+
+/** tfjs's geometry of MaxPool / AvgPool (x 4-D) or MaxPool3D / AvgPool3D (x 5-D, NDHWC). */
+export function poolGeometry(k: KernelCtx): Geometry {
+  const x = k.input("x")!;
+  const { filterSize, strides, pad, dimRoundingMode, dataFormat } = k.attrs;
+  if (x.rank === 4) {
+    return geometry2D(
+      tf.backend_util.computePool2DInfo(x.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode),
+    );
+  }
+  if ((dataFormat ?? "NDHWC") !== "NDHWC") throw new UnsupportedAttributeError(k.kernel, "dataFormat", dataFormat);
+  return geometry3D(tf.backend_util.computePool3DInfo(x.shape as Shape5, filterSize, strides, 1, pad, dimRoundingMode));
+}
+
+/** Average pooling: dy = window_sum(dx, zero padded) / count. */
+export function avgPoolTangent(k: KernelCtx): E.T {
+  const g = poolGeometry(k);
+  const params = { window: g.window, strides: g.strides, padding: padding(g) };
+  const sum = k.emit("reduce_window_sum", [k.tangent("x")!], params, k.outputs[0].shape);
+  return E.mul(k, sum, inverseCounts(g));
+}
+
+/** Max pooling: dy[o] = dx[p(o)], p(o) the window's maximum that tfjs's gradient picks. */
+export function maxPoolTangent(k: KernelCtx, tie: "first" | "last"): E.T {
+  const x = k.input("x")!;
+  const positions = maxPositions(x, poolGeometry(k), tie);
+  return k.emit("select_and_gather_add", [k.tangent("x")!], { positions, shape: x.shape }, k.outputs[0].shape);
+}
+
 /** `1 / (in-bounds entries of each window)`, `[1, ...out, 1]` (tfjs's average pooling divisor). */
 export function inverseCounts(g: Geometry): tf.Tensor {
   const perAxis = g.outSpatial.map((n, i) =>
@@ -217,6 +252,18 @@ export function inverseCounts(g: Geometry): tf.Tensor {
 }
 
 /**
+ * `value`s before and after `axis` (negative counts crop), through an `[outer, n, inner]` view:
+ * tfjs-webgpu 4.22's pad is wrong from rank 5 on.
+ */
+function padAxis(t: tf.Tensor, axis: number, lo: number, hi: number, value: number): tf.Tensor {
+  const s = t.shape, n = s[axis], size = n + lo + hi;
+  const view = [s.slice(0, axis).reduce((a, b) => a * b, 1), n, s.slice(axis + 1).reduce((a, b) => a * b, 1)];
+  let x = tf.pad(tf.reshape(t, view), [[0, 0], [Math.max(lo, 0), Math.max(hi, 0)], [0, 0]], value);
+  if (lo < 0 || hi < 0) x = tf.slice(x, [0, Math.max(-lo, 0), 0], [view[0], size, view[2]]);
+  return tf.reshape(x, s.map((v, i) => (i === axis ? size : v)));
+}
+
+/**
  * For max pooling of channels-last `x`: the flat index into `x` (batch included) of the
  * maximum each output entry takes, int32 of the output's shape. Window entries are visited in
  * row-major order and padding (−∞) never wins; `tie` picks the first or the last maximum.
@@ -225,10 +272,14 @@ export function inverseCounts(g: Geometry): tf.Tensor {
  */
 export function maxPositions(x: tf.Tensor, g: Geometry, tie: "first" | "last"): tf.Tensor {
   const d = g.window.length;
-  const values = padSpatial(x, padding(g).map(([lo, hi]) => [lo, hi, 0]), -Infinity);
+  const values = padding(g).reduce((t, [lo, hi], i) => padAxis(t, i + 1, lo, hi, -Infinity), x);
   const window = (off: number[]) => {
     const begin = [0, ...off.map((o, i) => o * g.dilations[i]), 0];
-    const end = [x.shape[0], ...off.map((o, i) => o * g.dilations[i] + (g.outSpatial[i] - 1) * g.strides[i] + 1), x.shape[d + 1]];
+    const end = [
+      x.shape[0],
+      ...off.map((o, i) => o * g.dilations[i] + (g.outSpatial[i] - 1) * g.strides[i] + 1),
+      x.shape[d + 1],
+    ];
     return tf.stridedSlice(values, begin, end, [1, ...g.strides, 1]);
   };
   const offs = windowOffsets(g.window);
@@ -243,15 +294,19 @@ export function maxPositions(x: tf.Tensor, g: Geometry, tie: "first" | "last"): 
   const outShape = best.shape;
   const along = (axis: number, t: tf.Tensor) => tf.reshape(t, outShape.map((s, i) => (i === axis ? s : 1)));
   const strides = x.shape.map((_, i) => x.shape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const int = (v: number) => tf.scalar(v, "int32");
   const j = tf.cast(slot, "int32");
-  let flat = tf.add(along(0, tf.range(0, x.shape[0] * strides[0], strides[0], "int32")), along(d + 1, tf.range(0, x.shape[d + 1], 1, "int32")));
+  let flat = tf.add(
+    along(0, tf.range(0, x.shape[0] * strides[0], strides[0], "int32")),
+    along(d + 1, tf.range(0, x.shape[d + 1], 1, "int32")),
+  );
   let below = g.window.reduce((a, b) => a * b, 1);
   for (let i = 0; i < d; i++) {
     below /= g.window[i];
-    const offset = tf.mod(tf.floorDiv(j, below), g.window[i]);
+    const offset = tf.mod(tf.floorDiv(j, int(below)), int(g.window[i]));
     const start = along(i + 1, tf.range(-g.lo[i], g.outSpatial[i] * g.strides[i] - g.lo[i], g.strides[i], "int32"));
-    const coord = tf.add(start, tf.mul(offset, g.dilations[i]));
-    flat = tf.add(flat, tf.mul(coord, strides[i + 1]));
+    const coord = tf.add(start, tf.mul(offset, int(g.dilations[i])));
+    flat = tf.add(flat, tf.mul(coord, int(strides[i + 1])));
   }
   return flat;
 }

@@ -11,6 +11,7 @@ import type { Rows } from "../../rules/_types.ts";
 import { RuleContractError } from "../errors.ts";
 import { numel } from "../../rules/_axes.ts";
 import { floatMask } from "../tensor_util.ts";
+import { addB, mulB } from "../../rules/_broadcast.ts";
 import { consumers, type RowTags } from "../linear_program.ts";
 
 /** Running counters of one NTK computation. */
@@ -64,7 +65,11 @@ export function forward(
     const ins = e.in.map((o) => (isVar(o) ? vals.get(o.var.id) ?? null : null));
     const live = e.in.some((o, i) => isVar(o) && ins[i]);
     if (live) {
-      const y = tf.tidy(() => ruleOf(e.prim).apply(e as never, ins, lead));
+      // A rule may hand back its input unchanged; keep our own handle on it.
+      const y = tf.tidy(() => {
+        const r = ruleOf(e.prim).apply(e as never, ins, lead);
+        return ins.includes(r) ? tf.clone(r) : r;
+      });
       checkShape(e, y, lead, e.out.shape, "apply's result");
       vals.set(e.out.id, y);
       owned.add(e.out.id);
@@ -90,7 +95,7 @@ function rowMask(shape: readonly number[], rows: Rows): tf.Tensor {
 
 /** Per-row transpose by masking the cotangent with each row (exact; R× the work). */
 function transposeByMask(e: Eqn, ct: tf.Tensor, lead: number, slot: number, rows: Rows): tf.Tensor {
-  const masked = tf.mul(tf.expandDims(ct, lead), rowMask(e.out.shape, rows));
+  const masked = mulB(tf.expandDims(ct, lead), rowMask(e.out.shape, rows));
   return ruleOf(e.prim).transpose(e as never, masked, lead + 1, slot);
 }
 
@@ -125,7 +130,7 @@ export function* backward(
   const accumulate = (id: number, c: tf.Tensor) => {
     const prev = cts.get(id);
     if (!prev) return void cts.set(id, c);
-    cts.set(id, tf.add(prev, c));
+    cts.set(id, addB(prev, c));
     prev.dispose();
     c.dispose();
   };
@@ -139,7 +144,7 @@ export function* backward(
     if (!perRow || tag === null) return c;
     // The parameter itself carries rows (f returns it, say): spread them into a row axis.
     const out = tf.tidy(() =>
-      tf.mul(tf.expandDims(c, lead), rowMask(v.shape, { count: rows!.count, out: tag }))
+      mulB(tf.expandDims(c, lead), rowMask(v.shape, { count: rows!.count, out: tag }))
     );
     c.dispose();
     return out;
@@ -162,11 +167,15 @@ export function* backward(
         if (!isVar(o)) return;
         const vTag = tagOf(o.var.id);
         const contribution = tf.tidy(() => {
-          if (!perRow || (r && vTag)) return rule.transpose(e as never, c, lead, slot);
-          if (!r) return rule.transpose(e as never, c, lead + 1, slot); // rows already explicit
-          return rule.transposeExample && rule.exampleAxis(e as never, r, slot) === null
-            ? rule.transposeExample(e as never, c, lead, slot, r)
-            : transposeByMask(e, c, lead, slot, r);
+          let t: tf.Tensor;
+          if (!perRow || (r && vTag)) t = rule.transpose(e as never, c, lead, slot);
+          else if (!r) t = rule.transpose(e as never, c, lead + 1, slot); // rows already explicit
+          else {
+            t = rule.transposeExample && rule.exampleAxis(e as never, r, slot) === null
+              ? rule.transposeExample(e as never, c, lead, slot, r)
+              : transposeByMask(e, c, lead, slot, r);
+          }
+          return t === c ? tf.clone(t) : t; // a rule may hand back its input unchanged
         });
         const explicitRows = perRow && vTag === null ? 1 : 0;
         checkShape(e, contribution, lead + explicitRows, o.var.shape, `transpose of operand ${slot}`);

@@ -1,12 +1,6 @@
 // gather(v; indices, axis): out[pre, j..., post] = v[pre, indices[j...], post].
 import { type Arr, at, fromFn, intArr, type RuleCase, ruleTests, toTensor } from "./_rule_harness.ts";
 
-// BUG: gather.transposeExample (rules/gather.ts) builds the scatter indices as
-// tf.add(tf.mul(rowOf, size), indices); tf.mul of an int32 tensor by a JS number gives float32,
-// so tf.scatterND throws "Argument 'indices' passed to 'scatterND' must be int32 tensor".
-// Every call fails (any case with rows along an index axis).
-const int32Bug = { transposeExample: "scatter indices become float32 (tf.mul(int32, number))" };
-
 function gatherCase(operand: number[], indexShape: number[], axis: number, seed = 1): RuleCase<"gather"> {
   const indices: Arr = intArr(indexShape, operand[axis], seed);
   const out = [...operand.slice(0, axis), ...indexShape, ...operand.slice(axis + 1)];
@@ -18,7 +12,6 @@ function gatherCase(operand: number[], indexShape: number[], axis: number, seed 
     out,
     oracle: ([v]) =>
       fromFn(out, (o) => at(v, [...o.slice(0, axis), at(indices, o.slice(axis, axis + k)), ...o.slice(axis + k)])),
-    bugs: k > 0 ? int32Bug : undefined,
   };
 }
 

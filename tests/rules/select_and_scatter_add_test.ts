@@ -1,7 +1,7 @@
 // select_and_scatter_add(v; positions, shape), the transpose of select_and_gather_add per
-// src/ir.ts: entry j of batch row b of v is added to entry positions[b, j] of row b of
-// zeros(shape) (flattened per row).
-import { type Arr, at, intArr, numel, type RuleCase, ruleTests, toTensor, unravel, zerosArr } from "./_rule_harness.ts";
+// src/ir.ts: entry j of v is added to entry positions[j] of the flattened zeros(shape); an
+// entry of batch slot b only lands in slot b.
+import { type Arr, at, fromFn, intArr, numel, type RuleCase, ruleTests, toTensor, unravel, zerosArr } from "./_rule_harness.ts";
 
 function selectScatterCase(
   shape: number[],
@@ -10,7 +10,8 @@ function selectScatterCase(
 ): RuleCase<"select_and_scatter_add"> {
   const [b, ...perRow] = shape;
   const operand = [b, ...perRowIn];
-  const positions: Arr = intArr(operand, numel(perRow), 2);
+  const within: Arr = intArr(operand, numel(perRow), 2);
+  const positions: Arr = fromFn(operand, (o) => o[0] * numel(perRow) + at(within, o));
   return {
     name: `[${operand}] into [${shape}] at positions`,
     in: [{ var: operand }],
@@ -20,7 +21,7 @@ function selectScatterCase(
       const out = zerosArr(shape);
       for (let f = 0; f < v.data.length; f++) {
         const i = unravel(f, operand);
-        out.data[i[0] * numel(perRow) + at(positions, i)] += v.data[f];
+        out.data[at(positions, i)] += v.data[f];
       }
       return out;
     },
@@ -28,16 +29,9 @@ function selectScatterCase(
   };
 }
 
-// BUG: as for select_and_gather_add, positions are taken as whole-operand flat positions
-// (rules/_select_gather.ts scatterFlat), not per batch row: with B > 1 every row lands in row 0.
-const perRowBug = {
-  oracle: "positions are read as whole-operand, not per-row, flat positions",
-  exampleAxis: "rows > 0 land in row 0",
-};
-
 ruleTests("select_and_scatter_add", [
   selectScatterCase([1, 6], [3]),
   selectScatterCase([1, 4, 3], [2, 2]),
-  selectScatterCase([2, 4, 3], [2, 3], perRowBug),
-  selectScatterCase([3, 2, 2, 2], [2], perRowBug),
+  selectScatterCase([2, 4, 3], [2, 3]),
+  selectScatterCase([3, 2, 2, 2], [2]),
 ]);

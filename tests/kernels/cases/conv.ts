@@ -6,7 +6,6 @@ import { awayFromZero, ints, randn } from "../../_data.ts";
 
 type T4 = tf.Tensor4D;
 type T5 = tf.Tensor5D;
-type Shape5 = [number, number, number, number, number];
 
 // ---- reference helpers (plain tfjs ops with working gradients) ---------------------------
 
@@ -29,7 +28,9 @@ function dilateFilter(f: tf.Tensor, rates: number[]): tf.Tensor {
 function place(t: tf.Tensor, axis: number, start: number, stride: number, size: number): tf.Tensor {
   const u = dilate(t, axis, stride);
   const before = start, after = size - start - u.shape[axis];
-  const widths = u.shape.map((_, i) => (i === axis ? [Math.max(before, 0), Math.max(after, 0)] : [0, 0]) as [number, number]);
+  const widths = u.shape.map((_, i) =>
+    (i === axis ? [Math.max(before, 0), Math.max(after, 0)] : [0, 0]) as [number, number]
+  );
   const p = tf.pad(u, widths);
   const begin = p.shape.map((_, i) => (i === axis ? Math.max(-before, 0) : 0));
   return tf.slice(p, begin, p.shape.map((s, i) => (i === axis ? size : s)));
@@ -37,7 +38,9 @@ function place(t: tf.Tensor, axis: number, start: number, stride: number, size: 
 
 /** Row-major offsets of a window. */
 function offsets(window: number[]): number[][] {
-  return window.reduce<number[][]>((acc, k) => acc.flatMap((o) => Array.from({ length: k }, (_, i) => [...o, i])), [[]]);
+  return window.reduce<number[][]>((acc, k) => acc.flatMap((o) => Array.from({ length: k }, (_, i) => [...o, i])), [
+    [],
+  ]);
 }
 
 /**
@@ -57,7 +60,13 @@ function transposedConv(dy: tf.Tensor, f: tf.Tensor, inSpatial: number[], stride
 }
 
 /** Channels-last window sums over zero padding `pads`, `out` windows per axis (by gathers: tfjs has no StridedSlice gradient). */
-function windowSum(x: tf.Tensor, window: number[], strides: number[], pads: [number, number][], out: number[]): tf.Tensor {
+function windowSum(
+  x: tf.Tensor,
+  window: number[],
+  strides: number[],
+  pads: [number, number][],
+  out: number[],
+): tf.Tensor {
   const xp = tf.pad(x, [[0, 0], ...pads, [0, 0]]);
   const parts = offsets(window).map((off) =>
     off.reduce((t, o, i) => {
@@ -75,10 +84,24 @@ function windowSum(x: tf.Tensor, window: number[], strides: number[], pads: [num
 function avgPoolRef(x: tf.Tensor, window: number[], strides: number[], pad: "same" | "valid"): tf.Tensor {
   const d = window.length;
   const info = d === 2
-    ? tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], window as [number, number], strides as [number, number], 1, pad)
-    : tf.backend_util.computePool3DInfo(x.shape as [number, number, number, number, number], window as [number, number, number], strides as [number, number, number], 1, pad);
+    ? tf.backend_util.computePool2DInfo(
+      x.shape as [number, number, number, number],
+      window as [number, number],
+      strides as [number, number],
+      1,
+      pad,
+    )
+    : tf.backend_util.computePool3DInfo(
+      x.shape as [number, number, number, number, number],
+      window as [number, number, number],
+      strides as [number, number, number],
+      1,
+      pad,
+    );
   const p = info.padInfo as { top: number; bottom: number; left: number; right: number; front?: number; back?: number };
-  const pads: [number, number][] = d === 2 ? [[p.top, p.bottom], [p.left, p.right]] : [[p.front!, p.back!], [p.top, p.bottom], [p.left, p.right]];
+  const pads: [number, number][] = d === 2
+    ? [[p.top, p.bottom], [p.left, p.right]]
+    : [[p.front!, p.back!], [p.top, p.bottom], [p.left, p.right]];
   const out = info.outShape.slice(1, -1);
   const counts = windowSum(tf.onesLike(x), window, strides, pads, out);
   return tf.div(windowSum(x, window, strides, pads, out), counts);
@@ -86,12 +109,6 @@ function avgPoolRef(x: tf.Tensor, window: number[], strides: number[], pad: "sam
 
 /** Float values from {0, 1, 2}: deliberate ties for max pooling's tie convention. */
 const tied = (shape: number[], seed: number) => tf.tidy(() => tf.cast(ints(shape, 3, seed), "float32"));
-
-/**
- * 3-D cases take params of rank ≤ 4 and reshape them: the harness's per-row cotangent of a
- * 5-D param is rank 7, beyond tfjs-wasm (XNNPACK) and tfjs-webgpu (src/ntk/_passes.ts).
- */
-const r5 = (t: tf.Tensor, shape: number[]) => tf.reshape(t, shape as Shape5) as T5;
 
 // ---- cases ------------------------------------------------------------------------------
 
@@ -146,7 +163,11 @@ const fusedConv2d: KernelCase[] = [
     kernel: "FusedConv2D",
     variant: "bias + relu, same",
     params: () => ({ x: randn([2, 5, 4, 3], 1), f: randn([3, 2, 3, 4], 2, 0.5), b: randn([4], 3) }),
-    fn: (p) => tf.fused.conv2d({ x: p.x as T4, filter: p.f as T4, strides: 1, pad: "same", bias: p.b, activation: "relu" }),
+    fn: (p) =>
+      tf.fused.conv2d({ x: p.x as T4, filter: p.f as T4, strides: 1, pad: "same", bias: p.b, activation: "relu" }),
+    // webgpu: rules/broadcast_in_dim.ts transposeExample (the bias's / weights' per-row
+    // transpose) reshapes a 4-D output to rank 7, beyond tfjs-webgpu's rank 6 (reported).
+    backends: ["cpu", "wasm"],
   },
   {
     kernel: "FusedConv2D",
@@ -157,34 +178,94 @@ const fusedConv2d: KernelCase[] = [
   {
     kernel: "FusedConv2D",
     variant: "bias + prelu",
-    params: () => ({ x: randn([2, 5, 4, 3], 1), f: randn([3, 2, 3, 4], 2, 0.5), b: randn([4], 3), a: randn([4], 4, 0.3) }),
-    fn: (p) => tf.fused.conv2d({ x: p.x as T4, filter: p.f as T4, strides: 1, pad: "same", bias: p.b, activation: "prelu", preluActivationWeights: p.a }),
+    params: () => ({
+      x: randn([2, 5, 4, 3], 1),
+      f: randn([3, 2, 3, 4], 2, 0.5),
+      b: randn([4], 3),
+      a: randn([4], 4, 0.3),
+    }),
+    fn: (p) =>
+      tf.fused.conv2d({
+        x: p.x as T4,
+        filter: p.f as T4,
+        strides: 1,
+        pad: "same",
+        bias: p.b,
+        activation: "prelu",
+        preluActivationWeights: p.a,
+      }),
+    // webgpu: rules/broadcast_in_dim.ts transposeExample (the bias's / weights' per-row
+    // transpose) reshapes a 4-D output to rank 7, beyond tfjs-webgpu's rank 6 (reported).
+    backends: ["cpu", "wasm"],
   },
   {
     kernel: "FusedConv2D",
     variant: "leakyrelu, explicit pad",
     params: () => ({ x: randn([2, 5, 4, 3], 1), f: randn([2, 2, 3, 4], 2, 0.5), b: randn([4], 3) }),
-    fn: (p) => tf.fused.conv2d({ x: p.x as T4, filter: p.f as T4, strides: 1, pad: [[0, 0], [0, 1], [1, 1], [0, 0]], bias: p.b, activation: "leakyrelu", leakyreluAlpha: 0.3 }),
+    fn: (p) =>
+      tf.fused.conv2d({
+        x: p.x as T4,
+        filter: p.f as T4,
+        strides: 1,
+        pad: [[0, 0], [0, 1], [1, 1], [0, 0]],
+        bias: p.b,
+        activation: "leakyrelu",
+        leakyreluAlpha: 0.3,
+      }),
+    // webgpu: rules/broadcast_in_dim.ts transposeExample (the bias's / weights' per-row
+    // transpose) reshapes a 4-D output to rank 7, beyond tfjs-webgpu's rank 6 (reported).
+    backends: ["cpu", "wasm"],
   },
   {
     kernel: "FusedConv2D",
     variant: "relu6, dilations 2",
     params: () => ({ x: randn([2, 6, 5, 3], 1, 2), f: randn([2, 2, 3, 4], 2), b: randn([4], 3) }),
-    fn: (p) => tf.fused.conv2d({ x: p.x as T4, filter: p.f as T4, strides: 1, pad: "same", dilations: 2, bias: p.b, activation: "relu6" }),
+    fn: (p) =>
+      tf.fused.conv2d({
+        x: p.x as T4,
+        filter: p.f as T4,
+        strides: 1,
+        pad: "same",
+        dilations: 2,
+        bias: p.b,
+        activation: "relu6",
+      }),
     // No gradient for dilated convolutions in tfjs 4.22: the zero-dilated filter, unfused.
     reference: (p) => tf.relu6(tf.add(tf.conv2d(p.x as T4, dilateFilter(p.f, [2, 2]) as T4, 1, "same"), p.b)),
+    // webgpu: rules/broadcast_in_dim.ts transposeExample (the bias's / weights' per-row
+    // transpose) reshapes a 4-D output to rank 7, beyond tfjs-webgpu's rank 6 (reported).
+    backends: ["cpu", "wasm"],
   },
   {
     kernel: "FusedConv2D",
     variant: "NCHW, bias + prelu",
-    params: () => ({ x: randn([2, 3, 5, 4], 1), f: randn([3, 2, 3, 2], 2, 0.5), b: randn([2], 3), a: randn([2], 4, 0.3) }),
-    fn: (p) => tf.fused.conv2d({ x: p.x as T4, filter: p.f as T4, strides: 1, pad: "same", dataFormat: "NCHW", bias: p.b, activation: "prelu", preluActivationWeights: p.a }),
+    params: () => ({
+      x: randn([2, 3, 5, 4], 1),
+      f: randn([3, 2, 3, 2], 2, 0.5),
+      b: randn([2], 3),
+      a: randn([2], 4, 0.3),
+    }),
+    fn: (p) =>
+      tf.fused.conv2d({
+        x: p.x as T4,
+        filter: p.f as T4,
+        strides: 1,
+        pad: "same",
+        dataFormat: "NCHW",
+        bias: p.b,
+        activation: "prelu",
+        preluActivationWeights: p.a,
+      }),
     // tfjs's fused gradient supports only NHWC: unfused, with the 1-D bias and weights on
     // the channel axis as the kernel applies them.
     reference: (p) =>
-      tf.prelu(tf.add(tf.conv2d(p.x as T4, p.f as T4, 1, "same", "NCHW"), tf.reshape(p.b, [2, 1, 1])), tf.reshape(p.a, [2, 1, 1])),
-    // tfjs-wasm's FusedConv2D rejects dataFormat NCHW.
-    backends: ["cpu", "webgpu"],
+      tf.prelu(
+        tf.add(tf.conv2d(p.x as T4, p.f as T4, 1, "same", "NCHW"), tf.reshape(p.b, [2, 1, 1])),
+        tf.reshape(p.a, [2, 1, 1]),
+      ),
+    // tfjs-wasm's FusedConv2D rejects dataFormat NCHW; webgpu: see rules/broadcast_in_dim.ts
+    // transposeExample above (rank 7).
+    backends: ["cpu"],
   },
 ];
 
@@ -233,13 +314,41 @@ const fusedDepthwise: KernelCase[] = [
     kernel: "FusedDepthwiseConv2D",
     variant: "bias + relu6, multiplier 2",
     params: () => ({ x: randn([2, 5, 4, 3], 1, 2), f: randn([3, 2, 3, 2], 2), b: randn([6], 3) }),
-    fn: (p) => tf.fused.depthwiseConv2d({ x: p.x as T4, filter: p.f as T4, strides: 1, pad: "same", bias: p.b, activation: "relu6" }),
+    fn: (p) =>
+      tf.fused.depthwiseConv2d({
+        x: p.x as T4,
+        filter: p.f as T4,
+        strides: 1,
+        pad: "same",
+        bias: p.b,
+        activation: "relu6",
+      }),
+    // webgpu: rules/broadcast_in_dim.ts transposeExample (the bias's / weights' per-row
+    // transpose) reshapes a 4-D output to rank 7, beyond tfjs-webgpu's rank 6 (reported).
+    backends: ["cpu", "wasm"],
   },
   {
     kernel: "FusedDepthwiseConv2D",
     variant: "prelu, valid, strides 2",
-    params: () => ({ x: randn([2, 7, 6, 3], 1), f: randn([3, 2, 3, 1], 2, 0.5), b: randn([3], 3), a: randn([3], 4, 0.3) }),
-    fn: (p) => tf.fused.depthwiseConv2d({ x: p.x as T4, filter: p.f as T4, strides: 2, pad: "valid", bias: p.b, activation: "prelu", preluActivationWeights: p.a }),
+    params: () => ({
+      x: randn([2, 7, 6, 3], 1),
+      f: randn([3, 2, 3, 1], 2, 0.5),
+      b: randn([3], 3),
+      a: randn([3], 4, 0.3),
+    }),
+    fn: (p) =>
+      tf.fused.depthwiseConv2d({
+        x: p.x as T4,
+        filter: p.f as T4,
+        strides: 2,
+        pad: "valid",
+        bias: p.b,
+        activation: "prelu",
+        preluActivationWeights: p.a,
+      }),
+    // webgpu: rules/broadcast_in_dim.ts transposeExample (the bias's / weights' per-row
+    // transpose) reshapes a 4-D output to rank 7, beyond tfjs-webgpu's rank 6 (reported).
+    backends: ["cpu", "wasm"],
   },
   {
     kernel: "FusedDepthwiseConv2D",
@@ -266,7 +375,14 @@ const transposed2d: KernelCase[] = [
     kernel: "Conv2DBackpropInput",
     variant: "explicit pad, strides [1,2]",
     params: () => ({ dy: randn([2, 4, 3, 3], 1), f: randn([2, 3, 2, 3], 2, 0.5) }),
-    fn: (p) => tf.conv2dTranspose(p.dy as T4, p.f as T4, [2, 4, 6, 2], [1, 2], [[0, 0], [1, 0], [1, 1], [0, 0]] as unknown as "same"),
+    fn: (p) =>
+      tf.conv2dTranspose(
+        p.dy as T4,
+        p.f as T4,
+        [2, 4, 6, 2],
+        [1, 2],
+        [[0, 0], [1, 0], [1, 1], [0, 0]] as unknown as "same",
+      ),
   },
   {
     kernel: "Conv2DBackpropInput",
@@ -288,22 +404,22 @@ const conv3d: KernelCase[] = [
   {
     kernel: "Conv3D",
     variant: "same",
-    params: () => ({ x: randn([2, 4, 3, 10], 1), f: randn([2, 3, 2, 6], 2, 0.5) }),
-    fn: (p) => tf.conv3d(r5(p.x, [2, 4, 3, 5, 2]), r5(p.f, [2, 3, 2, 2, 3]), 1, "same"),
+    params: () => ({ x: randn([2, 4, 3, 5, 2], 1), f: randn([2, 3, 2, 2, 3], 2, 0.5) }),
+    fn: (p) => tf.conv3d(p.x as T5, p.f as T5, 1, "same"),
   },
   {
     kernel: "Conv3D",
     variant: "valid, strides [1,2,2]",
-    params: () => ({ x: randn([2, 3, 5, 12], 1), f: randn([2, 2, 3, 6], 2, 0.5) }),
-    fn: (p) => tf.conv3d(r5(p.x, [2, 3, 5, 6, 2]), r5(p.f, [2, 2, 3, 2, 3]), [1, 2, 2], "valid"),
+    params: () => ({ x: randn([2, 3, 5, 6, 2], 1), f: randn([2, 2, 3, 2, 3], 2, 0.5) }),
+    fn: (p) => tf.conv3d(p.x as T5, p.f as T5, [1, 2, 2], "valid"),
   },
   {
     kernel: "Conv3D",
     variant: "dilations [2,1,1], same",
-    params: () => ({ x: randn([2, 5, 3, 8], 1), f: randn([2, 2, 2, 6], 2, 0.5) }),
-    fn: (p) => tf.conv3d(r5(p.x, [2, 5, 3, 4, 2]), r5(p.f, [2, 2, 2, 2, 3]), 1, "same", "NDHWC", [2, 1, 1]),
+    params: () => ({ x: randn([2, 5, 3, 4, 2], 1), f: randn([2, 2, 2, 2, 3], 2, 0.5) }),
+    fn: (p) => tf.conv3d(p.x as T5, p.f as T5, 1, "same", "NDHWC", [2, 1, 1]),
     // No gradient for dilated Conv3D in tfjs 4.22: the zero-dilated filter.
-    reference: (p) => tf.conv3d(r5(p.x, [2, 5, 3, 4, 2]), dilateFilter(r5(p.f, [2, 2, 2, 2, 3]), [2, 1, 1]) as T5, 1, "same"),
+    reference: (p) => tf.conv3d(p.x as T5, dilateFilter(p.f, [2, 1, 1]) as T5, 1, "same"),
   },
 ];
 
@@ -311,18 +427,18 @@ const transposed3d: KernelCase[] = [
   {
     kernel: "Conv3DBackpropInputV2",
     variant: "conv3dTranspose, same, strides 2",
-    params: () => ({ dy: randn([2, 2, 3, 6], 1), f: randn([2, 3, 2, 6], 2, 0.5) }),
-    fn: (p) => tf.conv3dTranspose(r5(p.dy, [2, 2, 3, 2, 3]), r5(p.f, [2, 3, 2, 2, 3]), [2, 4, 6, 3, 2], 2, "same"),
+    params: () => ({ dy: randn([2, 2, 3, 2, 3], 1), f: randn([2, 3, 2, 2, 3], 2, 0.5) }),
+    fn: (p) => tf.conv3dTranspose(p.dy as T5, p.f as T5, [2, 4, 6, 3, 2], 2, "same"),
     // tfjs 4.22 has no gradient for Conv3DBackpropInputV2: the definition, scatter-style.
     // 'same' here pads (front, top, left) = (0, 0, 0) (padAlong 0/1/1 → lo 0).
-    reference: (p) => transposedConv(r5(p.dy, [2, 2, 3, 2, 3]), r5(p.f, [2, 3, 2, 2, 3]), [4, 6, 3], [2, 2, 2], [0, 0, 0]),
+    reference: (p) => transposedConv(p.dy, p.f, [4, 6, 3], [2, 2, 2], [0, 0, 0]),
   },
   {
     kernel: "Conv3DBackpropInputV2",
     variant: "valid, strides [1,2,1]",
-    params: () => ({ dy: randn([2, 2, 2, 9], 1), f: randn([2, 3, 2, 6], 2, 0.5) }),
-    fn: (p) => tf.conv3dTranspose(r5(p.dy, [2, 2, 2, 3, 3]), r5(p.f, [2, 3, 2, 2, 3]), [2, 3, 5, 4, 2], [1, 2, 1], "valid"),
-    reference: (p) => transposedConv(r5(p.dy, [2, 2, 2, 3, 3]), r5(p.f, [2, 3, 2, 2, 3]), [3, 5, 4], [1, 2, 1], [0, 0, 0]),
+    params: () => ({ dy: randn([2, 2, 2, 3, 3], 1), f: randn([2, 3, 2, 2, 3], 2, 0.5) }),
+    fn: (p) => tf.conv3dTranspose(p.dy as T5, p.f as T5, [2, 3, 5, 4, 2], [1, 2, 1], "valid"),
+    reference: (p) => transposedConv(p.dy, p.f, [3, 5, 4], [1, 2, 1], [0, 0, 0]),
   },
 ];
 
@@ -362,22 +478,22 @@ const pools: KernelCase[] = [
   {
     kernel: "MaxPool3D",
     variant: "[2,3,3] same",
-    params: () => ({ x: randn([2, 3, 5, 8], 1) }),
+    params: () => ({ x: randn([2, 3, 5, 4, 2], 1) }),
     // tfjs's cpu MaxPool3D gradient encodes window positions with the filter height where
     // it decodes with the width: filters with height ≠ width get wrong references.
-    fn: (p) => tf.maxPool3d(r5(p.x, [2, 3, 5, 4, 2]), [2, 3, 3], 1, "same"),
+    fn: (p) => tf.maxPool3d(p.x as T5, [2, 3, 3], 1, "same"),
   },
   {
     kernel: "MaxPool3D",
     variant: "[1,2,2] valid, strides [1,2,1]",
-    params: () => ({ x: randn([2, 3, 5, 8], 1) }),
-    fn: (p) => tf.maxPool3d(r5(p.x, [2, 3, 5, 4, 2]), [1, 2, 2], [1, 2, 1], "valid"),
+    params: () => ({ x: randn([2, 3, 5, 4, 2], 1) }),
+    fn: (p) => tf.maxPool3d(p.x as T5, [1, 2, 2], [1, 2, 1], "valid"),
   },
   {
     kernel: "MaxPool3D",
     variant: "ties go to the last maximum",
-    params: () => ({ x: tied([2, 3, 4, 6], 2) }),
-    fn: (p) => tf.maxPool3d(r5(p.x, [2, 3, 4, 3, 2]), 2, 1, "valid"),
+    params: () => ({ x: tied([2, 3, 4, 3, 2], 2) }),
+    fn: (p) => tf.maxPool3d(p.x as T5, 2, 1, "valid"),
   },
   {
     kernel: "AvgPool",
@@ -402,15 +518,15 @@ const pools: KernelCase[] = [
   {
     kernel: "AvgPool3D",
     variant: "[2,2,3] valid, strides [1,2,1]",
-    params: () => ({ x: randn([2, 3, 5, 8], 1) }),
-    fn: (p) => tf.avgPool3d(r5(p.x, [2, 3, 5, 4, 2]), [2, 2, 3], [1, 2, 1], "valid"),
+    params: () => ({ x: randn([2, 3, 5, 4, 2], 1) }),
+    fn: (p) => tf.avgPool3d(p.x as T5, [2, 2, 3], [1, 2, 1], "valid"),
   },
   {
     kernel: "AvgPool3D",
     variant: "[2,3,2] same",
-    params: () => ({ x: randn([2, 3, 5, 8], 1) }),
-    fn: (p) => tf.avgPool3d(r5(p.x, [2, 3, 5, 4, 2]), [2, 3, 2], 1, "same"),
-    reference: (p) => avgPoolRef(r5(p.x, [2, 3, 5, 4, 2]), [2, 3, 2], [1, 1, 1], "same"),
+    params: () => ({ x: randn([2, 3, 5, 4, 2], 1) }),
+    fn: (p) => tf.avgPool3d(p.x as T5, [2, 3, 2], 1, "same"),
+    reference: (p) => avgPoolRef(p.x, [2, 3, 2], [1, 1, 1], "same"),
   },
 ];
 
@@ -426,12 +542,21 @@ const batchNorm: KernelCase[] = [
       scale: randn([3], 5),
     }),
     fn: (p) => tf.batchNorm(p.x, p.mean, p.variance, p.offset, p.scale, 0.01),
+    // webgpu: rules/broadcast_in_dim.ts transposeExample (the bias's / weights' per-row
+    // transpose) reshapes a 4-D output to rank 7, beyond tfjs-webgpu's rank 6 (reported).
+    backends: ["cpu", "wasm"],
   },
   {
     kernel: "FusedBatchNorm",
     variant: "2-D x, no offset, no scale",
     params: () => ({ x: randn([4, 3], 1), mean: randn([3], 2), variance: awayFromZero([3], 0.5, 2, 3, true) }),
     fn: (p) => tf.batchNorm(p.x, p.mean, p.variance),
+    // tf.grads in tfjs 4.22 throws on an absent offset or scale (the tape reads undefined
+    // inputs): the same function with an offset of zeros and a scale of ones.
+    reference: (p) => tf.batchNorm(p.x, p.mean, p.variance, tf.zerosLike(p.mean), tf.onesLike(p.mean)),
+    // webgpu: rules/broadcast_in_dim.ts transposeExample (the bias's / weights' per-row
+    // transpose) reshapes a 4-D output to rank 7, beyond tfjs-webgpu's rank 6 (reported).
+    backends: ["cpu", "wasm"],
   },
   {
     kernel: "FusedBatchNorm",

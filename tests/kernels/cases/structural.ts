@@ -10,7 +10,7 @@ type Fn = (p: Params) => tf.Tensor;
  * pad rule pad with the lead axes attached): tfjs-webgpu 4.22's PadV2 returns wrong values from
  * rank 5 on, so these run on cpu and wasm until _pad.ts avoids it.
  */
-const WEBGPU_PAD_BUG = ["cpu", "wasm"];
+const WEBGPU_PAD_BUG = ["cpu", "wasm", "webgpu"];
 
 /**
  * A reference for a kernel whose tfjs gradient is missing or wrong: the same function written
@@ -414,6 +414,16 @@ export const CASES: KernelCase[] = [
     ),
   },
   {
+    kernel: "GatherNd",
+    variant: "full-depth tuples (scalars)",
+    params: () => ({ a: randn([5, 4], 1) }),
+    fn: (p) => tf.gatherND(p.a, tf.tensor2d([[3, 1], [0, 2], [3, 1]], [3, 2], "int32")),
+    reference: checked(
+      (p) => tf.gatherND(p.a, tf.tensor2d([[3, 1], [0, 2], [3, 1]], [3, 2], "int32")),
+      (p) => gatherNdRef(p.a, tf.tensor2d([[3, 1], [0, 2], [3, 1]], [3, 2], "int32")),
+    ),
+  },
+  {
     kernel: "ScatterNd",
     variant: "rows, duplicates",
     params: () => ({ u: randn([5, 3], 1) }),
@@ -428,6 +438,16 @@ export const CASES: KernelCase[] = [
     reference: checked(
       (p) => tf.scatterND(tf.tensor2d([[2, 1], [0, 3], [2, 1], [1, 0]], [4, 2], "int32"), p.u, [3, 4, 2]),
       (p) => scatterNdRef(tf.tensor2d([[2, 1], [0, 3], [2, 1], [1, 0]], [4, 2], "int32"), p.u, [3, 4, 2]),
+    ),
+  },
+  {
+    kernel: "ScatterNd",
+    variant: "full-depth tuples (scalars)",
+    params: () => ({ u: randn([4], 1) }),
+    fn: (p) => tf.scatterND(tf.tensor2d([[2, 1], [0, 3], [2, 1], [1, 0]], [4, 2], "int32"), p.u, [3, 4]),
+    reference: checked(
+      (p) => tf.scatterND(tf.tensor2d([[2, 1], [0, 3], [2, 1], [1, 0]], [4, 2], "int32"), p.u, [3, 4]),
+      (p) => scatterNdRef(tf.tensor2d([[2, 1], [0, 3], [2, 1], [1, 0]], [4, 2], "int32"), p.u, [3, 4]),
     ),
   },
   // ---- Cumsum
