@@ -18,7 +18,8 @@ import { KERNELS } from "./kernels/mod.ts";
 /** A function of parameters and input(s) built from tfjs ops. */
 export type ParamFn = (params: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.Tensor | tf.Tensor[];
 
-/** Where the tracer currently is, for error messages (the layers adapter sets `layer`). */
+/** Where the tracer currently is, for error messages: the layers adapter sets `layer` to
+ * `"name" (ClassName)` while a layer runs. */
 export const traceContext: { layer: string | null } = { layer: null };
 
 const POISON = Symbol("unsupported upstream");
@@ -73,7 +74,7 @@ export function linearize(f: ParamFn, params: Record<string, tf.Tensor>, x: tf.T
       tangents = outs.map(() => POISON);
     } else if (ins.some((i) => i && i.tangent)) {
       const rule = KERNELS[kp.kernelName as string];
-      const where = [traceContext.layer && `layer "${traceContext.layer}"`, engine.state?.activeScope?.name]
+      const where = [traceContext.layer && `layer ${traceContext.layer}`, engine.state?.activeScope?.name]
         .filter(Boolean).join(", ");
       if (!rule) {
         unsupported.push({ kernel: kp.kernelName, where });

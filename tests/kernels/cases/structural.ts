@@ -6,13 +6,6 @@ import { ints, randn } from "../../_data.ts";
 type Fn = (p: Params) => tf.Tensor;
 
 /**
- * For cases whose cotangents reach rank 5 in rules/_pad.ts (the slice rule's transpose and the
- * pad rule pad with the lead axes attached): tfjs-webgpu 4.22's PadV2 returns wrong values from
- * rank 5 on, so these run on cpu and wasm until _pad.ts avoids it.
- */
-const WEBGPU_PAD_BUG = ["cpu", "wasm", "webgpu"];
-
-/**
  * A reference for a kernel whose tfjs gradient is missing or wrong: the same function written
  * with ops whose tfjs gradients are right. It first checks that it computes what `fn` computes,
  * so that the reference cannot drift from the kernel it stands for.
@@ -250,7 +243,6 @@ export const CASES: KernelCase[] = [
     variant: "size -1",
     params: () => ({ a: randn([4, 3, 5], 1) }),
     fn: (p) => tf.slice(p.a, [1, 0, 1], [2, -1, 3]),
-    backends: WEBGPU_PAD_BUG,
   },
   {
     kernel: "Slice",
@@ -267,7 +259,6 @@ export const CASES: KernelCase[] = [
       (p) => tf.stridedSlice(p.a, [0, 1, 0], [5, 6, 4], [2, 3, 1]),
       (p) => pick(pick(p.a, [0, 2, 4], 0), [1, 4], 1),
     ),
-    backends: WEBGPU_PAD_BUG,
   },
   {
     kernel: "StridedSlice",
@@ -309,7 +300,6 @@ export const CASES: KernelCase[] = [
       (p) => tf.stridedSlice(p.a, [0, 0, 1], [0, 0, 5], [1, 1, 2], 0, 0, 1, 2),
       (p) => tf.expandDims(pick(p.a, [1, 3], 2), 2),
     ),
-    backends: WEBGPU_PAD_BUG,
   },
   // ---- Tile, PadV2, MirrorPad, Reverse
   {
@@ -345,7 +335,6 @@ export const CASES: KernelCase[] = [
       params: () => ({ a: randn([4, 3, 5], 1) }),
       fn: (p) => tf.mirrorPad(p.a, pad, mode),
       reference: checked((p) => tf.mirrorPad(p.a, pad, mode), (p) => mirrorPadRef(p.a, pad, mode)),
-      ...(i === 1 ? { backends: WEBGPU_PAD_BUG } : {}),
     }));
   }),
   {
@@ -635,7 +624,6 @@ export const CASES: KernelCase[] = [
     variant: "block [2, 2], cropped",
     params: () => ({ a: randn([8, 2, 3, 1], 1) }),
     fn: (p) => tf.batchToSpaceND(p.a, [2, 2], [[1, 0], [0, 2]]),
-    backends: WEBGPU_PAD_BUG,
   },
   // ---- Einsum: tfjs has no Einsum gradient (the reference is einsumRef), and the wasm backend
   // has no Einsum kernel at all, so these run on cpu and webgpu only.

@@ -1,0 +1,149 @@
+/**
+ * Wraps a tfjs-layers model as `f(params, x)`: its trainable weights become named parameters,
+ * substituted while the model runs (`LayerVariable.read` is shadowed for the call). The model is
+ * never rebuilt or mutated, and its weights are untouched afterwards.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { ShapeMismatchError } from "../src/errors.ts";
+import { type ParamFn, traceContext } from "./trace.ts";
+
+/** What the `params` option's predicate sees of each trainable weight. */
+export interface WeightInfo {
+  name: string;
+  layer: string;
+  className: string;
+  shape: number[];
+}
+
+export interface FromLayersModelOptions {
+  /**
+   * Which trainable weights are parameters of the NTK: names (`"dense_1/kernel"`), or a
+   * predicate. The others, and all non-trainable weights, are constants. @default all trainable
+   */
+  params?: readonly string[] | ((w: WeightInfo) => boolean);
+}
+
+export interface LayersModelFn {
+  /** Runs the model with `params` substituted for its weights; inference mode. */
+  f: ParamFn;
+  /** The selected trainable weights by layer-qualified name (the model's own variables). */
+  params: Record<string, tf.Tensor>;
+  /** Every trainable weight, selected or not. */
+  weights: WeightInfo[];
+}
+
+// deno-lint-ignore no-explicit-any
+type AnyLayer = any;
+// deno-lint-ignore no-explicit-any
+type AnyVariable = any;
+
+/** Every layer object reachable from the model: nested models, wrappers, RNN cells. */
+function allLayers(root: AnyLayer): AnyLayer[] {
+  const seen = new Set<AnyLayer>();
+  const visit = (l: AnyLayer) => {
+    if (!l || seen.has(l)) return;
+    seen.add(l);
+    for (const child of l.layers ?? []) visit(child);
+    visit(l.layer); // TimeDistributed, Bidirectional's wrapped layer
+    visit(l.forwardLayer);
+    visit(l.backwardLayer);
+    visit(l.cell); // RNN cells
+    for (const c of l.cell?.cells ?? []) visit(c); // StackedRNNCells
+  };
+  for (const l of root.layers ?? []) visit(l);
+  return [...seen];
+}
+
+/** The layer that owns each variable, for names and messages. */
+function owners(model: tf.LayersModel): Map<AnyVariable, AnyLayer> {
+  const m = new Map<AnyVariable, AnyLayer>();
+  for (const l of allLayers(model)) for (const w of l.weights ?? []) if (!m.has(w)) m.set(w, l);
+  return m;
+}
+
+/**
+ * Wraps `model` for the NTK functions.
+ * @param model a tfjs-layers model (built in code or loaded)
+ * @param options which weights are parameters
+ * @returns `{ f, params, weights }` — pass `f` to `empiricalNtkFn` and `params` to its calls
+ * @throws {ShapeMismatchError} when `options.params` names a weight the model does not have
+ *
+ * @example Usage
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { empiricalNtkFn, fromLayersModel } from "./mod.ts";
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 8, inputShape: [3], activation: "relu" }), tf.layers.dense({ units: 2 })] });
+ * const { f, params } = fromLayersModel(model);
+ * const k = await empiricalNtkFn(f)(tf.randomNormal([4, 3]), null, params); // [4, 4]
+ * ```
+ */
+export function fromLayersModel(model: tf.LayersModel, options: FromLayersModelOptions = {}): LayersModelFn {
+  const owner = owners(model);
+  const names = new Map<AnyVariable, string>();
+  const used = new Set<string>();
+  const weights: WeightInfo[] = [];
+  for (const lv of model.trainableWeights as AnyVariable[]) {
+    let name = lv.originalName ?? lv.name;
+    for (let i = 1; used.has(name); i++) name = `${lv.originalName ?? lv.name}_${i}`;
+    used.add(name);
+    names.set(lv, name);
+    const layer = owner.get(lv);
+    weights.push({ name, layer: layer?.name ?? "?", className: layer?.getClassName?.() ?? "?", shape: [...lv.shape] });
+  }
+  const choose = options.params;
+  if (Array.isArray(choose)) {
+    const missing = choose.filter((n) => !used.has(n));
+    if (missing.length) {
+      throw new ShapeMismatchError("options.params", missing, `no such trainable weight; the model has ${[...used].join(", ")}`);
+    }
+  }
+  const selected = weights.filter((w) =>
+    choose === undefined ? true : typeof choose === "function" ? choose(w) : (choose as readonly string[]).includes(w.name)
+  );
+  const selectedNames = new Set(selected.map((w) => w.name));
+  const variables = [...names].filter(([, n]) => selectedNames.has(n));
+  const params: Record<string, tf.Tensor> = Object.fromEntries(variables.map(([lv, n]) => [n, lv.read()]));
+  const layers = allLayers(model);
+
+  const f: ParamFn = (p, x) => {
+    for (const name of Object.keys(p)) {
+      if (!selectedNames.has(name)) {
+        throw new ShapeMismatchError(`params["${name}"]`, name, "the model has no such selected trainable weight");
+      }
+    }
+    const swapped: AnyVariable[] = [];
+    const wrapped: [AnyLayer, unknown][] = [];
+    try {
+      for (const [lv, name] of variables) {
+        const t = p[name];
+        if (!t) continue;
+        if (t.shape.length !== lv.shape.length || t.shape.some((s: number, i: number) => s !== lv.shape[i])) {
+          throw new ShapeMismatchError(`params["${name}"]`, t.shape, `the weight has shape [${lv.shape}]`);
+        }
+        lv.read = () => t;
+        swapped.push(lv);
+      }
+      // Name the running layer in errors (unsupported kernels, shapes).
+      for (const l of layers) {
+        const call = l.call;
+        const own = Object.hasOwn(l, "call");
+        l.call = function (...args: unknown[]) {
+          const prev = traceContext.layer;
+          traceContext.layer = `"${l.name}" (${l.getClassName?.() ?? "Layer"})`;
+          try {
+            return call.apply(this, args);
+          } finally {
+            traceContext.layer = prev;
+          }
+        };
+        wrapped.push([l, own ? call : null]);
+      }
+      return model.apply(x, { training: false }) as tf.Tensor | tf.Tensor[];
+    } finally {
+      for (const lv of swapped) delete lv.read;
+      for (const [l, own] of wrapped) own ? (l.call = own) : delete l.call;
+    }
+  };
+  return { f, params, weights };
+}
