@@ -14,8 +14,8 @@
  * @module
  */
 export {
-  empiricalNtkFn,
   type EmpiricalNtk,
+  empiricalNtkFn,
   type EmpiricalNtkOptions,
   METHOD_NAMES,
   type NtkInfo,
@@ -24,6 +24,11 @@ export {
 export { type BackendName, BACKENDS, detectBackend, initBackend } from "./src/backend.ts";
 export { linearize, type ParamFn } from "./adapters/trace.ts";
 export * from "./src/errors.ts";
-export { fromLayersModel, type FromLayersModelOptions, type LayersModelFn, type WeightInfo } from "./adapters/layers.ts";
+export {
+  fromLayersModel,
+  type FromLayersModelOptions,
+  type LayersModelFn,
+  type WeightInfo,
+} from "./adapters/layers.ts";
 export { loadModel, ModelLoadError, saveModel } from "./adapters/io.ts";
 export { NpyError, parseNpy, readNpy, toNpy, writeNpy } from "./src/npy.ts";

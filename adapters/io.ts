@@ -30,7 +30,9 @@ export function fileLoader(modelJsonPath: string): tf.io.IOHandler {
       } catch (e) {
         throw new ModelLoadError(`Cannot read model ${modelJsonPath}: ${(e as Error).message}`);
       }
-      if (!json.modelTopology) throw new ModelLoadError(`${modelJsonPath} has no modelTopology: not a tfjs layers model.json`);
+      if (!json.modelTopology) {
+        throw new ModelLoadError(`${modelJsonPath} has no modelTopology: not a tfjs layers model.json`);
+      }
       const dir = dirOf(modelJsonPath);
       return await tf.io.getModelArtifactsForJSON(json, async (manifest) => {
         const specs: tf.io.WeightsManifestEntry[] = [];

@@ -95,11 +95,19 @@ export function fromLayersModel(model: tf.LayersModel, options: FromLayersModelO
   if (Array.isArray(choose)) {
     const missing = choose.filter((n) => !used.has(n));
     if (missing.length) {
-      throw new ShapeMismatchError("options.params", missing, `no such trainable weight; the model has ${[...used].join(", ")}`);
+      throw new ShapeMismatchError(
+        "options.params",
+        missing,
+        `no such trainable weight; the model has ${[...used].join(", ")}`,
+      );
     }
   }
   const selected = weights.filter((w) =>
-    choose === undefined ? true : typeof choose === "function" ? choose(w) : (choose as readonly string[]).includes(w.name)
+    choose === undefined
+      ? true
+      : typeof choose === "function"
+      ? choose(w)
+      : (choose as readonly string[]).includes(w.name)
   );
   const selectedNames = new Set(selected.map((w) => w.name));
   const variables = [...names].filter(([, n]) => selectedNames.has(n));

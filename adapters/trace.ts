@@ -62,11 +62,15 @@ export function linearize(f: ParamFn, params: Record<string, tf.Tensor>, x: tf.T
   // deno-lint-ignore no-explicit-any
   const record = (kp: any, out: tf.Tensor | tf.Tensor[]) => {
     const outs = Array.isArray(out) ? out : [out];
-    const names = Array.isArray(kp.inputs) ? kp.inputs.map((_: unknown, i: number) => String(i)) : Object.keys(kp.inputs ?? {});
+    const names = Array.isArray(kp.inputs)
+      ? kp.inputs.map((_: unknown, i: number) => String(i))
+      : Object.keys(kp.inputs ?? {});
     const inputs = new Map<string, tf.Tensor | null>(
       names.map((n: string) => [n, (Array.isArray(kp.inputs) ? kp.inputs[Number(n)] : kp.inputs[n]) ?? null]),
     );
-    const infoOf = (t: tf.Tensor | null): Info | null => (t ? info.get(t.id) ?? { tangent: null, dependsOnInput: false } : null);
+    const infoOf = (
+      t: tf.Tensor | null,
+    ): Info | null => (t ? info.get(t.id) ?? { tangent: null, dependsOnInput: false } : null);
     const ins = [...inputs.values()].map(infoOf);
     const dep = ins.some((i) => i?.dependsOnInput);
     let tangents: Tangent[] = outs.map(() => null);

@@ -112,3 +112,21 @@ export function transposeB(t: tf.Tensor, perm: number[]): tf.Tensor {
     return tf.reshape(moved, perm.map((p) => t.shape[p]));
   });
 }
+
+/**
+ * The sum of same-shaped tensors, pairwise and at any rank: tfjs-webgpu 4.22's addN is wrong
+ * from 8 inputs on (a 3×3 window has 9 parts). Always a new tensor.
+ */
+export function addAll(ts: tf.Tensor[]): tf.Tensor {
+  if (ts.length === 1) return tf.clone(ts[0]);
+  return tf.tidy(() => {
+    let level = ts;
+    while (level.length > 1) {
+      level = Array.from(
+        { length: Math.ceil(level.length / 2) },
+        (_, i) => level[2 * i + 1] ? addB(level[2 * i], level[2 * i + 1]) : level[2 * i],
+      );
+    }
+    return level[0];
+  });
+}

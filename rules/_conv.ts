@@ -4,6 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Padding } from "../src/ir.ts";
 import { type PadConfig, padLead, unpadLead } from "./_pad.ts";
+import { addAll } from "./_broadcast.ts";
 
 export interface WindowSpec {
   window: number[];
@@ -11,19 +12,6 @@ export interface WindowSpec {
   padding: Padding;
   lhsDilation: number[];
   rhsDilation: number[];
-}
-
-/**
- * The sum of same-shaped tensors, pairwise: tfjs-webgpu 4.22's addN is wrong from 8 inputs on
- * (a 3×3 window has 9 parts).
- */
-export function sumAll(ts: tf.Tensor[]): tf.Tensor {
-  let level = ts;
-  while (level.length > 1) {
-    level = Array.from({ length: Math.ceil(level.length / 2) }, (_, i) =>
-      level[2 * i + 1] ? tf.add(level[2 * i], level[2 * i + 1]) : level[2 * i]);
-  }
-  return level[0];
 }
 
 /** Size of each spatial axis after lhs dilation and padding. */
@@ -87,7 +75,7 @@ export function addWindows(parts: tf.Tensor[], w: WindowSpec, spatial: readonly 
     ];
     return padLead(parts[k], cfg);
   });
-  const sum = sumAll(placed);
+  const sum = addAll(placed);
   const c = parts[0].shape[parts[0].rank - 1];
   return unpadLead(sum, edgeConfig(w), [...spatial, c]);
 }
@@ -118,13 +106,26 @@ export function tfConv(x: tf.Tensor, f: tf.Tensor, w: WindowSpec, groups: number
   if (d === 1) {
     const x2 = tf.expandDims(xp, 1);
     const f2 = tf.expandDims(f, 0);
-    const w2: WindowSpec = { window: [1, ...w.window], strides: [1, ...strides], padding: [[0, 0], [0, 0]], lhsDilation: [1, 1], rhsDilation: [1, ...dil] };
+    const w2: WindowSpec = {
+      window: [1, ...w.window],
+      strides: [1, ...strides],
+      padding: [[0, 0], [0, 0]],
+      lhsDilation: [1, 1],
+      rhsDilation: [1, ...dil],
+    };
     const y = tfConv(x2, f2, w2, groups);
     return y && tf.squeeze(y, [1]);
   }
   if (groups === 1) {
     if (d === 2) {
-      return tf.conv2d(xp as tf.Tensor4D, f as tf.Tensor4D, strides as [number, number], "valid", "NHWC", dil as [number, number]);
+      return tf.conv2d(
+        xp as tf.Tensor4D,
+        f as tf.Tensor4D,
+        strides as [number, number],
+        "valid",
+        "NHWC",
+        dil as [number, number],
+      );
     }
     if (d === 3 && dil.every((v) => v === 1)) {
       return tf.conv3d(xp as tf.Tensor5D, f as tf.Tensor5D, strides as [number, number, number], "valid");
@@ -134,7 +135,14 @@ export function tfConv(x: tf.Tensor, f: tf.Tensor, w: WindowSpec, groups: number
   if (d === 2 && groups === cin && f.shape[2] === 1) {
     const fs = f.shape as number[];
     const fd = tf.reshape(f, [fs[0], fs[1], cin, fs[3] / cin]) as tf.Tensor4D;
-    return tf.depthwiseConv2d(xp as tf.Tensor4D, fd, strides as [number, number], "valid", "NHWC", dil as [number, number]);
+    return tf.depthwiseConv2d(
+      xp as tf.Tensor4D,
+      fd,
+      strides as [number, number],
+      "valid",
+      "NHWC",
+      dil as [number, number],
+    );
   }
   return null;
 }
@@ -155,7 +163,14 @@ export function tfConvTransposeInput(
     const y = tfConvTransposeInput(
       tf.expandDims(ct, 1),
       tf.expandDims(f, 0),
-      { ...w, window: [1, ...w.window], strides: [1, ...w.strides], padding: [[0, 0], ...w.padding], lhsDilation: [1, 1], rhsDilation: [1, 1] },
+      {
+        ...w,
+        window: [1, ...w.window],
+        strides: [1, ...w.strides],
+        padding: [[0, 0], ...w.padding],
+        lhsDilation: [1, 1],
+        rhsDilation: [1, 1],
+      },
       groups,
       [inputShape[0], 1, ...inputShape.slice(1)],
     );

@@ -8,6 +8,7 @@ import type { Eqn, ExampleAxis, PrimitiveName } from "../src/ir.ts";
 import { isVar } from "../src/ir.ts";
 import type { LinearRule, Rows } from "./_types.ts";
 import { numel } from "./_axes.ts";
+import { addAll } from "./_broadcast.ts";
 
 /** Var operands of an elementwise primitive have the output's shape, so rows stay put. */
 export function sameRows(_eqn: Eqn, rows: Rows): ExampleAxis {
@@ -41,7 +42,7 @@ export function identityRule<P extends PrimitiveName>(): LinearRule<P> {
 export function sumOf(ts: (tf.Tensor | null | undefined)[]): tf.Tensor {
   const live = ts.filter((t): t is tf.Tensor => t != null);
   if (live.length === 0) throw new Error("sumOf: no tangent");
-  return live.length === 1 ? tf.clone(live[0]) : tf.addN(live);
+  return addAll(live);
 }
 
 /** Indices of var operands. */

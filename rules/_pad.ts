@@ -23,7 +23,9 @@ export function padLead(t: tf.Tensor, config: PadConfig): tf.Tensor {
   const lead = t.rank - config.length;
   let x = t;
   config.forEach(([, , interior], k) => (x = dilate(x, lead + k, interior)));
-  const pos = x.shape.map((_, i) => (i < lead ? [0, 0] : [Math.max(config[i - lead][0], 0), Math.max(config[i - lead][1], 0)]) as [number, number]);
+  const pos = x.shape.map((_, i) =>
+    (i < lead ? [0, 0] : [Math.max(config[i - lead][0], 0), Math.max(config[i - lead][1], 0)]) as [number, number]
+  );
   if (pos.some(([a, b]) => a > 0 || b > 0)) x = padB(x, pos);
   if (config.some(([lo, hi]) => lo < 0 || hi < 0)) {
     const begin = x.shape.map((_, i) => (i < lead ? 0 : Math.max(-config[i - lead][0], 0)));
@@ -40,7 +42,9 @@ export function unpadLead(ct: tf.Tensor, config: PadConfig, operand: readonly nu
   const lead = ct.rank - config.length;
   // Undo the edges: pad back what was cropped, then crop what was padded.
   let x = ct;
-  const neg = x.shape.map((_, i) => (i < lead ? [0, 0] : [Math.max(-config[i - lead][0], 0), Math.max(-config[i - lead][1], 0)]) as [number, number]);
+  const neg = x.shape.map((_, i) =>
+    (i < lead ? [0, 0] : [Math.max(-config[i - lead][0], 0), Math.max(-config[i - lead][1], 0)]) as [number, number]
+  );
   if (neg.some(([a, b]) => a > 0 || b > 0)) x = padB(x, neg);
   const dilated = operand.map((s, k) => (s === 0 ? 0 : s + (s - 1) * config[k][2]));
   const begin = x.shape.map((_, i) => (i < lead ? 0 : Math.max(config[i - lead][0], 0)));

@@ -40,7 +40,17 @@ function dims(eqn: E) {
   const d = lhs.length - 2, g = eqn.params.featureGroupCount;
   const ci = rhs[d], cout = rhs[d + 1];
   const outSpatial = eqn.out.shape.slice(1, -1);
-  return { d, g, ci, co: cout / g, k: numel(rhs.slice(0, d)), n: lhs[0], spatial: lhs.slice(1, -1), outSpatial, o: numel(outSpatial) };
+  return {
+    d,
+    g,
+    ci,
+    co: cout / g,
+    k: numel(rhs.slice(0, d)),
+    n: lhs[0],
+    spatial: lhs.slice(1, -1),
+    outSpatial,
+    o: numel(outSpatial),
+  };
 }
 
 /** The lhs's im2col patches, `[N, O, K, G, Ci]` (labels `L.patches`). */
@@ -94,7 +104,10 @@ export const convGeneralDilated: LinearRule<"conv_general_dilated"> = {
       const y5 = tf.reshape(y, [...y.shape.slice(0, d + 1), nL, co]);
       return tf.reshape(tf.transpose(y5, [d + 1, ...range(d + 1), d + 2]), [...ld, ...eqn.out.shape]);
     }
-    const y = contract2(patchesOf(eqn), L.patches, tf.reshape(v, [nL, k, ci, g, co]), ["L", ...L.filter], ["L", ...L.out]);
+    const y = contract2(patchesOf(eqn), L.patches, tf.reshape(v, [nL, k, ci, g, co]), ["L", ...L.filter], [
+      "L",
+      ...L.out,
+    ]);
     return tf.reshape(y, [...ld, ...eqn.out.shape]);
   },
   transpose: (eqn, ct, lead, slot) => {
@@ -128,7 +141,11 @@ export const convGeneralDilated: LinearRule<"conv_general_dilated"> = {
     const { outer, inner } = rows.out;
     const pS = tf.reshape(patchesOf(eqn), [outer, R, inner * o, k, g, ci]);
     const cS = tf.reshape(ct, [numel(ld), outer, R, inner * o, g, co]);
-    const y = contract2(pS, ["no", "R", "q", "k", "g", "ci"], cS, ["L", "no", "R", "q", "g", "co"], ["L", "R", ...L.filter]);
+    const y = contract2(pS, ["no", "R", "q", "k", "g", "ci"], cS, ["L", "no", "R", "q", "g", "co"], [
+      "L",
+      "R",
+      ...L.filter,
+    ]);
     return tf.reshape(y, [...ld, R, ...shapeAt(eqn, 1)]);
   },
   flops: (eqn, basis) => {

@@ -36,7 +36,12 @@ export const gather: LinearRule<"gather"> = {
     const s = scattered.shape;
     const p = lead + axis;
     const split = tf.reshape(scattered, [...s.slice(0, p), rows.count, size, ...s.slice(p + 1)]);
-    const perm = [...Array(lead).keys(), p, ...Array.from({ length: axis }, (_, i) => lead + i), ...Array.from({ length: split.rank - p - 1 }, (_, i) => p + 1 + i)];
+    const perm = [
+      ...Array(lead).keys(),
+      p,
+      ...Array.from({ length: axis }, (_, i) => lead + i),
+      ...Array.from({ length: split.rank - p - 1 }, (_, i) => p + 1 + i),
+    ];
     return tf.transpose(split, perm);
   },
   flops: noFlops,

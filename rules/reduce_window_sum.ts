@@ -5,7 +5,8 @@ import * as tf from "@tensorflow/tfjs";
 import type { Eqn } from "../src/ir.ts";
 import type { LinearRule } from "./_types.ts";
 import { numel } from "./_axes.ts";
-import { addWindows, sumAll, type WindowSpec, windowSlices } from "./_conv.ts";
+import { addWindows, windowSlices, type WindowSpec } from "./_conv.ts";
+import { addAll } from "./_broadcast.ts";
 
 type E = Eqn<"reduce_window_sum">;
 const operandShape = (eqn: E) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
@@ -21,7 +22,7 @@ const unfold = (t: tf.Tensor, ld: number[]) => tf.reshape(t, [...ld, -1, ...t.sh
 export const reduceWindowSum: LinearRule<"reduce_window_sum"> = {
   apply: (eqn, [v], lead) => {
     const parts = windowSlices(fold(v!, lead), spec(eqn));
-    return unfold(sumAll(parts), v!.shape.slice(0, lead));
+    return unfold(addAll(parts), v!.shape.slice(0, lead));
   },
   transpose: (eqn, ct, lead) => {
     const c = fold(ct, lead);

@@ -5,7 +5,8 @@ import { noFlops } from "./_families.ts";
 import { gatherLead, scatterLead } from "./_gather.ts";
 
 export const scatterAdd: LinearRule<"scatter_add"> = {
-  apply: (eqn, [v], lead) => scatterLead(v!, eqn.params.indices, eqn.params.axis, lead, eqn.params.shape[eqn.params.axis]),
+  apply: (eqn, [v], lead) =>
+    scatterLead(v!, eqn.params.indices, eqn.params.axis, lead, eqn.params.shape[eqn.params.axis]),
   transpose: (eqn, ct, lead) => gatherLead(ct, eqn.params.indices, eqn.params.axis, lead),
   exampleAxis: (eqn, rows) => {
     const { axis, indices } = eqn.params;

@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Eqn } from "../src/ir.ts";
 import { floatMask } from "../src/tensor_util.ts";
 import type { LinearRule } from "./_types.ts";
-import { mulB } from "./_broadcast.ts";
+import { addAll, mulB } from "./_broadcast.ts";
 import { elementwiseFlops, sameRows } from "./_families.ts";
 
 function maskOf(eqn: Eqn<"select_n">, k: number): tf.Tensor {
@@ -16,7 +16,7 @@ function maskOf(eqn: Eqn<"select_n">, k: number): tf.Tensor {
 export const selectN: LinearRule<"select_n"> = {
   apply: (eqn, tangents) => {
     const parts = tangents.flatMap((t, k) => (t ? [mulB(t, maskOf(eqn, k))] : []));
-    return parts.length === 1 ? parts[0] : tf.addN(parts);
+    return parts.length === 1 ? parts[0] : addAll(parts);
   },
   transpose: (eqn, ct, _lead, slot) => mulB(ct, maskOf(eqn, slot)),
   exampleAxis: sameRows,

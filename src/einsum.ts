@@ -79,9 +79,11 @@ export function contract2(
 
 /** Runs of ≥2 labels contiguous and in the same order in every list that has any of them. */
 function fusableRuns(...lists: Label[][]): Map<Label, { name: string; members: Label[] }> & { inner: Set<Label> } {
-  const runs = new Map<Label, { name: string; members: Label[] }>() as Map<Label, { name: string; members: Label[] }> & {
-    inner: Set<Label>;
-  };
+  const runs = new Map<Label, { name: string; members: Label[] }>() as
+    & Map<Label, { name: string; members: Label[] }>
+    & {
+      inner: Set<Label>;
+    };
   runs.inner = new Set();
   const first = lists.find((l) => l.length) ?? [];
   const all = [...new Set(lists.flat())];
@@ -113,7 +115,14 @@ function fusableRuns(...lists: Label[][]): Map<Label, { name: string; members: L
   return runs;
 }
 
-function contractCore(a: tf.Tensor, aLabels: Label[], b: tf.Tensor, bLabels: Label[], out: Label[], size: Map<Label, number>): tf.Tensor {
+function contractCore(
+  a: tf.Tensor,
+  aLabels: Label[],
+  b: tf.Tensor,
+  bLabels: Label[],
+  out: Label[],
+  size: Map<Label, number>,
+): tf.Tensor {
   // Sum labels private to one operand and absent from the output.
   const aKeep = aLabels.filter((l) => bLabels.includes(l) || out.includes(l));
   const bKeep = bLabels.filter((l) => aLabels.includes(l) || out.includes(l));
@@ -155,7 +164,11 @@ export function contract2Flops(
   size: (l: Label) => number,
 ): number {
   const shared = aLabels.filter((l) => bLabels.includes(l));
-  const all = new Set([...shared, ...aLabels.filter((l) => out.includes(l)), ...bLabels.filter((l) => out.includes(l))]);
+  const all = new Set([
+    ...shared,
+    ...aLabels.filter((l) => out.includes(l)),
+    ...bLabels.filter((l) => out.includes(l)),
+  ]);
   let p = 2;
   for (const l of all) p *= size(l);
   return p;

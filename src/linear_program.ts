@@ -156,8 +156,7 @@ export function inferRows(p: LinearProgram): RowTags {
 /** Describes a program, one equation a line (for debugging and diagnostics). */
 export function formatProgram(p: LinearProgram): string {
   const name = new Map([...p.params].map(([n, v]) => [v.id, n]));
-  const ref = (o: Operand) =>
-    isConst(o) ? `c[${o.const.value.shape}]` : name.get(o.var.id) ?? `%${o.var.id}`;
+  const ref = (o: Operand) => isConst(o) ? `c[${o.const.value.shape}]` : name.get(o.var.id) ?? `%${o.var.id}`;
   return p.eqns.map((e) => `%${e.out.id}[${e.out.shape}] = ${e.prim}(${e.in.map(ref).join(", ")})  # ${e.source}`)
     .join("\n") + `\nreturn %${p.output.id}`;
 }

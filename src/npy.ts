@@ -32,7 +32,9 @@ export function parseNpy(bytes: Uint8Array, what = ".npy data"): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const data = bytes.slice(start + headerLen); // copy: aligned for typed arrays
   const need = (bytesPer: number) => {
-    if (data.byteLength < n * bytesPer) throw new NpyError(`${what} is truncated: ${data.byteLength} bytes of data for shape (${shape})`);
+    if (data.byteLength < n * bytesPer) {
+      throw new NpyError(`${what} is truncated: ${data.byteLength} bytes of data for shape (${shape})`);
+    }
   };
   switch (descr) {
     case "<f4":

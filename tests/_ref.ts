@@ -29,7 +29,11 @@ export async function copyTo<T extends tf.Tensor | tf.Tensor[] | Params>(x: T): 
 }
 
 /** The Jacobian of f at x w.r.t. all params as rows: [outSize, P] (Float64Array, row-major). */
-export function explicitJacobian(f: ParamFn, params: Params, x: tf.Tensor | tf.Tensor[]): { j: Float64Array; outShape: number[]; p: number } {
+export function explicitJacobian(
+  f: ParamFn,
+  params: Params,
+  x: tf.Tensor | tf.Tensor[],
+): { j: Float64Array; outShape: number[]; p: number } {
   const names = Object.keys(params);
   const y = tf.tidy(() => asOne(f(params, x)));
   const outShape = y.shape, outSize = y.size;

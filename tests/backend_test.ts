@@ -6,33 +6,45 @@ import { probeGpu } from "../src/backend.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
-Deno.test({ name: "detectBackend() picks webgpu only on a real (non-fallback) GPU adapter, else wasm", ...opts, fn: async () => {
-  const gpu = await probeGpu();
-  const expected = gpu.adapter && !gpu.fallback ? "webgpu" : "wasm";
-  assert.equal(await detectBackend(), expected);
-  if (Deno.env.get("CI") || !gpu.adapter || gpu.fallback) {
-    // No GPU here (CI, or a software adapter such as llvmpipe): the default is wasm.
-    assert.equal(await detectBackend(), "wasm");
-  }
-} });
+Deno.test({
+  name: "detectBackend() picks webgpu only on a real (non-fallback) GPU adapter, else wasm",
+  ...opts,
+  fn: async () => {
+    const gpu = await probeGpu();
+    const expected = gpu.adapter && !gpu.fallback ? "webgpu" : "wasm";
+    assert.equal(await detectBackend(), expected);
+    if (Deno.env.get("CI") || !gpu.adapter || gpu.fallback) {
+      // No GPU here (CI, or a software adapter such as llvmpipe): the default is wasm.
+      assert.equal(await detectBackend(), "wasm");
+    }
+  },
+});
 
-Deno.test({ name: "initBackend() honours the option, then FAST_NTK_BACKEND", ...opts, fn: async () => {
-  assert.equal(await initBackend("cpu"), "cpu");
-  assert.equal(tf.getBackend(), "cpu");
-  const prev = Deno.env.get("FAST_NTK_BACKEND");
-  Deno.env.set("FAST_NTK_BACKEND", "cpu");
-  try {
-    assert.equal(await initBackend(), "cpu");
-    assert.equal(await initBackend("wasm"), "wasm");
-  } finally {
-    if (prev === undefined) Deno.env.delete("FAST_NTK_BACKEND");
-    else Deno.env.set("FAST_NTK_BACKEND", prev);
-  }
-  Deno.env.delete("FAST_NTK_BACKEND");
-  assert.equal(await initBackend(), await detectBackend());
-  if (prev !== undefined) Deno.env.set("FAST_NTK_BACKEND", prev);
-} });
+Deno.test({
+  name: "initBackend() honours the option, then FAST_NTK_BACKEND",
+  ...opts,
+  fn: async () => {
+    assert.equal(await initBackend("cpu"), "cpu");
+    assert.equal(tf.getBackend(), "cpu");
+    const prev = Deno.env.get("FAST_NTK_BACKEND");
+    Deno.env.set("FAST_NTK_BACKEND", "cpu");
+    try {
+      assert.equal(await initBackend(), "cpu");
+      assert.equal(await initBackend("wasm"), "wasm");
+    } finally {
+      if (prev === undefined) Deno.env.delete("FAST_NTK_BACKEND");
+      else Deno.env.set("FAST_NTK_BACKEND", prev);
+    }
+    Deno.env.delete("FAST_NTK_BACKEND");
+    assert.equal(await initBackend(), await detectBackend());
+    if (prev !== undefined) Deno.env.set("FAST_NTK_BACKEND", prev);
+  },
+});
 
-Deno.test({ name: "initBackend() rejects an unknown backend name", ...opts, fn: async () => {
-  await assert.rejects(() => initBackend("tpu" as never), InvalidOptionError);
-} });
+Deno.test({
+  name: "initBackend() rejects an unknown backend name",
+  ...opts,
+  fn: async () => {
+    await assert.rejects(() => initBackend("tpu" as never), InvalidOptionError);
+  },
+});

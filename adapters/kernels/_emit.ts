@@ -17,7 +17,8 @@ export function shapeOf(a: Arg): number[] {
   return isVarArg(a) ? a.shape : (a as tf.Tensor).shape;
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((s, i) => s === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((s, i) => s === b[i]);
 
 /** numpy broadcast of two shapes. */
 export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {

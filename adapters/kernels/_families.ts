@@ -26,7 +26,12 @@ export function passThrough(prim: "copy" | "convert_element_type", input = "x"):
     linearize(k) {
       const v = k.tangent(input);
       if (!v) return;
-      k.setTangent(0, prim === "copy" ? k.emit("copy", [v], {}, v.shape) : k.emit("convert_element_type", [v], { dtype: "float32" }, v.shape));
+      k.setTangent(
+        0,
+        prim === "copy"
+          ? k.emit("copy", [v], {}, v.shape)
+          : k.emit("convert_element_type", [v], { dtype: "float32" }, v.shape),
+      );
     },
   };
 }

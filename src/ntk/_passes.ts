@@ -88,7 +88,9 @@ function rowMask(shape: readonly number[], rows: Rows): tf.Tensor {
   return tf.tidy(() => {
     const a = rows.out.axis, n = shape[a];
     const rowOf = tf.mod(tf.floorDiv(tf.range(0, n, 1, "int32"), rows.out.inner), rows.count);
-    const m = floatMask(tf.equal(tf.reshape(tf.range(0, rows.count, 1, "int32"), [rows.count, 1]), tf.reshape(rowOf, [1, n])));
+    const m = floatMask(
+      tf.equal(tf.reshape(tf.range(0, rows.count, 1, "int32"), [rows.count, 1]), tf.reshape(rowOf, [1, n])),
+    );
     return tf.reshape(m, [rows.count, ...shape.map((s, i) => (i === a ? s : 1))]);
   });
 }
@@ -143,9 +145,7 @@ export function* backward(
     const tag = tagOf(v.id);
     if (!perRow || tag === null) return c;
     // The parameter itself carries rows (f returns it, say): spread them into a row axis.
-    const out = tf.tidy(() =>
-      mulB(tf.expandDims(c, lead), rowMask(v.shape, { count: rows!.count, out: tag }))
-    );
+    const out = tf.tidy(() => mulB(tf.expandDims(c, lead), rowMask(v.shape, { count: rows!.count, out: tag })));
     c.dispose();
     return out;
   };
@@ -155,39 +155,39 @@ export function* backward(
   };
   cts.set(p.output.id, tf.clone(ct));
   try {
-  for (let i = p.eqns.length - 1; i >= 0; i--) {
-    const e = p.eqns[i];
-    const c = cts.get(e.out.id);
-    cts.delete(e.out.id);
-    if (c) {
-      const rule = ruleOf(e.prim);
-      const outTag = tagOf(e.out.id);
-      const r: Rows | null = outTag ? { count: rows!.count, out: outTag } : null;
-      e.in.forEach((o, slot) => {
-        if (!isVar(o)) return;
-        const vTag = tagOf(o.var.id);
-        const contribution = tf.tidy(() => {
-          let t: tf.Tensor;
-          if (!perRow || (r && vTag)) t = rule.transpose(e as never, c, lead, slot);
-          else if (!r) t = rule.transpose(e as never, c, lead + 1, slot); // rows already explicit
-          else {
-            t = rule.transposeExample && rule.exampleAxis(e as never, r, slot) === null
-              ? rule.transposeExample(e as never, c, lead, slot, r)
-              : transposeByMask(e, c, lead, slot, r);
-          }
-          return t === c ? tf.clone(t) : t; // a rule may hand back its input unchanged
+    for (let i = p.eqns.length - 1; i >= 0; i--) {
+      const e = p.eqns[i];
+      const c = cts.get(e.out.id);
+      cts.delete(e.out.id);
+      if (c) {
+        const rule = ruleOf(e.prim);
+        const outTag = tagOf(e.out.id);
+        const r: Rows | null = outTag ? { count: rows!.count, out: outTag } : null;
+        e.in.forEach((o, slot) => {
+          if (!isVar(o)) return;
+          const vTag = tagOf(o.var.id);
+          const contribution = tf.tidy(() => {
+            let t: tf.Tensor;
+            if (!perRow || (r && vTag)) t = rule.transpose(e as never, c, lead, slot);
+            else if (!r) t = rule.transpose(e as never, c, lead + 1, slot); // rows already explicit
+            else {
+              t = rule.transposeExample && rule.exampleAxis(e as never, r, slot) === null
+                ? rule.transposeExample(e as never, c, lead, slot, r)
+                : transposeByMask(e, c, lead, slot, r);
+            }
+            return t === c ? tf.clone(t) : t; // a rule may hand back its input unchanged
+          });
+          const explicitRows = perRow && vTag === null ? 1 : 0;
+          checkShape(e, contribution, lead + explicitRows, o.var.shape, `transpose of operand ${slot}`);
+          if (stats) stats.flops += rule.flops(e as never, numel(contribution.shape.slice(0, lead + explicitRows)));
+          accumulate(o.var.id, contribution);
         });
-        const explicitRows = perRow && vTag === null ? 1 : 0;
-        checkShape(e, contribution, lead + explicitRows, o.var.shape, `transpose of operand ${slot}`);
-        if (stats) stats.flops += rule.flops(e as never, numel(contribution.shape.slice(0, lead + explicitRows)));
-        accumulate(o.var.id, contribution);
-      });
-      c.dispose();
+        c.dispose();
+      }
+      stats?.sample();
+      for (const name of paramAt.get(i) ?? []) yield [name, finish(name) ?? zerosFor(name)];
     }
-    stats?.sample();
-    for (const name of paramAt.get(i) ?? []) yield [name, finish(name) ?? zerosFor(name)];
-  }
-  for (const name of unused) yield [name, finish(name) ?? zerosFor(name)];
+    for (const name of unused) yield [name, finish(name) ?? zerosFor(name)];
   } finally {
     tf.dispose([...cts.values()]);
   }

@@ -54,7 +54,10 @@ export const jacobianNtk: Method = ({ p1, p2, layout, stats }) => {
   let acc: tf.Tensor | null = null;
   const addTerm = (j1: tf.Tensor, j2: tf.Tensor) => {
     const [v1, v2] = [view(j1, s1), view(j2, s2)];
-    const size = new Map<Label, number>([...l1.map((l, i) => [l, v1.shape[i]] as const), ...l2.map((l, i) => [l, v2.shape[i]] as const)]);
+    const size = new Map<Label, number>([
+      ...l1.map((l, i) => [l, v1.shape[i]] as const),
+      ...l2.map((l, i) => [l, v2.shape[i]] as const),
+    ]);
     stats.flops += contract2Flops(l1, l2, out, (l) => size.get(l)!);
     const term = tf.tidy(() => contract2(v1, l1, v2, l2, out));
     tf.dispose([v1, v2]);

@@ -108,7 +108,9 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
       if (x2) lin.push(linearize(f, params, x2));
       const [s1, s2] = [lin[0].output.shape, lin[lin.length - 1].output.shape];
       if (s1.length < 1) throw new ShapeMismatchError("f's output", s1, "expected a leading example axis");
-      if (s2.length !== s1.length) throw new ShapeMismatchError("f's output at x2", s2, `rank differs from x1's [${s1}]`);
+      if (s2.length !== s1.length) {
+        throw new ShapeMismatchError("f's output at x2", s2, `rank differs from x1's [${s1}]`);
+      }
       const layout = normalizeLayout(s1.length, traceAxes, diagonalAxes);
       checkPairedAxes(layout, s1, s2);
       const input: MethodInput = {
@@ -120,7 +122,7 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
       };
       const chosen = method === "auto" ? chooseMethod(input) : method;
       const impl = METHODS[chosen];
-      if (!impl) throw new MethodUnavailableError(chosen, "not implemented yet; use \"jacobian\" or \"ntkvp\"");
+      if (!impl) throw new MethodUnavailableError(chosen, 'not implemented yet; use "jacobian" or "ntkvp"');
       const kernel = impl(input);
       const lost = lin.flatMap((l) => inferRows(l.program).lost);
       return {

@@ -139,7 +139,9 @@ export async function checkKernelCase(c: KernelCase): Promise<void> {
     const rhs = tf.tidy(() => tf.addN(names.map((n, i) => tf.sum(tf.mul(tangents.get(n)!, grads[i])))));
     const [a, b] = [(await lhs.data())[0], (await rhs.data())[0]];
     const scale = Math.max(1e-6, Math.abs(a), Math.abs(b));
-    if (!(Math.abs(a - b) <= tol * scale)) throw new Error(`${label}: adjoint identity fails: ⟨Jt,c⟩=${a}, ⟨t,Jᵀc⟩=${b}`);
+    if (!(Math.abs(a - b) <= tol * scale)) {
+      throw new Error(`${label}: adjoint identity fails: ⟨Jt,c⟩=${a}, ⟨t,Jᵀc⟩=${b}`);
+    }
     tf.dispose([ct, jt ?? [], lhs, rhs, ...tangents.values(), ...grads]);
   } finally {
     disposeProgram(prog);

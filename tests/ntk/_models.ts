@@ -118,7 +118,12 @@ export function rnn(steps = 3): Model {
       for (let t = 0; t < steps; t++) h = tf.tanh(tf.add(tf.add(tf.matMul(xs[t], p.wx), tf.matMul(h, p.wh)), p.b));
       return tf.matMul(h, p.wo);
     },
-    params: () => ({ wx: randn([3, 5], 71, 0.5), wh: randn([5, 5], 72, 0.4), b: randn([5], 73, 0.1), wo: randn([5, 2], 74) }),
+    params: () => ({
+      wx: randn([3, 5], 71, 0.5),
+      wh: randn([5, 5], 72, 0.4),
+      b: randn([5], 73, 0.1),
+      wo: randn([5, 2], 74),
+    }),
     input: (n, seed) => randn([n, steps, 3], seed),
   };
 }
@@ -162,7 +167,9 @@ export function paperFcn(width: number, out: number, depth = 10): Model {
     },
     params: () => {
       const p: Params = {};
-      for (let l = 0; l < depth; l++) p[`w${l}`] = randn([l === 0 ? 3 : width, width], 100 + l, Math.sqrt(2 / (l === 0 ? 3 : width)));
+      for (let l = 0; l < depth; l++) {
+        p[`w${l}`] = randn([l === 0 ? 3 : width, width], 100 + l, Math.sqrt(2 / (l === 0 ? 3 : width)));
+      }
       p.out = randn([width, out], 99, 1 / Math.sqrt(width));
       return p;
     },

@@ -1,7 +1,18 @@
 // select_and_scatter_add(v; positions, shape), the transpose of select_and_gather_add per
 // src/ir.ts: entry j of v is added to entry positions[j] of the flattened zeros(shape); an
 // entry of batch slot b only lands in slot b.
-import { type Arr, at, fromFn, intArr, numel, type RuleCase, ruleTests, toTensor, unravel, zerosArr } from "./_rule_harness.ts";
+import {
+  type Arr,
+  at,
+  fromFn,
+  intArr,
+  numel,
+  type RuleCase,
+  ruleTests,
+  toTensor,
+  unravel,
+  zerosArr,
+} from "./_rule_harness.ts";
 
 function selectScatterCase(
   shape: number[],

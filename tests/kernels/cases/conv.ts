@@ -38,9 +38,9 @@ function place(t: tf.Tensor, axis: number, start: number, stride: number, size: 
 
 /** Row-major offsets of a window. */
 function offsets(window: number[]): number[][] {
-  return window.reduce<number[][]>((acc, k) => acc.flatMap((o) => Array.from({ length: k }, (_, i) => [...o, i])), [
-    [],
-  ]);
+  let acc: number[][] = [[]];
+  for (const k of window) acc = acc.flatMap((o) => Array.from({ length: k }, (_, i) => [...o, i]));
+  return acc;
 }
 
 /**
@@ -59,7 +59,10 @@ function transposedConv(dy: tf.Tensor, f: tf.Tensor, inSpatial: number[], stride
   return tf.addN(parts);
 }
 
-/** Channels-last window sums over zero padding `pads`, `out` windows per axis (by gathers: tfjs has no StridedSlice gradient). */
+/**
+ * Channels-last window sums over zero padding `pads`, `out` windows per axis, by gathers (tfjs
+ * has no StridedSlice gradient).
+ */
 function windowSum(
   x: tf.Tensor,
   window: number[],
@@ -165,9 +168,6 @@ const fusedConv2d: KernelCase[] = [
     params: () => ({ x: randn([2, 5, 4, 3], 1), f: randn([3, 2, 3, 4], 2, 0.5), b: randn([4], 3) }),
     fn: (p) =>
       tf.fused.conv2d({ x: p.x as T4, filter: p.f as T4, strides: 1, pad: "same", bias: p.b, activation: "relu" }),
-    // webgpu: rules/broadcast_in_dim.ts transposeExample (the bias's / weights' per-row
-    // transpose) reshapes a 4-D output to rank 7, beyond tfjs-webgpu's rank 6 (reported).
-    backends: ["cpu", "wasm"],
   },
   {
     kernel: "FusedConv2D",
@@ -194,9 +194,6 @@ const fusedConv2d: KernelCase[] = [
         activation: "prelu",
         preluActivationWeights: p.a,
       }),
-    // webgpu: rules/broadcast_in_dim.ts transposeExample (the bias's / weights' per-row
-    // transpose) reshapes a 4-D output to rank 7, beyond tfjs-webgpu's rank 6 (reported).
-    backends: ["cpu", "wasm"],
   },
   {
     kernel: "FusedConv2D",
@@ -212,9 +209,6 @@ const fusedConv2d: KernelCase[] = [
         activation: "leakyrelu",
         leakyreluAlpha: 0.3,
       }),
-    // webgpu: rules/broadcast_in_dim.ts transposeExample (the bias's / weights' per-row
-    // transpose) reshapes a 4-D output to rank 7, beyond tfjs-webgpu's rank 6 (reported).
-    backends: ["cpu", "wasm"],
   },
   {
     kernel: "FusedConv2D",
@@ -232,9 +226,6 @@ const fusedConv2d: KernelCase[] = [
       }),
     // No gradient for dilated convolutions in tfjs 4.22: the zero-dilated filter, unfused.
     reference: (p) => tf.relu6(tf.add(tf.conv2d(p.x as T4, dilateFilter(p.f, [2, 2]) as T4, 1, "same"), p.b)),
-    // webgpu: rules/broadcast_in_dim.ts transposeExample (the bias's / weights' per-row
-    // transpose) reshapes a 4-D output to rank 7, beyond tfjs-webgpu's rank 6 (reported).
-    backends: ["cpu", "wasm"],
   },
   {
     kernel: "FusedConv2D",
@@ -263,9 +254,8 @@ const fusedConv2d: KernelCase[] = [
         tf.add(tf.conv2d(p.x as T4, p.f as T4, 1, "same", "NCHW"), tf.reshape(p.b, [2, 1, 1])),
         tf.reshape(p.a, [2, 1, 1]),
       ),
-    // tfjs-wasm's FusedConv2D rejects dataFormat NCHW; webgpu: see rules/broadcast_in_dim.ts
-    // transposeExample above (rank 7).
-    backends: ["cpu"],
+    // tfjs-wasm's FusedConv2D rejects dataFormat NCHW.
+    backends: ["cpu", "webgpu"],
   },
 ];
 
@@ -323,9 +313,6 @@ const fusedDepthwise: KernelCase[] = [
         bias: p.b,
         activation: "relu6",
       }),
-    // webgpu: rules/broadcast_in_dim.ts transposeExample (the bias's / weights' per-row
-    // transpose) reshapes a 4-D output to rank 7, beyond tfjs-webgpu's rank 6 (reported).
-    backends: ["cpu", "wasm"],
   },
   {
     kernel: "FusedDepthwiseConv2D",
@@ -346,9 +333,6 @@ const fusedDepthwise: KernelCase[] = [
         activation: "prelu",
         preluActivationWeights: p.a,
       }),
-    // webgpu: rules/broadcast_in_dim.ts transposeExample (the bias's / weights' per-row
-    // transpose) reshapes a 4-D output to rank 7, beyond tfjs-webgpu's rank 6 (reported).
-    backends: ["cpu", "wasm"],
   },
   {
     kernel: "FusedDepthwiseConv2D",
@@ -542,9 +526,6 @@ const batchNorm: KernelCase[] = [
       scale: randn([3], 5),
     }),
     fn: (p) => tf.batchNorm(p.x, p.mean, p.variance, p.offset, p.scale, 0.01),
-    // webgpu: rules/broadcast_in_dim.ts transposeExample (the bias's / weights' per-row
-    // transpose) reshapes a 4-D output to rank 7, beyond tfjs-webgpu's rank 6 (reported).
-    backends: ["cpu", "wasm"],
   },
   {
     kernel: "FusedBatchNorm",
@@ -554,9 +535,6 @@ const batchNorm: KernelCase[] = [
     // tf.grads in tfjs 4.22 throws on an absent offset or scale (the tape reads undefined
     // inputs): the same function with an offset of zeros and a scale of ones.
     reference: (p) => tf.batchNorm(p.x, p.mean, p.variance, tf.zerosLike(p.mean), tf.onesLike(p.mean)),
-    // webgpu: rules/broadcast_in_dim.ts transposeExample (the bias's / weights' per-row
-    // transpose) reshapes a 4-D output to rank 7, beyond tfjs-webgpu's rank 6 (reported).
-    backends: ["cpu", "wasm"],
   },
   {
     kernel: "FusedBatchNorm",
