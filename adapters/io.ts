@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { ensureBackend } from "../src/backend.ts";
 
 /** A model file that cannot be loaded. */
 export class ModelLoadError extends Error {
@@ -91,6 +92,7 @@ export function fileSaver(dir: string): tf.io.IOHandler {
  * ```
  */
 export async function loadModel(pathOrUrl: string): Promise<tf.LayersModel> {
+  await ensureBackend();
   try {
     return await tf.loadLayersModel(isUrl(pathOrUrl) ? pathOrUrl : fileLoader(pathOrUrl));
   } catch (e) {

@@ -1,55 +1,160 @@
 /**
- * `deno task ntk`: prints the NTK of a model. With no arguments it runs a small built-in MLP on
- * seeded inputs. (Loading model.json files arrives with the layers adapter.)
+ * `deno task ntk`: the NTK of a tfjs-layers model on `.npy` inputs.
+ *
+ *   deno task ntk [--model model.json] [--x1 a.npy] [--x2 b.npy] [--method auto|jacobian|ntkvp|…]
+ *                 [--full] [--out k.npy] [--backend webgpu|wasm|cpu] [--plot k.svg]
+ *
+ * With no --model it runs the bundled example (examples/cnn) on its seeded inputs.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { empiricalNtkFn, initBackend, METHOD_NAMES, type NtkMethod } from "../mod.ts";
-import { InvalidOptionError } from "./errors.ts";
+import { BACKENDS, type BackendName, initBackend } from "./backend.ts";
+import { InvalidOptionError, ShapeMismatchError } from "./errors.ts";
+import { empiricalNtkFn, METHOD_NAMES, type NtkMethod } from "./ntk/mod.ts";
+import { readNpy, writeNpy } from "./npy.ts";
+import { heatmapSvg } from "./plot.ts";
+import { fromLayersModel } from "../adapters/layers.ts";
+import { loadModel } from "../adapters/io.ts";
 
-function seeded(shape: number[], seed: number, scale = 1): tf.Tensor {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-  const n = shape.reduce((x, y) => x * y, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => scale * 2 * next()), shape);
+const USAGE = `Usage: deno task ntk [options]
+
+  --model <model.json>   a tfjs layers model (weights beside it); default: the bundled example
+  --x1 <a.npy>           inputs, leading axis = examples (float32/float64, or int32 token ids)
+  --x2 <b.npy>           second inputs (default: x2 = x1)
+  --method <name>        ${METHOD_NAMES.join(" | ")} (default: auto)
+  --full                 the full kernel (N1, N2, O, O) instead of the mean over outputs (N1, N2)
+  --out <k.npy>          write the kernel as float32 .npy
+  --backend <name>       ${BACKENDS.join(" | ")} (default: the fastest present)
+  --plot <k.svg>         write an SVG heatmap of the kernel
+  --help                 this text`;
+
+const EXAMPLE = new URL("../examples/cnn/", import.meta.url).pathname;
+
+/** Writes a file only once its content is complete: a temp file beside it, then a rename. */
+async function writeAtomically(path: string, write: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await write(tmp);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
 }
 
-async function main(args: string[]): Promise<number> {
+/** Progress on stderr: a bar on a terminal, stage lines otherwise. */
+function progressReporter() {
+  const tty = Deno.stderr.isTerminal();
+  const enc = new TextEncoder();
+  let last = -1;
+  return {
+    stage(s: string) {
+      if (!tty) Deno.stderr.writeSync(enc.encode(`${s}\n`));
+    },
+    bar(fraction: number) {
+      if (!tty) return;
+      const pct = Math.round(fraction * 100);
+      if (pct === last) return;
+      last = pct;
+      const n = Math.round(fraction * 30);
+      Deno.stderr.writeSync(enc.encode(`\r[${"#".repeat(n)}${".".repeat(30 - n)}] ${pct}%`));
+    },
+    done() {
+      if (tty && last >= 0) Deno.stderr.writeSync(enc.encode("\r" + " ".repeat(40) + "\r"));
+    },
+  };
+}
+
+/** Checks that an input fits the model's input (feature shape), and casts ids for float models. */
+function fitInput(model: tf.LayersModel, x: tf.Tensor, flag: string): tf.Tensor {
+  const want = model.inputs[0].shape.slice(1);
+  const got = x.shape.slice(1);
+  if (got.length !== want.length || want.some((d, i) => d !== null && d !== got[i])) {
+    throw new ShapeMismatchError(flag, x.shape, `the model expects inputs of shape [N, ${want.map((d) => d ?? "?").join(", ")}]`);
+  }
+  return model.inputs[0].dtype === "float32" && x.dtype !== "float32" ? tf.cast(x, "float32") : x;
+}
+
+export async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
+    strict: true,
     options: {
+      model: { type: "string" },
+      x1: { type: "string" },
+      x2: { type: "string" },
       method: { type: "string", default: "auto" },
-      backend: { type: "string", default: "auto" },
       full: { type: "boolean", default: false },
+      out: { type: "string" },
+      backend: { type: "string", default: "auto" },
+      plot: { type: "string" },
+      help: { type: "boolean", default: false },
     },
   });
-  if (!METHOD_NAMES.includes(values.method as NtkMethod)) {
-    throw new InvalidOptionError("--method", values.method, METHOD_NAMES);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
   }
-  const backend = await initBackend(values.backend as "auto");
-  const params = { w1: seeded([4, 32], 1, 0.8), b1: seeded([32], 2, 0.1), w2: seeded([32, 3], 3, 0.3) };
-  const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
-    tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x as tf.Tensor, p.w1), p.b1)), p.w2), 0);
-  const x = seeded([6, 4], 4);
-  const ntk = empiricalNtkFn(f, { method: values.method as NtkMethod, traceAxes: values.full ? [] : [-1] });
-  const { kernel, info } = await ntk.run(x, null, params);
-  console.log(`NTK of the built-in MLP (4 → 32 relu → 3) on 6 seeded inputs:`);
+  const method = values.method as NtkMethod;
+  if (!METHOD_NAMES.includes(method)) throw new InvalidOptionError("--method", values.method, METHOD_NAMES);
+  if (values.backend !== "auto" && !BACKENDS.includes(values.backend as BackendName)) {
+    throw new InvalidOptionError("--backend", values.backend, [...BACKENDS, "auto"]);
+  }
+  if (values.x2 && !values.x1) throw new InvalidOptionError("--x2", values.x2, ["given together with --x1"]);
+  const progress = progressReporter();
+  const backend = await initBackend(values.backend as BackendName | "auto");
+
+  progress.stage("loading the model and inputs");
+  const modelPath = values.model ?? `${EXAMPLE}model.json`;
+  const model = await loadModel(modelPath);
+  if (model.inputs.length !== 1) {
+    throw new ShapeMismatchError("--model", model.inputs.length, "the CLI takes single-input models (use the library for several inputs)");
+  }
+  const x1 = fitInput(model, await readNpy(values.x1 ?? `${EXAMPLE}x.npy`), "--x1");
+  const x2 = values.x2 ? fitInput(model, await readNpy(values.x2), "--x2") : null;
+
+  // O = all output entries of one example (several outputs are concatenated in order).
+  const { f, params } = fromLayersModel(model);
+  const flat = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => {
+    const y = f(p, x);
+    const ys = Array.isArray(y) ? y : [y];
+    return tf.concat(ys.map((t) => tf.reshape(t, [t.shape[0], -1])), 1);
+  };
+  progress.stage(`computing the NTK (${method}) on ${backend}`);
+  const ntk = empiricalNtkFn(flat, { method, traceAxes: values.full ? [] : [-1], backend, onProgress: progress.bar });
+  const { kernel, info } = await ntk.run(x1, x2, params);
+  progress.done();
+
+  if (values.out) await writeAtomically(values.out, (tmp) => writeNpy(tmp, kernel));
+  if (values.plot) {
+    const s = kernel.shape as number[];
+    const rows = kernel.rank === 4 ? s[0] * s[2] : s[0];
+    const cols = kernel.rank === 4 ? s[1] * s[3] : s[1];
+    // A full kernel is shown as the (N1·O) × (N2·O) matrix.
+    const mat = kernel.rank === 4 ? tf.reshape(tf.transpose(kernel, [0, 2, 1, 3]), [rows, cols]) : kernel;
+    const data = await mat.data();
+    if (mat !== kernel) mat.dispose();
+    const title = `NTK (${values.full ? "full" : "mean over outputs"}) of ${values.model ?? "the example CNN"} — ${info.method}`;
+    const svg = heatmapSvg(data, rows, cols, {
+      title,
+      rowsLabel: values.full ? `x1 · outputs (${rows})` : `x1 (${rows})`,
+      colsLabel: values.full ? `x2 · outputs (${cols})` : `x2 (${cols})`,
+    });
+    await writeAtomically(values.plot, (tmp) => Deno.writeTextFile(tmp, svg));
+  }
+  const what = values.model ? values.model : "the bundled example CNN (examples/cnn)";
   console.log(
-    `shape [${kernel.shape}] · method ${info.method} · backend ${backend} · ${info.ms.toFixed(1)} ms · ${
-      (info.flops / 1e6).toFixed(2)
-    } MFLOP · example axis ${info.exampleAxis.tracked ? "tracked" : "lost"}`,
+    `NTK [${kernel.shape.join(", ")}] of ${what} · method ${info.method} · backend ${info.backend} · ` +
+      `${info.ms.toFixed(1)} ms · ${(info.flops / 1e6).toFixed(2)} MFLOP · example axis ${info.exampleAxis.tracked ? "tracked" : "lost"}` +
+      (values.out ? ` · wrote ${values.out}` : "") + (values.plot ? ` · plot ${values.plot}` : ""),
   );
-  if (kernel.rank === 2) {
-    const rows = (await kernel.array()) as number[][];
-    for (const r of rows) console.log(r.map((v) => v.toFixed(4).padStart(9)).join(" "));
+  const shape = kernel.shape as number[];
+  if (!values.out && kernel.rank === 2 && shape[0] <= 12 && shape[1] <= 12) {
+    const rowsOut = (await kernel.array()) as number[][];
+    for (const r of rowsOut) console.log(r.map((v) => v.toPrecision(5).padStart(11)).join(" "));
   }
-  kernel.dispose();
+  tf.dispose([kernel, x1, ...(x2 ? [x2] : [])]);
   return 0;
 }
 
@@ -57,7 +162,8 @@ if (import.meta.main) {
   try {
     Deno.exit(await main(Deno.args));
   } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
+    const msg = (e as Error).message.split("\n")[0];
+    console.error(`error: ${msg}`);
     Deno.exit(1);
   }
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { ensureBackend } from "./backend.ts";
 
 /** A `.npy` file that cannot be read. */
 export class NpyError extends Error {
@@ -75,8 +76,9 @@ export async function toNpy(t: tf.Tensor): Promise<Uint8Array> {
   return out;
 }
 
-/** Reads a `.npy` file. */
+/** Reads a `.npy` file (choosing the backend first if none is set). */
 export async function readNpy(path: string): Promise<tf.Tensor> {
+  await ensureBackend();
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);

@@ -16,6 +16,8 @@ export interface MethodInput {
   stats: Stats;
   /** Upper bound for tensors a method builds at once, in bytes. */
   memoryBudget: number;
+  /** Called as the method advances, with the fraction done in [0, 1]. */
+  progress?: (fraction: number) => void;
 }
 
 /** An NTK method: returns the kernel in the layout's shape. */

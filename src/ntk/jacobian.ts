@@ -45,13 +45,14 @@ export function* zipByName<T>(a: Iterator<[string, T]>, b: Iterator<[string, T]>
   }
 }
 
-export const jacobianNtk: Method = ({ p1, p2, layout, stats }) => {
+export const jacobianNtk: Method = ({ p1, p2, layout, stats, progress }) => {
   const s1 = p1.output.shape, s2 = (p2 ?? p1).output.shape;
   const { one, two, out } = layoutLabels(layout);
   // A Jacobian [O, R, ...W] viewed as [...S, R, P] carries the output's axes 1..k, then 0.
   const view = (j: tf.Tensor, s: readonly number[]) => tf.reshape(j, [...s.slice(1), s[0], -1]);
   const l1: Label[] = [...one.slice(1), one[0], "p"], l2: Label[] = [...two.slice(1), two[0], "p"];
   let acc: tf.Tensor | null = null;
+  let done = 0;
   const addTerm = (j1: tf.Tensor, j2: tf.Tensor) => {
     const [v1, v2] = [view(j1, s1), view(j2, s2)];
     const size = new Map<Label, number>([
@@ -67,6 +68,7 @@ export const jacobianNtk: Method = ({ p1, p2, layout, stats }) => {
       acc = next;
     } else acc = term;
     stats.sample();
+    progress?.(++done / Math.max(1, p1.params.size));
   };
   const c1 = rowBasis(s1);
   const c2 = p2 ? rowBasis(s2) : null;

@@ -36,6 +36,8 @@ export interface EmpiricalNtkOptions {
   backend?: BackendName | "auto";
   /** Upper bound in bytes for what a method builds at once (NTK-VP's basis chunks). @default 512 MiB */
   memoryBudget?: number;
+  /** Progress callback: the fraction of the kernel computed, in [0, 1]. */
+  onProgress?: (fraction: number) => void;
 }
 
 /** What `.run()` reports beside the kernel. */
@@ -119,6 +121,7 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
         layout,
         stats: new Stats(),
         memoryBudget,
+        progress: options.onProgress,
       };
       const chosen = method === "auto" ? chooseMethod(input) : method;
       const impl = METHODS[chosen];

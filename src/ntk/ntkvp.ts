@@ -11,7 +11,7 @@ import { backward, forward } from "./_passes.ts";
 import type { Method } from "./_types.ts";
 import { identityRows } from "../tensor_util.ts";
 
-export const ntkvpNtk: Method = ({ p1, p2, layout, stats, memoryBudget }) => {
+export const ntkvpNtk: Method = ({ p1, p2, layout, stats, memoryBudget, progress }) => {
   const q = p2 ?? p1;
   const s1 = p1.output.shape, s2 = q.output.shape;
   const b = numel(s2);
@@ -33,6 +33,7 @@ export const ntkvpNtk: Method = ({ p1, p2, layout, stats, memoryBudget }) => {
         tf.dispose([...directions.values()]);
       }
       stats.sample();
+      progress?.(Math.min(1, (start + n) / b));
     }
   } catch (e) {
     tf.dispose(blocks);

@@ -1,0 +1,83 @@
+/**
+ * SVG heatmaps of kernels (and, with the toolkit, spectra): dependency-free, readable at a glance.
+ * @module
+ */
+
+/** Perceptually ordered colours (viridis, 9 stops), interpolated. */
+const VIRIDIS = [
+  [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
+  [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
+];
+
+export function colour(t: number): string {
+  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
+  const f = x - i;
+  const c = VIRIDIS[i].map((v, k) => Math.round(v + f * (VIRIDIS[i + 1][k] - v)));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+export interface HeatmapOptions {
+  title?: string;
+  /** Axis captions. */
+  rowsLabel?: string;
+  colsLabel?: string;
+  /** Largest number of cells drawn per side; bigger matrices are block-averaged. @default 160 */
+  maxCells?: number;
+}
+
+/** Block-averages a row-major matrix down to at most `max` cells per side. */
+function downsample(data: ArrayLike<number>, rows: number, cols: number, max: number) {
+  const br = Math.ceil(rows / max), bc = Math.ceil(cols / max);
+  const r = Math.ceil(rows / br), c = Math.ceil(cols / bc);
+  const out = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) {
+    for (let j = 0; j < c; j++) {
+      let s = 0, n = 0;
+      for (let a = i * br; a < Math.min(rows, (i + 1) * br); a++) {
+        for (let b = j * bc; b < Math.min(cols, (j + 1) * bc); b++) s += data[a * cols + b], n++;
+      }
+      out[i * c + j] = s / n;
+    }
+  }
+  return { data: out, rows: r, cols: c, block: [br, bc] };
+}
+
+/** An SVG heatmap of a `rows × cols` row-major matrix, with a colour bar. */
+export function heatmapSvg(data: ArrayLike<number>, rows: number, cols: number, o: HeatmapOptions = {}): string {
+  const m = downsample(data, rows, cols, o.maxCells ?? 160);
+  let lo = Infinity, hi = -Infinity;
+  for (const v of m.data) if (Number.isFinite(v)) lo = Math.min(lo, v), hi = Math.max(hi, v);
+  if (!(hi > lo)) hi = lo + 1;
+  const cell = Math.max(2, Math.min(24, Math.floor(480 / Math.max(m.rows, m.cols))));
+  const [left, top] = [60, 44];
+  const [w, h] = [m.cols * cell, m.rows * cell];
+  const parts: string[] = [];
+  for (let i = 0; i < m.rows; i++) {
+    for (let j = 0; j < m.cols; j++) {
+      const v = m.data[i * m.cols + j];
+      parts.push(`<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="${colour((v - lo) / (hi - lo))}"/>`);
+    }
+  }
+  const barX = left + w + 24, steps = 64;
+  for (let k = 0; k < steps; k++) {
+    const y = top + (h * k) / steps;
+    parts.push(`<rect x="${barX}" y="${y.toFixed(1)}" width="14" height="${(h / steps + 0.5).toFixed(1)}" fill="${colour(1 - k / steps)}"/>`);
+  }
+  const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toPrecision(4));
+  const note = m.block[0] > 1 || m.block[1] > 1 ? ` (block means of ${m.block[0]}×${m.block[1]})` : "";
+  const width = barX + 90, height = top + h + 40;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="${left}" y="22" font-size="14">${esc((o.title ?? "kernel") + note)}</text>`,
+    ...parts,
+    `<text x="${barX + 18}" y="${top + 10}">${fmt(hi)}</text>`,
+    `<text x="${barX + 18}" y="${top + h}">${fmt(lo)}</text>`,
+    `<text x="${left + w / 2}" y="${top + h + 24}" text-anchor="middle">${esc(o.colsLabel ?? `x2 (${cols})`)}</text>`,
+    `<text transform="translate(${left - 16},${top + h / 2}) rotate(-90)" text-anchor="middle">${esc(o.rowsLabel ?? `x1 (${rows})`)}</text>`,
+    `</svg>`,
+  ].join("\n");
+}
