@@ -5,6 +5,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { Eqn, ExampleAxis, PrimitiveName } from "../src/ir.ts";
+import type { Structure } from "../src/structure.ts";
 
 /** Where the rows (examples) of an equation's output live, and how many there are. */
 export interface Rows {
@@ -41,4 +42,14 @@ export interface LinearRule<P extends PrimitiveName = PrimitiveName> {
   transposeExample?(eqn: Eqn<P>, ct: tf.Tensor, lead: number, slot: number, rows: Rows): tf.Tensor;
   /** FLOPs of `apply` (and, to leading order, of `transpose`) over `basis` tangent vectors. */
   flops(eqn: Eqn<P>, basis: number): number;
+  /**
+   * The structure of ∂y/∂(operand in `slot`) — see src/structure.ts. Without it, structured
+   * derivatives fall back to the dense derivative for this primitive (and say so).
+   */
+  structure?(eqn: Eqn<P>, slot: number): Structure;
+  /**
+   * The trimmed Jacobian J̃ for `structure(eqn, slot)`: the kept y axes, then the kept w axes.
+   * It depends on the consts (per example where they carry the rows).
+   */
+  jacobian?(eqn: Eqn<P>, slot: number): tf.Tensor;
 }
