@@ -7,6 +7,26 @@ import type * as tf from "@tensorflow/tfjs";
 import type { Eqn, ExampleAxis, PrimitiveName } from "../src/ir.ts";
 import type { Structure } from "../src/structure.ts";
 
+/** An output axis of a view reads operand axis `axis` at `offset + sign·i` (see `view`). */
+export interface AxisView {
+  axis: number;
+  offset: number;
+  sign: 1 | -1;
+}
+
+/** A primitive that only relabels, reverses, offsets or scales its operand's entries. */
+export interface View {
+  /** Per output axis: the operand axis it reads, or null for an inserted size-1 axis. */
+  axes: (AxisView | null)[];
+  scale: number;
+  /**
+   * An entrywise factor of `shape` (broadcastable to the output, trailing axes aligned), for a
+   * product with a const: the derivative keeps its pairing, made diagonal where it varies.
+   * `make` is called inside a tidy.
+   */
+  factor?: { shape: number[]; make: () => tf.Tensor };
+}
+
 /** Where the rows (examples) of an equation's output live, and how many there are. */
 export interface Rows {
   /** Number of rows R (the output's leading axis size). */
@@ -52,4 +72,12 @@ export interface LinearRule<P extends PrimitiveName = PrimitiveName> {
    * It depends on the consts (per example where they carry the rows).
    */
   jacobian?(eqn: Eqn<P>, slot: number): tf.Tensor;
+  /**
+   * When the primitive merely relabels, reverses, offsets or scales its single var operand
+   * (reshape adding or dropping size-1 axes, transpose, rev, unit-stride slice, convert, copy,
+   * neg, a scalar mul): how its output axes read the operand. Structured derivatives follow such
+   * chains back to a parameter, so `reshape(W)` or `(c·W)` feeding a matmul keeps its structure.
+   * Null (or absent) when it is not such a view.
+   */
+  view?(eqn: Eqn<P>): View | null;
 }

@@ -173,3 +173,147 @@ export function contract2Flops(
   for (const l of all) p *= size(l);
   return p;
 }
+
+// ---- multi-operand contractions: plan the pairwise order, then run it ----
+
+/** One pairwise step: contract current operands `lhs` and `rhs` (lhs < rhs) into `out`. */
+export interface PlanStep {
+  lhs: number;
+  rhs: number;
+  out: Label[];
+  flops: number;
+  /** Entries of the result. */
+  size: number;
+}
+
+/** A contraction order with its cost, from `planContraction`. */
+export interface Plan {
+  steps: PlanStep[];
+  /** FLOPs of all steps (a multiply-add counts 2), the final transposition excluded. */
+  flops: number;
+  /** Entries of the largest intermediate result. */
+  largestIntermediate: number;
+  output: Label[];
+}
+
+export interface PlanOptions {
+  /** Steps whose result has more entries are not taken (when another order exists). */
+  memoryLimit?: number;
+  /** "optimal" searches every order (up to 7 operands), "greedy" takes the cheapest step. */
+  strategy?: "optimal" | "greedy" | "auto";
+}
+
+function stepCost(a: Label[], b: Label[], keep: Set<Label>, size: (l: Label) => number) {
+  const inA = new Set(a), inB = new Set(b);
+  const privA = a.filter((l) => !inB.has(l) && !keep.has(l));
+  const privB = b.filter((l) => !inA.has(l) && !keep.has(l));
+  const skip = new Set([...privA, ...privB]);
+  let core = 2;
+  for (const l of new Set([...a, ...b])) if (!skip.has(l)) core *= size(l);
+  const vol = (ls: Label[]) => ls.reduce<number>((p, l) => p * size(l), 1);
+  const out = [...a.filter((l) => keep.has(l)), ...b.filter((l) => keep.has(l) && !inA.has(l))];
+  return {
+    out,
+    flops: core + (privA.length ? vol(a) : 0) + (privB.length ? vol(b) : 0),
+    size: vol(out),
+  };
+}
+
+/**
+ * Plans a multi-operand contraction as pairwise steps (like opt_einsum): tfjs-free, so it is
+ * cheap to call and gives AUTO its FLOP and memory numbers.
+ * @param inputs each operand's labels
+ * @param output the result's labels (labels elsewhere are summed)
+ * @param size the size of each label
+ */
+export function planContraction(
+  inputs: readonly Label[][],
+  output: readonly Label[],
+  size: (l: Label) => number,
+  options: PlanOptions = {},
+): Plan {
+  const limit = options.memoryLimit ?? Infinity;
+  const strategy = options.strategy === "auto" || !options.strategy ? (inputs.length <= 7 ? "optimal" : "greedy") : options.strategy;
+  const needed = (ops: Label[][], except: number[]) => {
+    const keep = new Set<Label>(output);
+    ops.forEach((ls, i) => {
+      if (!except.includes(i)) for (const l of ls) keep.add(l);
+    });
+    return keep;
+  };
+  type State = { ops: Label[][]; steps: PlanStep[]; flops: number; largest: number };
+  const start: State = { ops: inputs.map((l) => [...l]), steps: [], flops: 0, largest: 0 };
+  const advance = (s: State, i: number, j: number, allowOverLimit: boolean): State | null => {
+    const c = stepCost(s.ops[i], s.ops[j], needed(s.ops, [i, j]), size);
+    if (c.size > limit && !allowOverLimit) return null;
+    const ops = s.ops.filter((_, k) => k !== i && k !== j);
+    ops.push(c.out);
+    return {
+      ops,
+      steps: [...s.steps, { lhs: i, rhs: j, out: c.out, flops: c.flops, size: c.size }],
+      flops: s.flops + c.flops,
+      largest: Math.max(s.largest, c.size),
+    };
+  };
+  const pairs = (n: number) => {
+    const ps: [number, number][] = [];
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) ps.push([i, j]);
+    return ps;
+  };
+  let best: State | null = null;
+  if (strategy === "optimal") {
+    const memo = new Map<string, number>();
+    const search = (s: State, allowOverLimit: boolean) => {
+      if (best && s.flops >= best.flops) return;
+      if (s.ops.length <= 1) {
+        best = s;
+        return;
+      }
+      const key = s.ops.map((o) => [...o].sort().join(",")).sort().join("|");
+      const seen = memo.get(key);
+      if (seen !== undefined && seen <= s.flops) return;
+      memo.set(key, s.flops);
+      for (const [i, j] of pairs(s.ops.length)) {
+        const next = advance(s, i, j, allowOverLimit);
+        if (next) search(next, allowOverLimit);
+      }
+    };
+    search(start, false);
+    if (!best) search(start, true);
+  } else {
+    let s: State = start;
+    while (s.ops.length > 1) {
+      let pick: State | null = null;
+      for (const allow of [false, true]) {
+        for (const [i, j] of pairs(s.ops.length)) {
+          const next = advance(s, i, j, allow);
+          if (next && (!pick || next.steps[next.steps.length - 1].flops < pick.steps[pick.steps.length - 1].flops)) pick = next;
+        }
+        if (pick) break;
+      }
+      s = pick!;
+    }
+    best = s;
+  }
+  const b = best as unknown as State;
+  return { steps: b.steps, flops: b.flops, largestIntermediate: b.largest, output: [...output] };
+}
+
+/** Runs a contraction of several labelled tensors (planned unless a plan is given). */
+export function contractMany(tensors: tf.Tensor[], labels: Label[][], output: Label[], plan?: Plan): tf.Tensor {
+  if (tensors.length !== labels.length) throw new Error("contractMany: one label list per tensor");
+  const size = new Map<Label, number>();
+  tensors.forEach((t, i) => labels[i].forEach((l, k) => size.set(l, t.shape[k])));
+  const p = plan ?? planContraction(labels, output, (l) => size.get(l)!);
+  return tf.tidy(() => {
+    const ops = tensors.map((t, i) => ({ t, l: labels[i] }));
+    for (const s of p.steps) {
+      const [a, b] = [ops[s.lhs], ops[s.rhs]];
+      const r = { t: contract2(a.t, a.l, b.t, b.l, s.out), l: s.out };
+      ops.splice(s.rhs, 1);
+      ops.splice(s.lhs, 1);
+      ops.push(r);
+    }
+    return contract1(ops[0].t, ops[0].l, output);
+  });
+}

@@ -114,6 +114,25 @@ export function* backward(
   rows: RowTags | null,
   stats?: Stats,
 ): Generator<[string, tf.Tensor]> {
+  for (const y of reverse(p, ct, lead, rows, stats)) if ("param" in y) yield [y.param, y.ct];
+}
+
+/** What `reverse` yields: a parameter's finished cotangent, or an equation output's cotangent at a stop. */
+export type Reversed = { param: string; ct: tf.Tensor } | { eqn: number; slot: number; ct: tf.Tensor };
+
+/**
+ * `backward`, with stops: at equation i, the var operands in `stops.get(i)` receive nothing; the
+ * equation's output cotangent is yielded instead (once per stopped slot), for methods that
+ * continue from there (structured derivatives).
+ */
+export function* reverse(
+  p: LinearProgram,
+  ct: tf.Tensor,
+  lead: number,
+  rows: RowTags | null,
+  stats?: Stats,
+  stops: Map<number, Set<number>> = new Map(),
+): Generator<Reversed> {
   const tagOf = (id: number) => (rows ? rows.tags.get(id) ?? null : null);
   const perRow = rows !== null;
   // A param's cotangent is complete after its first (lowest-index) consumer is transposed.
@@ -159,12 +178,14 @@ export function* backward(
       const e = p.eqns[i];
       const c = cts.get(e.out.id);
       cts.delete(e.out.id);
+      const stopped = stops.get(i);
+      if (c && stopped) for (const slot of stopped) yield { eqn: i, slot, ct: tf.clone(c) };
       if (c) {
         const rule = ruleOf(e.prim);
         const outTag = tagOf(e.out.id);
         const r: Rows | null = outTag ? { count: rows!.count, out: outTag } : null;
         e.in.forEach((o, slot) => {
-          if (!isVar(o)) return;
+          if (!isVar(o) || stopped?.has(slot)) return;
           const vTag = tagOf(o.var.id);
           const contribution = tf.tidy(() => {
             let t: tf.Tensor;
@@ -185,9 +206,9 @@ export function* backward(
         c.dispose();
       }
       stats?.sample();
-      for (const name of paramAt.get(i) ?? []) yield [name, finish(name) ?? zerosFor(name)];
+      for (const name of paramAt.get(i) ?? []) yield { param: name, ct: finish(name) ?? zerosFor(name) };
     }
-    for (const name of unused) yield [name, finish(name) ?? zerosFor(name)];
+    for (const name of unused) yield { param: name, ct: finish(name) ?? zerosFor(name) };
   } finally {
     tf.dispose([...cts.values()]);
   }

@@ -18,6 +18,8 @@ export interface MethodInput {
   memoryBudget: number;
   /** Called as the method advances, with the fraction done in [0, 1]. */
   progress?: (fraction: number) => void;
+  /** What the method wants `info` to report beyond the common fields. */
+  report: Record<string, unknown>;
 }
 
 /** An NTK method: returns the kernel in the layout's shape. */

@@ -14,12 +14,13 @@ import type { Method, MethodInput } from "./_types.ts";
 import { chooseMethod } from "./auto.ts";
 import { jacobianNtk } from "./jacobian.ts";
 import { ntkvpNtk } from "./ntkvp.ts";
+import { type StructureReport, structuredNtk } from "./structured.ts";
 
 /** The methods, by name. */
 export const METHODS: Record<string, Method | null> = {
   jacobian: jacobianNtk,
   ntkvp: ntkvpNtk,
-  structured: null,
+  structured: structuredNtk,
 };
 
 export type NtkMethod = "auto" | "jacobian" | "ntkvp" | "structured";
@@ -52,6 +53,11 @@ export interface NtkInfo {
     lost: { eqn: number; prim: string; source: string }[];
   };
   flops: number;
+  /**
+   * Structured derivatives only: the parameters it structured, and those it left to Jacobian
+   * contraction (dense fallback) with the reason.
+   */
+  structure?: StructureReport;
   /** Peak bytes of tensors alive during the computation, sampled after each step. */
   peakBytes: number;
   ms: number;
@@ -122,6 +128,7 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
         stats: new Stats(),
         memoryBudget,
         progress: options.onProgress,
+        report: {},
       };
       const chosen = method === "auto" ? chooseMethod(input) : method;
       const impl = METHODS[chosen];
@@ -135,6 +142,7 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
           backend,
           exampleAxis: { tracked: lost.length === 0, rows: s1[0], lost },
           flops: input.stats.flops,
+          ...(input.report.structure ? { structure: input.report.structure as StructureReport } : {}),
           peakBytes: input.stats.peakBytes,
           ms: performance.now() - t0,
         },

@@ -1,0 +1,363 @@
+/**
+ * Structured derivatives (the paper's §3.3–4, appendix C): for every parameter W and every pair
+ * of its uses y_k (at x1) and y_l (at x2),
+ *
+ *   Θ += df/dy_k · dy_k/dW · (dy_l/dW)ᵀ · (df/dy_l)ᵀ
+ *
+ * with df/dy from one batched per-row reverse pass (O cotangents per example) and dy/dW never
+ * built in full: each rule's structure says which axes of y pair with which axes of W (they
+ * share an einsum label), which are constant (dropped), and which are index lookups (an
+ * equality matrix, or a gather). The four factors and those extra terms are contracted in the
+ * order the planner finds cheapest. Parameters whose path to the data has no structure are
+ * left to Jacobian contraction, and `info.structure` says which and why.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { ExampleAxis, LinearProgram } from "../ir.ts";
+import { contract2, contract2Flops, contractMany, type Label, planContraction } from "../einsum.ts";
+import { inferRows, type RowTags } from "../linear_program.ts";
+import { layoutLabels, tracedSize } from "../layout.ts";
+import type { Structure } from "../structure.ts";
+import { floatMask } from "../tensor_util.ts";
+import { ruleOf } from "../../rules/mod.ts";
+import { numel, splitRowsShape } from "../../rules/_axes.ts";
+import { reverse, type Reversed } from "./_passes.ts";
+import type { Method, MethodInput } from "./_types.ts";
+import { layoutShape } from "./_shape.ts";
+import { rowBasis } from "./jacobian.ts";
+import { analyzeUses, type ParamAxis, unifyAnalyses, type Use, type UseAnalysis } from "./_uses.ts";
+
+/** What `structuredNtk` reports about which parameters it could structure. */
+export interface StructureReport {
+  structured: string[];
+  dense: { param: string; reason: string }[];
+}
+
+/** One labelled operand of a pair's contraction; `starts` gives the parameter index at position 0 of each W label. */
+interface Operand {
+  t: tf.Tensor;
+  labels: Label[];
+  starts: Map<Label, number>;
+}
+
+/** A use on one side, ready to label: its cotangent df/dy [O, ...y] and trimmed Jacobian. */
+interface SideUse {
+  use: Use;
+  df: tf.Tensor;
+  jt: tf.Tensor;
+  s: Structure;
+  y: number[];
+  wShape: number[];
+  rowAxis: ExampleAxis;
+  rows: number;
+}
+
+/** The range of a parameter axis an operand axis covers, read forwards. */
+function spanOf(ax: ParamAxis, n: number): { start: number; length: number } {
+  return { start: ax.sign === 1 ? ax.offset : ax.offset - (n - 1), length: n };
+}
+
+function keptYAxes(s: Structure, rank: number): number[] {
+  const gone = new Set([...s.constantBlockDiagonal.map(([a]) => a), ...s.outputTiled, ...(s.selection?.yAxes ?? [])]);
+  return Array.from({ length: rank }, (_, i) => i).filter((a) => !gone.has(a));
+}
+
+function keptWAxes(s: Structure, rank: number): number[] {
+  const gone = new Set([
+    ...[...s.constantBlockDiagonal, ...s.blockDiagonal].map(([, b]) => b),
+    ...s.inputTiled,
+    ...(s.selection ? [s.selection.wAxis] : []),
+  ]);
+  return Array.from({ length: rank }, (_, i) => i).filter((b) => !gone.has(b));
+}
+
+/**
+ * Labels one side's operands for a pair: df/dy (its y axes; paired axes take the parameter
+ * axis's label `W<b>`; the row axis splits into outer, row, inner), J̃ (kept y axes, then kept w
+ * axes as `W<b>`), and the factors met on the way from the parameter. Axes that read the
+ * parameter backwards are reversed so that every operand reads it forwards.
+ */
+function labelSide(u: SideUse, p: string, rowLabel: Label, outLabels: Label[], perRowOut: number[]) {
+  const { s, use } = u;
+  const keptY = keptYAxes(s, u.y.length);
+  const keptW = keptWAxes(s, use.axes.length);
+  let df = tf.reshape(u.df, [...perRowOut, ...u.y]);
+  let jt = u.jt;
+  const spans = new Map<number, { start: number; length: number }>();
+  for (const [b, ax] of use.axes.entries()) {
+    if (!ax) continue;
+    spans.set(ax.axis, spanOf(ax, u.wShape[b]));
+    if (ax.sign === 1) continue;
+    const pair = [...s.constantBlockDiagonal, ...s.blockDiagonal].find(([, w]) => w === b);
+    if (pair) df = tf.reverse(df, [perRowOut.length + pair[0]]);
+    const bd = s.blockDiagonal.find(([, w]) => w === b);
+    if (bd) jt = tf.reverse(jt, [keptY.indexOf(bd[0])]);
+    const k = keptW.indexOf(b);
+    if (k >= 0) jt = tf.reverse(jt, [keptY.length + k]);
+  }
+  const wLabel = (b: number): Label => (use.axes[b] ? `W${use.axes[b]!.axis}` : `${p}u${b}`);
+  const yLabel: Label[] = u.y.map((_, a) => `${p}y${a}`);
+  for (const [a, b] of [...s.constantBlockDiagonal, ...s.blockDiagonal]) yLabel[a] = wLabel(b);
+  const row = u.rowAxis.axis;
+  const rowLabels: Label[] = [`${p}ro`, rowLabel, `${p}ri`];
+  const withRows = (axes: number[]) => axes.flatMap((a) => (a === row ? rowLabels : [yLabel[a]]));
+  const split = (t: tf.Tensor, at: number) => tf.reshape(t, splitRowsShape(t.shape, at, u.rowAxis, u.rows));
+  const starts = new Map<Label, number>([...spans].map(([axis, sp]) => [`W${axis}`, sp.start]));
+  const ops: Operand[] = [
+    { t: split(df, perRowOut.length + row), labels: [...outLabels, ...withRows(u.y.map((_, a) => a))], starts },
+  ];
+  const jRow = keptY.indexOf(row);
+  ops.push({ t: jRow >= 0 ? split(jt, jRow) : jt, labels: [...withRows(keptY), ...keptW.map(wLabel)], starts });
+  use.factors.forEach((f, i) => {
+    let t = f.make();
+    const fStarts = new Map<Label, number>();
+    const labels = f.axes.map((ax, j): Label => {
+      if (!ax) return `${p}f${i}_${j}`;
+      if (ax.sign === -1) t = tf.reverse(t, [j]);
+      fStarts.set(`W${ax.axis}`, spanOf(ax, f.shape[j]).start);
+      return `W${ax.axis}`;
+    });
+    ops.push({ t, labels, starts: fStarts });
+  });
+  let selection: { labels: Label[]; indices: tf.Tensor; param: number } | null = null;
+  if (s.selection) {
+    const { yAxes, wAxis, indices } = s.selection;
+    const ax = use.axes[wAxis]!;
+    // Parameter indices read at each selected position, the row axis split like df's.
+    let idx = ax.sign === 1 ? tf.add(indices, tf.scalar(ax.offset, "int32")) : tf.sub(tf.scalar(ax.offset, "int32"), indices);
+    const r = yAxes.indexOf(row);
+    if (r >= 0) idx = split(idx, r);
+    selection = { labels: withRows(yAxes), indices: idx, param: ax.axis };
+  }
+  return { ops, spans, selection, scale: use.scale };
+}
+
+/** Slices every operand carrying `label` to the parameter range [lo, hi). */
+function sliceLabel(ops: Operand[], label: Label, lo: number, hi: number): Operand[] {
+  return ops.map((o) => {
+    const k = o.labels.indexOf(label);
+    if (k < 0) return o;
+    const from = lo - (o.starts.get(label) ?? 0);
+    if (from === 0 && hi - lo === o.t.shape[k]) return o;
+    const begin = o.t.shape.map((_, i) => (i === k ? from : 0));
+    const size = o.t.shape.map((s, i) => (i === k ? hi - lo : s));
+    return { ...o, t: tf.slice(o.t, begin, size) };
+  });
+}
+
+/**
+ * Gathers every operand carrying `label` at parameter `indices`, the axis relabelled by
+ * `idxLabels`; positions outside an operand's range are masked out. When no operand carries the
+ * label (that side is constant along it), the in-range mask alone joins.
+ */
+function gatherLabel(
+  ops: Operand[],
+  label: Label,
+  indices: tf.Tensor,
+  idxLabels: Label[],
+  span: { start: number; length: number } | null,
+): Operand[] {
+  const mask = (start: number, length: number) => {
+    const local = tf.sub(indices, tf.scalar(start, "int32"));
+    const valid = floatMask(tf.logicalAnd(tf.greaterEqual(local, 0), tf.less(local, length)));
+    return { local: tf.clipByValue(local, 0, length - 1), valid };
+  };
+  if (!ops.some((o) => o.labels.includes(label))) {
+    return span ? [...ops, { t: mask(span.start, span.length).valid, labels: idxLabels, starts: new Map() }] : ops;
+  }
+  return ops.map((o) => {
+    const k = o.labels.indexOf(label);
+    if (k < 0) return o;
+    const { local, valid } = mask(o.starts.get(label) ?? 0, o.t.shape[k]);
+    const g = tf.gather(o.t, local, k);
+    const labels = [...o.labels.slice(0, k), ...idxLabels, ...o.labels.slice(k + 1)];
+    const shape = labels.map((l, i) => (idxLabels.includes(l) ? g.shape[i] : 1));
+    return { t: tf.mul(g, tf.reshape(valid, shape)), labels, starts: o.starts };
+  });
+}
+
+/** The contribution of one pair of uses (one at x1, one at x2) to the kernel, in `out` order. */
+function pairTerm(k: SideUse, l: SideUse, m: MethodInput, paramShape: number[], flops: { n: number }): tf.Tensor | null {
+  return tf.tidy((): tf.Tensor | undefined => {
+    const { one, two, out } = layoutLabels(m.layout);
+    const s1 = m.p1.output.shape, s2 = (m.p2 ?? m.p1).output.shape;
+    const a = labelSide(k, "a", one[0], one.slice(1), s1.slice(1));
+    const b = labelSide(l, "b", two[0], two.slice(1), s2.slice(1));
+    let [aOps, bOps] = [a.ops, b.ops];
+    const extra: Operand[] = [];
+    let factor = a.scale * b.scale;
+    for (let ax = 0; ax < paramShape.length; ax++) {
+      const label = `W${ax}`;
+      const whole = { start: 0, length: paramShape[ax] };
+      const [sa, sb] = [a.spans.get(ax) ?? whole, b.spans.get(ax) ?? whole];
+      const lo = Math.max(sa.start, sb.start), hi = Math.min(sa.start + sa.length, sb.start + sb.length);
+      if (hi <= lo) return undefined; // the two uses read disjoint parts of the parameter
+      const selA = a.selection?.param === ax ? a.selection : null;
+      const selB = b.selection?.param === ax ? b.selection : null;
+      // A side's own factors along a looked-up axis are read at its indices.
+      if (selA) aOps = gatherLabel(aOps, label, selA.indices, selA.labels, null);
+      if (selB) bOps = gatherLabel(bOps, label, selB.indices, selB.labels, null);
+      if (selA && selB) {
+        // Both sides look rows up by index: the pair term is the index-equality matrix.
+        const [ia, ib] = [selA.indices, selB.indices];
+        const e = floatMask(tf.equal(
+          tf.reshape(ia, [...ia.shape, ...ib.shape.map(() => 1)]),
+          tf.reshape(ib, [...ia.shape.map(() => 1), ...ib.shape]),
+        ));
+        extra.push({ t: e, labels: [...selA.labels, ...selB.labels], starts: new Map() });
+      } else if (selA) {
+        bOps = gatherLabel(bOps, label, selA.indices, selA.labels, sb);
+      } else if (selB) {
+        aOps = gatherLabel(aOps, label, selB.indices, selB.labels, sa);
+      } else {
+        [aOps, bOps] = [sliceLabel(aOps, label, lo, hi), sliceLabel(bOps, label, lo, hi)];
+        // An axis both sides are constant along sums to its length.
+        if (![...aOps, ...bOps].some((o) => o.labels.includes(label))) factor *= hi - lo;
+      }
+    }
+    const ops = [...aOps, ...extra, ...bOps];
+    const labels = ops.map((o) => o.labels);
+    const size = new Map<Label, number>();
+    ops.forEach((o) => o.labels.forEach((lb, i) => size.set(lb, o.t.shape[i])));
+    const plan = planContraction(labels, out, (lb) => size.get(lb)!);
+    flops.n += plan.flops;
+    const r = contractMany(ops.map((o) => o.t), labels, out, plan);
+    return factor === 1 ? r : tf.mul(r, factor);
+  }) ?? null;
+}
+
+/** Parameter cotangents from a reverse pass, collected per parameter as the uses complete. */
+function collect(
+  p: LinearProgram,
+  rows: RowTags,
+  uses: UseAnalysis,
+  m: MethodInput,
+): Generator<Reversed> {
+  const basis = rowBasis(p.output.shape);
+  const gen = reverse(p, basis, 1, rows, m.stats, uses.stops);
+  return (function* () {
+    try {
+      yield* gen;
+    } finally {
+      basis.dispose();
+    }
+  })();
+}
+
+export const structuredNtk: Method = (m) => {
+  const { p1, p2, layout, stats } = m;
+  const sides = p2 ? [p1, p2] : [p1];
+  const rows = sides.map(inferRows);
+  const analyses = sides.map((p, i) => analyzeUses(p, rows[i]));
+  unifyAnalyses(analyses);
+  const report: StructureReport = {
+    structured: [...analyses[0].uses.keys()],
+    dense: [...analyses[0].dense].map(([param, reason]) => ({ param, reason })),
+  };
+  m.report.structure = report;
+  const s1 = p1.output.shape, s2 = (p2 ?? p1).output.shape;
+  const { one, two, out } = layoutLabels(layout);
+  let acc: tf.Tensor | null = null;
+  const add = (t: tf.Tensor | null) => {
+    if (!t) return;
+    if (!acc) acc = t;
+    else {
+      const next = tf.add(acc, t);
+      acc.dispose(), t.dispose();
+      acc = next;
+    }
+    stats.sample();
+  };
+  const flops = { n: 0 };
+  // Per side: finished uses (df, and its J̃) and dense Jacobians, by parameter.
+  type Side = { uses: Map<string, SideUse[]>; dense: Map<string, tf.Tensor> };
+  const state: Side[] = sides.map(() => ({ uses: new Map(), dense: new Map() }));
+  const useAt = sides.map((_, i) => {
+    const m2 = new Map<string, Use>();
+    for (const list of analyses[i].uses.values()) for (const u of list) m2.set(`${u.eqn}:${u.slot}`, u);
+    return m2;
+  });
+  const need = (i: number, param: string) => analyses[i].uses.get(param)?.length ?? 0;
+  const ready = (param: string) =>
+    state.every((st, i) => (st.uses.get(param)?.length ?? 0) === need(i, param) && need(i, param) > 0);
+  const total = p1.params.size;
+  let done = 0;
+  const finishStructured = (param: string) => {
+    const [l1, l2] = [state[0].uses.get(param)!, state[state.length - 1].uses.get(param)!];
+    const shape = p1.params.get(param)!.shape;
+    for (const k of l1) for (const l of l2) add(pairTerm(k, l, m, shape, flops));
+    for (const st of state) {
+      for (const u of st.uses.get(param) ?? []) tf.dispose([u.df, u.jt]);
+      st.uses.delete(param);
+    }
+    m.progress?.(++done / Math.max(1, total));
+  };
+  const finishDense = (param: string) => {
+    const [j1, j2] = [state[0].dense.get(param)!, state[state.length - 1].dense.get(param)!];
+    const view = (j: tf.Tensor, s: readonly number[]) => tf.reshape(j, [...s.slice(1), s[0], -1]);
+    const l1: Label[] = [...one.slice(1), one[0], "p"], l2: Label[] = [...two.slice(1), two[0], "p"];
+    const size = new Map<Label, number>();
+    const [v1, v2] = [view(j1, s1), view(j2, s2)];
+    l1.forEach((lb, i) => size.set(lb, v1.shape[i]));
+    l2.forEach((lb, i) => size.set(lb, v2.shape[i]));
+    flops.n += contract2Flops(l1, l2, out, (lb) => size.get(lb)!);
+    add(tf.tidy(() => contract2(v1, l1, v2, l2, out)));
+    tf.dispose([v1, v2]);
+    for (const st of state) {
+      st.dense.get(param)?.dispose();
+      st.dense.delete(param);
+    }
+    m.progress?.(++done / Math.max(1, total));
+  };
+  const gens = sides.map((p, i) => collect(p, rows[i], analyses[i], m));
+  try {
+    const live = gens.map(() => true);
+    while (live.some((x) => x)) {
+      for (const [i, g] of gens.entries()) {
+        if (!live[i]) continue;
+        const r = g.next();
+        if (r.done) {
+          live[i] = false;
+          continue;
+        }
+        const y = r.value;
+        if ("param" in y) {
+          if (!analyses[i].dense.has(y.param)) {
+            y.ct.dispose(); // a structured parameter's (empty) tail cotangent
+            continue;
+          }
+          state[i].dense.set(y.param, y.ct);
+          if (state.every((st) => st.dense.has(y.param))) finishDense(y.param);
+          continue;
+        }
+        const use = useAt[i].get(`${y.eqn}:${y.slot}`)!;
+        const p = sides[i];
+        const e = p.eqns[y.eqn];
+        const rule = ruleOf(e.prim);
+        const sideUse: SideUse = {
+          use,
+          df: y.ct,
+          jt: rule.jacobian!(e as never, y.slot),
+          s: rule.structure!(e as never, y.slot),
+          y: e.out.shape,
+          wShape: (e.in[y.slot] as { var: { shape: number[] } }).var.shape,
+          rowAxis: rows[i].tags.get(e.out.id)!,
+          rows: rows[i].count,
+        };
+        state[i].uses.set(use.param, [...(state[i].uses.get(use.param) ?? []), sideUse]);
+        if (ready(use.param)) finishStructured(use.param);
+      }
+    }
+  } finally {
+    for (const st of state) {
+      for (const list of st.uses.values()) for (const u of list) tf.dispose([u.df, u.jt]);
+      tf.dispose([...st.dense.values()]);
+    }
+    for (const g of gens) g.return(undefined);
+  }
+  stats.flops += flops.n;
+  const result: tf.Tensor = acc ?? tf.zeros(layoutShape(layout, s1, s2));
+  const k = tf.div(result, tracedSize(layout, s1));
+  result.dispose();
+  return k;
+};
