@@ -51,6 +51,9 @@ export function linearize(f: ParamFn, params: Record<string, tf.Tensor>, x: tf.T
   }
   for (const t of Array.isArray(x) ? x : [x]) info.set(t.id, { tangent: null, dependsOnInput: true });
 
+  // Buffers of values that depend on the parameters: reading one while tracing would freeze
+  // a parameter-dependent value (reading the input, e.g. token ids, is fine).
+  const paramData = new Set<unknown>(Object.values(params).map((t) => t.dataId));
   const unsupported: { kernel: string; where: string }[] = [];
   const linearized: string[] = [];
   let depth = 0; // > 0 inside a kernel, or while linearizing
@@ -121,7 +124,10 @@ export function linearize(f: ParamFn, params: Record<string, tf.Tensor>, x: tf.T
         }
       }
     }
-    outs.forEach((t, i) => info.set(t.id, { tangent: tangents[i], dependsOnInput: dep }));
+    outs.forEach((t, i) => {
+      info.set(t.id, { tangent: tangents[i], dependsOnInput: dep });
+      if (tangents[i]) paramData.add(t.dataId);
+    });
   };
 
   // deno-lint-ignore no-explicit-any
@@ -139,14 +145,14 @@ export function linearize(f: ParamFn, params: Record<string, tf.Tensor>, x: tf.T
     return out;
   };
   // deno-lint-ignore no-explicit-any
-  engine.readSync = function (...a: any[]) {
-    if (depth === 0) reads++;
-    return origReadSync.apply(this, a);
+  engine.readSync = function (dataId: unknown, ...a: any[]) {
+    if (depth === 0 && paramData.has(dataId)) reads++;
+    return origReadSync.call(this, dataId, ...a);
   };
   // deno-lint-ignore no-explicit-any
-  engine.read = function (...a: any[]) {
-    if (depth === 0) reads++;
-    return origRead.apply(this, a);
+  engine.read = function (dataId: unknown, ...a: any[]) {
+    if (depth === 0 && paramData.has(dataId)) reads++;
+    return origRead.call(this, dataId, ...a);
   };
   let output: tf.Tensor;
   try {
@@ -172,6 +178,7 @@ export function linearize(f: ParamFn, params: Record<string, tf.Tensor>, x: tf.T
     throw fail(new UnsupportedKernelError(unsupported.filter((u) => !seen.has(u.kernel) && seen.add(u.kernel))));
   }
   if (reads > 0) throw fail(new DataDependentTraceError());
+  // (Reads of the input alone are fine: the trace is redone on every call.)
   const out = info.get(output.id)?.tangent ?? null;
   // An output that does not depend on the parameters: a var no equation produces (zero).
   const outVar = out && out !== POISON ? out : b.newVar(output.shape, false);

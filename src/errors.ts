@@ -87,7 +87,7 @@ export class DataDependentTraceError extends Error {
   override name = "DataDependentTraceError";
   constructor() {
     super(
-      "Cannot trace f: it read tensor values (dataSync/data/arraySync) while running, so the NTK would freeze data-dependent values",
+      "Cannot trace f: it read parameter-dependent tensor values (dataSync/data/arraySync) while running, so the NTK would freeze them",
     );
   }
 }

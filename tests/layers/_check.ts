@@ -21,9 +21,17 @@ function prepare(c: LayerCase): Promise<Prepared> {
     prepared.set(
       c,
       onCpu(() => {
-        const wrapped = fromLayersModel(buildCase(c));
+        const model = buildCase(c);
+        const wrapped = fromLayersModel(model);
         const [x1, x2] = [c.input(N1, 1), c.input(N2, 2)];
-        const ref = referenceNtk(c.reference ?? wrapped.f, wrapped.params, x1, x2, [], []);
+        const f = c.reference ? c.reference(model) : wrapped.f;
+        if (c.reference) {
+          // The reference must be the same map as the model.
+          const [y, yRef] = tf.tidy(() => [wrapped.f(wrapped.params, x1), f(wrapped.params, x1)] as tf.Tensor[]);
+          assert.ok(relError(y.dataSync(), yRef.dataSync()) < 1e-5, `${c.name}: the reference differs from the model`);
+          tf.dispose([y, yRef]);
+        }
+        const ref = referenceNtk(f, wrapped.params, x1, x2, [], []);
         tf.dispose([x1, x2]);
         return { wrapped, ref };
       }),
@@ -37,9 +45,10 @@ export async function checkLayerCase(c: LayerCase, method: Exclude<NtkMethod, "a
   const { wrapped, ref } = await prepare(c);
   const [x1, x2] = [c.input(N1, 1), c.input(N2, 2)];
   const ntk = empiricalNtkFn(wrapped.f, { method, traceAxes: [] });
-  const before = tf.memory().numTensors;
-  const kernel = await ntk(x1, x2, wrapped.params);
+  const [backend, before] = [tf.getBackend(), tf.memory().numTensors];
+  const { kernel, info } = await ntk.run(x1, x2, wrapped.params);
   assert.equal(tf.memory().numTensors - before, 1, `${c.name}: only the returned kernel stays alive`);
+  assert.equal(info.backend, backend);
   const got = await kernel.data();
   assert.deepEqual(kernel.shape, ref.shape, `${c.name}: kernel shape`);
   assert.ok(ref.data.some((v) => v !== 0), `${c.name}: the reference kernel is zero`);
