@@ -7,6 +7,7 @@ import type { LinearRule } from "./_types.ts";
 import { broadcastToB, sumB, transposeB } from "./_broadcast.ts";
 import { noFlops } from "./_families.ts";
 import { range, splitRowsShape } from "./_axes.ts";
+import { structureOf } from "./_structure_util.ts";
 
 type E = Eqn<"broadcast_in_dim">;
 
@@ -56,4 +57,16 @@ export const broadcastInDim: LinearRule<"broadcast_in_dim"> = {
     return tf.reshape(transposeB(summed, perm), [...ld, rows.count, ...operand]);
   },
   flops: noFlops,
+  // Kept axes pair up; expanded size-1 axes and new axes are tiled. J̃ = 1.
+  structure: (eqn) => {
+    const operand = (eqn.in[0] as { var: { shape: number[] } }).var.shape;
+    const { shape, broadcastDimensions: dims } = eqn.params;
+    const kept = range(operand.length).filter((k) => operand[k] === shape[dims[k]]);
+    return structureOf({
+      constantBlockDiagonal: kept.map((k) => [dims[k], k]),
+      outputTiled: range(shape.length).filter((a) => !kept.some((k) => dims[k] === a)),
+      inputTiled: range(operand.length).filter((k) => !kept.includes(k)),
+    });
+  },
+  jacobian: () => tf.scalar(1),
 };

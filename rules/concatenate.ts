@@ -4,6 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
+import { matrix, perAxisPlan, planned, varShape } from "./_structure_util.ts";
 
 import type { Eqn } from "../src/ir.ts";
 
@@ -27,4 +28,15 @@ export const concatenate: LinearRule<"concatenate"> = {
   },
   exampleAxis: (eqn, rows) => (rows.out.axis === eqn.params.dimension ? null : rows.out),
   flops: noFlops,
+  // Part k lands at its offset along `dimension`; the other axes pair up.
+  ...planned<"concatenate">(
+    (eqn, slot) =>
+      perAxisPlan(eqn.out.shape, varShape(eqn, slot), (a) => {
+        const { dimension, sizes } = eqn.params;
+        if (a !== dimension) return null;
+        const offset = sizes.slice(0, slot).reduce((acc, s) => acc + s, 0);
+        return matrix(eqn.out.shape[a], sizes[slot], (j, i) => (j === offset + i ? 1 : 0));
+      }),
+    varShape,
+  ),
 };

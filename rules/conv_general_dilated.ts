@@ -3,13 +3,16 @@
 // Linear in whichever operand is the var. tfjs kernels where every backend has one; otherwise
 // im2col patches and `contract2` (wasm lacks filter and depthwise backprop kernels).
 import * as tf from "@tensorflow/tfjs";
-import type { Eqn } from "../src/ir.ts";
+import type { Eqn, Var } from "../src/ir.ts";
 import { isVar } from "../src/ir.ts";
 import { contract2, type Label } from "../src/einsum.ts";
 import type { LinearRule, Rows } from "./_types.ts";
 import { numel, range } from "./_axes.ts";
 import { cached } from "./_cache.ts";
 import { addPatches, patches, tfConv, tfConvTransposeInput, type WindowSpec } from "./_conv.ts";
+import { broadcastToB, transposeB } from "./_broadcast.ts";
+import { structureOf } from "./_structure_util.ts";
+import { denseJacobian } from "../src/structure.ts";
 
 type E = Eqn<"conv_general_dilated">;
 
@@ -87,6 +90,35 @@ function byMask(eqn: E, ct: tf.Tensor, lead: number, slot: number, rows: Rows): 
   return convGeneralDilated.transpose(eqn, masked, lead + 1, slot);
 }
 
+/**
+ * J̃ for the filter: the patches `[N, ...outSpatial, ...window, C]`; grouped, with the output
+ * channel kept: `[N, ...outSpatial, O, ...window, C/G]`, channel o reading its group's patches.
+ */
+function filterJacobian(eqn: E): tf.Tensor {
+  const { d, g, ci, co, n, o, outSpatial } = dims(eqn);
+  const window = shapeAt(eqn, 1).slice(0, d);
+  if (g === 1) return tf.reshape(patchesOf(eqn), [n, ...outSpatial, ...window, ci]);
+  return tf.tidy(() => {
+    const byGroup = tf.reshape(transposeB(patchesOf(eqn), [0, 1, 3, 2, 4]), [n, o, g, 1, numel(window), ci]);
+    const perChannel = broadcastToB(byGroup, [n, o, g, co, numel(window), ci]);
+    return tf.reshape(perChannel, [n, ...outSpatial, g * co, ...window, ci]);
+  });
+}
+
+/** J̃ for the input: one example's convolution matrix `[...outSpatial, O, ...spatial, C]`. */
+function inputJacobian(eqn: E): tf.Tensor {
+  const lhs = shapeAt(eqn, 0), out = eqn.out.shape;
+  const one: E = {
+    ...eqn,
+    in: [{ var: { ...(eqn.in[0] as { var: Var }).var, shape: [1, ...lhs.slice(1)] } }, eqn.in[1]],
+    out: { ...eqn.out, shape: [1, ...out.slice(1)] },
+    cache: undefined,
+  };
+  const jt = tf.reshape(denseJacobian(one, 0), [...out.slice(1), ...lhs.slice(1)]);
+  if (one.cache) tf.dispose([...one.cache.values()]);
+  return jt;
+}
+
 export const convGeneralDilated: LinearRule<"conv_general_dilated"> = {
   apply: (eqn, tangents, lead) => {
     if (isVar(eqn.in[0])) {
@@ -148,6 +180,17 @@ export const convGeneralDilated: LinearRule<"conv_general_dilated"> = {
     ]);
     return tf.reshape(y, [...ld, R, ...shapeAt(eqn, 1)]);
   },
+  // Input: examples pair up, each with the same convolution matrix. Filter: output channels
+  // pair up (block-diagonal when grouped: each reads its group's patches).
+  structure: (eqn, slot) => {
+    if (slot === 0) return structureOf({ constantBlockDiagonal: [[0, 0]] });
+    const c = eqn.out.shape.length - 1;
+    return eqn.params.featureGroupCount === 1
+      ? structureOf({ constantBlockDiagonal: [[c, c]] })
+      : structureOf({ blockDiagonal: [[c, c]] });
+  },
+  jacobian: (eqn, slot) =>
+    slot === 0 ? tf.clone(cached(eqn, "jacobian:0", () => inputJacobian(eqn))) : filterJacobian(eqn),
   flops: (eqn, basis) => {
     const { ci, k } = dims(eqn);
     return 2 * basis * numel(eqn.out.shape) * k * ci;

@@ -1,5 +1,6 @@
 // copy: the identity (tfjs Identity, and layers that are the identity at inference).
 import type { LinearRule } from "./_types.ts";
 import { identityRule } from "./_families.ts";
+import { scaledIdentity } from "./_structure_util.ts";
 
-export const copy: LinearRule<"copy"> = identityRule();
+export const copy: LinearRule<"copy"> = { ...identityRule(), ...scaledIdentity(() => 1) };

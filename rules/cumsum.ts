@@ -2,6 +2,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LinearRule } from "./_types.ts";
 import { elementwiseFlops } from "./_families.ts";
+import { matrix, perAxisPlan, planned, varShape } from "./_structure_util.ts";
 
 /**
  * tf.cumsum, with a reverse sum run as rev → forward cumsum → rev: tfjs-webgpu 4.22 reuses a
@@ -17,4 +18,14 @@ export const cumsum: LinearRule<"cumsum"> = {
   transpose: (eqn, ct, lead) => cumsumAlong(ct, eqn.params.axis + lead, eqn.params.exclusive, !eqn.params.reverse),
   exampleAxis: (eqn, rows) => (rows.out.axis === eqn.params.axis ? null : rows.out),
   flops: elementwiseFlops,
+  // The summed axis contributes a triangular matrix; the others pair up.
+  ...planned<"cumsum">(
+    (eqn) =>
+      perAxisPlan(eqn.out.shape, varShape(eqn, 0), (a) => {
+        const { axis, exclusive, reverse } = eqn.params, n = eqn.out.shape[a];
+        if (a !== axis) return null;
+        return matrix(n, n, (j, i) => (reverse ? (exclusive ? i > j : i >= j) : (exclusive ? i < j : i <= j)) ? 1 : 0);
+      }),
+    varShape,
+  ),
 };

@@ -1,12 +1,17 @@
 // div(v, c) = v / c: the var is the numerator (a var denominator is not linear).
+import * as tf from "@tensorflow/tfjs";
 import { constAt } from "../src/ir.ts";
 import type { LinearRule } from "./_types.ts";
 import { divB } from "./_broadcast.ts";
 import { elementwiseFlops, sameRows } from "./_families.ts";
+import { elementwiseJacobian, elementwiseStructure } from "./_structure_util.ts";
 
 export const div: LinearRule<"div"> = {
   apply: (eqn, [v]) => divB(v!, constAt(eqn, 1)),
   transpose: (eqn, ct) => divB(ct, constAt(eqn, 1)),
   exampleAxis: sameRows,
   flops: elementwiseFlops,
+  // As mul's, with the factor 1/c.
+  structure: (eqn) => elementwiseStructure(eqn.out.shape, constAt(eqn, 1).shape),
+  jacobian: (eqn) => tf.tidy(() => elementwiseJacobian(tf.reciprocal(constAt(eqn, 1)))),
 };

@@ -6,7 +6,9 @@ import type { Eqn } from "../src/ir.ts";
 import { isVar } from "../src/ir.ts";
 import { contract2, type Label } from "../src/einsum.ts";
 import type { LinearRule } from "./_types.ts";
-import { numel, splitRowsShape } from "./_axes.ts";
+import { numel, range, splitRowsShape } from "./_axes.ts";
+import { transposeB } from "./_broadcast.ts";
+import { structureOf } from "./_structure_util.ts";
 
 type E = Eqn<"dot_general">;
 
@@ -35,6 +37,11 @@ function shapeAt(eqn: E, slot: number): number[] {
 const varSlot = (eqn: E) => (isVar(eqn.in[0]) ? 0 : 1);
 const constOf = (eqn: E) => (eqn.in[1 - varSlot(eqn)] as { const: { value: tf.Tensor } }).const.value;
 const leadLabels = (lead: number): Label[] => Array.from({ length: lead }, (_, i) => `_${i}`);
+/** The free (neither contracted nor batch) axes of the operand in `slot`, increasing. */
+const freeAxes = (eqn: E, slot: number) =>
+  range(shapeAt(eqn, slot).length).filter((i) =>
+    !eqn.params.contract[slot].includes(i) && !eqn.params.batch[slot].includes(i)
+  );
 
 export const dotGeneral: LinearRule<"dot_general"> = {
   apply: (eqn, tangents, lead) => {
@@ -73,6 +80,21 @@ export const dotGeneral: LinearRule<"dot_general"> = {
     const ctS = ct.reshape(splitRowsShape(ct.shape, lead + a, rows.out, rows.count));
     const cS = c.reshape(splitRowsShape(c.shape, k, rows.out, rows.count));
     return contract2(ctS, splitLabels([...ll, ...l.out], lead + a), cS, splitLabels(other, k), [...ll, "R", ...own]);
+  },
+  // The var's free axes pair up with their output axes; batch axes are block-diagonal (the
+  // const differs per batch entry). J̃ is the const as [batch, free, contracted in the var's
+  // increasing axis order].
+  structure: (eqn, slot) => {
+    const start = eqn.params.batch[0].length + (slot === 0 ? 0 : freeAxes(eqn, 0).length);
+    return structureOf({
+      constantBlockDiagonal: freeAxes(eqn, slot).map((i, k) => [start + k, i]),
+      blockDiagonal: eqn.params.batch[slot].map((i, k) => [k, i]),
+    });
+  },
+  jacobian: (eqn, slot) => {
+    const { contract, batch } = eqn.params, other = 1 - slot;
+    const contracted = [...contract[slot]].sort((a, b) => a - b).map((i) => contract[other][contract[slot].indexOf(i)]);
+    return transposeB(constOf(eqn), [...batch[other], ...freeAxes(eqn, other), ...contracted]);
   },
   flops: (eqn, basis) => {
     const lhs = shapeAt(eqn, 0);

@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
 import { gatherLead, scatterLead } from "./_gather.ts";
+import { structureOf } from "./_structure_util.ts";
 
 const operandShape = (eqn: { in: unknown[] }) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
 
@@ -45,4 +46,14 @@ export const gather: LinearRule<"gather"> = {
     return tf.transpose(split, perm);
   },
   flops: noFlops,
+  // A lookup: the operand's other axes pair up (shifted past the index axes). J̃ = 1.
+  structure: (eqn) => {
+    const { axis, indices } = eqn.params;
+    const others = operandShape(eqn).map((_, b) => b).filter((b) => b !== axis);
+    return structureOf({
+      constantBlockDiagonal: others.map((b) => [b < axis ? b : b + indices.rank - 1, b]),
+      selection: { yAxes: indices.shape.map((_, i) => axis + i), wAxis: axis, indices },
+    });
+  },
+  jacobian: () => tf.scalar(1),
 };

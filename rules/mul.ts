@@ -5,6 +5,7 @@ import { constAt, type Eqn } from "../src/ir.ts";
 import type { LinearRule } from "./_types.ts";
 import { mulB } from "./_broadcast.ts";
 import { elementwiseFlops, sameRows, varSlotsOf } from "./_families.ts";
+import { elementwiseJacobian, elementwiseStructure } from "./_structure_util.ts";
 
 /** The const factor of a `mul`/`div` equation. */
 export function factorOf(eqn: Eqn): tf.Tensor {
@@ -17,4 +18,7 @@ export const mul: LinearRule<"mul"> = {
   transpose: (eqn, ct) => mulB(ct, factorOf(eqn)),
   exampleAxis: sameRows,
   flops: elementwiseFlops,
+  // Diagonal on every axis; constant where the factor broadcasts. J̃ is the factor.
+  structure: (eqn) => elementwiseStructure(eqn.out.shape, factorOf(eqn).shape),
+  jacobian: (eqn) => elementwiseJacobian(factorOf(eqn)),
 };

@@ -3,6 +3,7 @@
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
 import { padLead, unpadLead } from "./_pad.ts";
+import { matrix, perAxisPlan, planned, varShape } from "./_structure_util.ts";
 
 const operandShape = (eqn: { in: unknown[] }) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
 
@@ -14,4 +15,13 @@ export const pad: LinearRule<"pad"> = {
     return lo === 0 && hi === 0 && interior === 0 ? rows.out : null;
   },
   flops: noFlops,
+  // A padded axis contributes the placement y_j = w_i at j = lo + i·(interior + 1).
+  ...planned<"pad">(
+    (eqn) =>
+      perAxisPlan(eqn.out.shape, varShape(eqn, 0), (a) => {
+        const [lo, , interior] = eqn.params.config[a];
+        return matrix(eqn.out.shape[a], varShape(eqn, 0)[a], (j, i) => (j === lo + i * (interior + 1) ? 1 : 0));
+      }),
+    varShape,
+  ),
 };

@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { LinearRule } from "./_types.ts";
 import { broadcastToB, sumB } from "./_broadcast.ts";
 import { numel, range } from "./_axes.ts";
+import { structureOf } from "./_structure_util.ts";
 
 const operandShape = (eqn: { in: unknown[] }) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
 
@@ -19,4 +20,10 @@ export const reduceSum: LinearRule<"reduce_sum"> = {
     return { ...rows.out, axis: kept[rows.out.axis] };
   },
   flops: (eqn, basis) => basis * numel(operandShape(eqn)),
+  // Output axis j is the j-th kept operand axis; the summed axes are tiled. J̃ = 1.
+  structure: (eqn) => {
+    const kept = range(operandShape(eqn).length).filter((a) => !eqn.params.axes.includes(a));
+    return structureOf({ constantBlockDiagonal: kept.map((a, j) => [j, a]), inputTiled: [...eqn.params.axes] });
+  },
+  jacobian: () => tf.scalar(1),
 };

@@ -7,6 +7,7 @@ import type { LinearRule } from "./_types.ts";
 import { numel } from "./_axes.ts";
 import { addWindows, windowSlices, type WindowSpec } from "./_conv.ts";
 import { addAll } from "./_broadcast.ts";
+import { matrix, perAxisPlan, planned, varShape } from "./_structure_util.ts";
 
 type E = Eqn<"reduce_window_sum">;
 const operandShape = (eqn: E) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
@@ -35,4 +36,18 @@ export const reduceWindowSum: LinearRule<"reduce_window_sum"> = {
     return rows.out.axis === 0 || rows.out.axis === last ? rows.out : null;
   },
   flops: (eqn, basis) => basis * numel(eqn.out.shape) * numel(eqn.params.window),
+  // Batch and channels pair up; each spatial axis contributes its window indicator:
+  // output o sums inputs o·stride − lo + k, 0 ≤ k < window.
+  ...planned<"reduce_window_sum">(
+    (eqn) =>
+      perAxisPlan(eqn.out.shape, operandShape(eqn), (a) => {
+        if (a === 0 || a === eqn.out.shape.length - 1) return null;
+        const [window, stride, [lo]] = [eqn.params.window[a - 1], eqn.params.strides[a - 1], eqn.params.padding[a - 1]];
+        return matrix(eqn.out.shape[a], operandShape(eqn)[a], (o, i) => {
+          const k = i + lo - o * stride;
+          return k >= 0 && k < window ? 1 : 0;
+        });
+      }),
+    varShape,
+  ),
 };

@@ -2,6 +2,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
+import { matrix, perAxisPlan, planned, varShape } from "./_structure_util.ts";
 
 export const rev: LinearRule<"rev"> = {
   apply: (eqn, [v], lead) => tf.reverse(v!, eqn.params.dimensions.map((d) => d + lead)),
@@ -9,4 +10,13 @@ export const rev: LinearRule<"rev"> = {
   // Reversing the row axis breaks the floor(i/inner) % R labelling.
   exampleAxis: (eqn, rows) => (eqn.params.dimensions.includes(rows.out.axis) ? null : rows.out),
   flops: noFlops,
+  // A reversed axis contributes the anti-identity; the others pair up.
+  ...planned<"rev">(
+    (eqn) =>
+      perAxisPlan(eqn.out.shape, varShape(eqn, 0), (a) => {
+        const n = eqn.out.shape[a];
+        return eqn.params.dimensions.includes(a) ? matrix(n, n, (j, i) => (i === n - 1 - j ? 1 : 0)) : null;
+      }),
+    varShape,
+  ),
 };

@@ -6,6 +6,7 @@ import { floatMask } from "../src/tensor_util.ts";
 import type { LinearRule } from "./_types.ts";
 import { addAll, mulB } from "./_broadcast.ts";
 import { elementwiseFlops, sameRows } from "./_families.ts";
+import { elementwiseJacobian, elementwiseStructure } from "./_structure_util.ts";
 
 function maskOf(eqn: Eqn<"select_n">, k: number): tf.Tensor {
   const which = eqn.params.which;
@@ -21,4 +22,7 @@ export const selectN: LinearRule<"select_n"> = {
   transpose: (eqn, ct, _lead, slot) => mulB(ct, maskOf(eqn, slot)),
   exampleAxis: sameRows,
   flops: elementwiseFlops,
+  // As mul's, with the factor the mask of case `slot`.
+  structure: (eqn) => elementwiseStructure(eqn.out.shape, eqn.params.which.shape),
+  jacobian: (eqn, slot) => tf.tidy(() => elementwiseJacobian(maskOf(eqn, slot))),
 };

@@ -5,6 +5,7 @@ import type { Eqn } from "../src/ir.ts";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
 import { type PadConfig, padLead } from "./_pad.ts";
+import { matrix, perAxisPlan, planned, varShape } from "./_structure_util.ts";
 
 const operandShape = (eqn: { in: unknown[] }) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
 
@@ -32,4 +33,13 @@ export const slice: LinearRule<"slice"> = {
     return full ? rows.out : null;
   },
   flops: noFlops,
+  // A sliced axis contributes the selection y_j = w_i at i = start + j·stride.
+  ...planned<"slice">(
+    (eqn) =>
+      perAxisPlan(eqn.out.shape, varShape(eqn, 0), (a) => {
+        const { start, strides } = eqn.params;
+        return matrix(eqn.out.shape[a], varShape(eqn, 0)[a], (j, i) => (i === start[a] + j * strides[a] ? 1 : 0));
+      }),
+    varShape,
+  ),
 };

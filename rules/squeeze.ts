@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
 import { reshapeExampleAxis } from "./_axes.ts";
+import { planned, reshapePlan, varShape } from "./_structure_util.ts";
 
 const operandShape = (eqn: { in: unknown[] }) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
 
@@ -11,4 +12,6 @@ export const squeeze: LinearRule<"squeeze"> = {
   transpose: (eqn, ct, lead) => tf.reshape(ct, [...ct.shape.slice(0, lead), ...operandShape(eqn)]),
   exampleAxis: (eqn, rows) => reshapeExampleAxis(eqn.out.shape, operandShape(eqn), rows.out, rows.count),
   flops: noFlops,
+  // Blocks of the common refinement: one axis each side pairs up, larger blocks are dense.
+  ...planned<"squeeze">((eqn) => reshapePlan(eqn.out.shape, varShape(eqn, 0)), varShape),
 };

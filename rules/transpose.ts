@@ -1,9 +1,11 @@
 // transpose(v; permutation): output axis i is operand axis permutation[i]; the transpose
 // permutes back by the inverse permutation.
+import * as tf from "@tensorflow/tfjs";
 import type { LinearRule } from "./_types.ts";
 import { transposeB } from "./_broadcast.ts";
 import { noFlops } from "./_families.ts";
 import { invertPermutation, range } from "./_axes.ts";
+import { structureOf } from "./_structure_util.ts";
 
 const shifted = (perm: number[], lead: number) => [...range(lead), ...perm.map((p) => p + lead)];
 
@@ -12,4 +14,6 @@ export const transpose: LinearRule<"transpose"> = {
   transpose: (eqn, ct, lead) => transposeB(ct, shifted(invertPermutation(eqn.params.permutation), lead)),
   exampleAxis: (eqn, rows) => ({ ...rows.out, axis: eqn.params.permutation[rows.out.axis] }),
   flops: noFlops,
+  structure: (eqn) => structureOf({ constantBlockDiagonal: eqn.params.permutation.map((p, i) => [i, p]) }),
+  jacobian: () => tf.scalar(1),
 };

@@ -2,10 +2,12 @@
 import * as tf from "@tensorflow/tfjs";
 import type { LinearRule } from "./_types.ts";
 import { noFlops, sameRows } from "./_families.ts";
+import { scaledIdentity } from "./_structure_util.ts";
 
 export const zerosLike: LinearRule<"zeros_like"> = {
   apply: (eqn, [v]) => tf.zeros([...v!.shape.slice(0, v!.rank - eqn.out.shape.length), ...eqn.out.shape]),
   transpose: (_eqn, ct) => tf.zerosLike(ct),
   exampleAxis: sameRows,
   flops: noFlops,
+  ...scaledIdentity(() => 0),
 };

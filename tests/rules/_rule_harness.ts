@@ -10,7 +10,10 @@
  *  4. transposeExample (where defined) against masking the cotangent by row and transposing
  *     with one more lead axis;
  *  5. flops against a hand count (where the case gives one);
- *  6. no leaked tensors around each case.
+ *  6. the derivative's structure (src/structure.ts) per var slot: well formed, J̃ of the trimmed
+ *     shape, and the dense derivative rebuilt from both equal to the rule's own apply on an
+ *     identity basis (cpu and wasm);
+ *  7. no leaked tensors around each case.
  * Rule calls run inside tf.tidy, as the engine (src/ntk/_passes.ts) runs them.
  * @module
  */
@@ -19,6 +22,13 @@ import assert from "node:assert/strict";
 import "../../src/backend.ts";
 import type { Eqn, ExampleAxis, Operand, ParamsOf, PrimitiveName } from "../../src/ir.ts";
 import { ruleOf } from "../../rules/mod.ts";
+import {
+  checkStructure,
+  denseFromStructure,
+  denseJacobian,
+  type Structure,
+  trimmedShape,
+} from "../../src/structure.ts";
 import type { Rows } from "../../rules/_types.ts";
 import { rng } from "../_data.ts";
 import { relError } from "../_ref.ts";
@@ -135,7 +145,7 @@ export const rowOf = (i: number, ex: ExampleAxis, count: number): number => Math
 // ---- cases ------------------------------------------------------------------------------
 
 export type OperandSpec = { var: number[] } | { const: Arr };
-export type Check = "adjoint" | "oracle" | "exampleAxis" | "transposeExample" | "flops";
+export type Check = "adjoint" | "oracle" | "exampleAxis" | "transposeExample" | "flops" | "structure";
 
 export interface RuleCase<P extends PrimitiveName> {
   /** What the case covers. */
@@ -385,6 +395,62 @@ async function checkTransposeExample<P extends PrimitiveName>(
   return checked;
 }
 
+/**
+ * `denseFromStructure`'s values. It multiplies at rank y + w with tf.mul, which tfjs-wasm 4.22
+ * gets wrong from rank 7 (XNNPACK "status 4"; src/structure.ts should use rules/_broadcast.ts'
+ * mulB): there, the rebuild runs on cpu from J̃'s values.
+ */
+async function rebuilt(s: Structure, jt: tf.Tensor, y: number[], w: number[], backend: string): Promise<Float64Array> {
+  if (backend !== "wasm" || y.length + w.length <= 6) {
+    const d = tf.tidy(() => denseFromStructure(s, jt, y, w));
+    return await read(d).finally(() => d.dispose());
+  }
+  const copy = async (t: tf.Tensor) => ({ data: await t.data(), shape: t.shape, dtype: t.dtype });
+  const [j, idx] = [await copy(jt), s.selection && await copy(s.selection.indices)];
+  await tf.setBackend("cpu");
+  try {
+    const d = tf.tidy(() => {
+      const selection = s.selection && { ...s.selection, indices: tf.tensor(idx!.data, idx!.shape, idx!.dtype) };
+      return denseFromStructure({ ...s, selection }, tf.tensor(j.data, j.shape), y, w);
+    });
+    return await read(d).finally(() => d.dispose());
+  } finally {
+    await tf.setBackend(backend);
+  }
+}
+
+/** Check 6, per var slot. */
+async function checkStructureOf<P extends PrimitiveName>(prim: P, c: RuleCase<P>, backend: string) {
+  const rule = ruleOf(prim);
+  await withEqn(prim, c, async (eqn) => {
+    for (const slot of varSlotsOf(c)) {
+      const [y, w] = [c.out, shapeOf(c.in[slot])];
+      const label = `${prim} [${c.name}] on ${backend}, slot ${slot}`;
+      assert.ok(rule.structure && rule.jacobian, `${label}: the rule has no structure or jacobian`);
+      const s = rule.structure(eqn, slot);
+      checkStructure(prim, slot, s, y, w);
+      // Outside tf.tidy: src/ntk/structured.ts calls it so, and the leak check then sees any
+      // intermediate tensor left behind. J̃ is owned by the caller (the engine disposes it).
+      const jt = rule.jacobian!(eqn, slot);
+      const operands = [
+        ...eqn.in.flatMap((o) => ("const" in o ? [o.const.value] : [])),
+        ...Object.values(eqn.params as object).filter((v) => v instanceof tf.Tensor),
+      ];
+      assert.ok(!operands.includes(jt), `${label}: jacobian returned an operand`);
+      assert.ok(![...(eqn.cache?.values() ?? [])].includes(jt), `${label}: jacobian returned a cached tensor`);
+      const want = tf.tidy(() => denseJacobian(eqn, slot));
+      try {
+        const shown = JSON.stringify({ ...s, selection: s.selection && { ...s.selection, indices: "…" } });
+        assert.deepEqual(jt.shape, trimmedShape(s, y, w), `${label}: J̃'s shape for ${shown}`);
+        const e = relError(await rebuilt(s, jt, y, w, backend), await read(want));
+        assert.ok(e <= 1e-5, `${label}: the derivative rebuilt from ${shown} differs: rel error ${e}`);
+      } finally {
+        tf.dispose([jt, want]);
+      }
+    }
+  });
+}
+
 async function checkFlops<P extends PrimitiveName>(prim: P, c: RuleCase<P>) {
   const rule = ruleOf(prim);
   await withEqn(prim, c, (eqn) => {
@@ -462,6 +528,7 @@ export function ruleTests<P extends PrimitiveName>(prim: P, cases: RuleCase<P>[]
       (c) => checkExampleAxis(prim, c, b),
       "no exampleAxis claim was exercised",
     );
+    register("structure", "structure rebuilds the dense derivative", b, cases, (c) => checkStructureOf(prim, c, b));
     if (rule.transposeExample) {
       register(
         "transposeExample",

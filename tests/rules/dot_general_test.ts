@@ -55,6 +55,9 @@ ruleTests("dot_general", [
   dotCase([6, 2, 3], [3, 4, 2], [[2], [0]], [[1], [2]], 0), // batch axes not leading
   dotCase([6, 2, 3], [3, 4, 2], [[2], [0]], [[1], [2]], 1),
   dotCase([6, 3, 2], [2, 3, 4], [[1, 2], [1, 0]], none, 0), // two contracted axes, reordered
+  dotCase([6, 3, 2], [2, 3, 4], [[1, 2], [1, 0]], none, 1),
+  dotCase([2, 3, 4, 5], [3, 5, 2, 6], [[3], [1]], [[0, 1], [2, 0]], 0), // two batch axes, reordered
+  dotCase([2, 3, 4, 5], [3, 5, 2, 6], [[3], [1]], [[0, 1], [2, 0]], 1),
   dotCase([4], [6], none, none, 1), // an outer product
   dotCase([3, 6], [3, 2], [[0], [0]], none, 1), // the const's free axis is not its first
   dotCase([6, 1], [1, 4], [[1], [0]], none, 0), // a size-1 contraction

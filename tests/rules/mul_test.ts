@@ -24,6 +24,7 @@ ruleTests("mul", [
   mulCase([2, 4, 3], [2, 1, 3], 1),
   mulCase([1, 3, 1], [3, 1], 0),
   mulCase([4, 3], [], 0),
+  mulCase([5, 4, 3], [1, 3], 1), // a leading size-1 axis and a missing one: both constant
   // Rank 7 (lead [2, 3] + a rank-5 output): tfjs-wasm's own mul is wrong there (XNNPACK logs
   // "xnn_setup_*_nd_f32 ... status 4"), so rules/_broadcast.ts merges axes first.
   mulCase([2, 3, 2, 2, 2], [2, 2], 0),

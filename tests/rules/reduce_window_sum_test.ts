@@ -40,4 +40,5 @@ ruleTests("reduce_window_sum", [
   windowSumCase([2, 3, 3, 1], [3, 1], [1, 1], [[1, 1], [0, 0]]),
   windowSumCase([1, 4, 2], [4], [1], [[0, 0]]),
   windowSumCase([2, 5, 4], [2], [3], [[2, 0]]),
+  windowSumCase([2, 4, 3, 2], [1, 2], [1, 1], [[0, 0], [1, 0]]), // a spatial axis left as is
 ]);

@@ -18,4 +18,6 @@ ruleTests("reshape", [
   reshapeCase([1, 6], [6]),
   reshapeCase([6], [1, 6, 1]),
   reshapeCase([1], []),
+  reshapeCase([4, 6, 5], [4, 2, 3, 5]), // axes that pair up around a split block
+  reshapeCase([2, 3, 1, 4, 5], [6, 20]), // two merged blocks and a size-1 axis
 ]);

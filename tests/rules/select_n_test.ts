@@ -18,4 +18,5 @@ ruleTests("select_n", [
   selectCase([6, 4], 2, [6, 4], "bool"),
   selectCase([2, 1, 3], 2, [3], "bool"),
   selectCase([6, 4], 2, [6, 1], "int32"),
+  selectCase([3, 2], 2, [], "bool"), // one case for every entry: constant structure
 ]);
