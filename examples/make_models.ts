@@ -49,7 +49,15 @@ async function save(model: tf.LayersModel, dir: string, inputs: Record<string, t
   const m = tf.sequential({
     name: "example_cnn",
     layers: [
-      tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 8, kernelSize: 3, activation: "relu", padding: "same", kernelInitializer: init(), name: "conv" }),
+      tf.layers.conv2d({
+        inputShape: [8, 8, 1],
+        filters: 8,
+        kernelSize: 3,
+        activation: "relu",
+        padding: "same",
+        kernelInitializer: init(),
+        name: "conv",
+      }),
       tf.layers.batchNormalization({ name: "bn" }),
       tf.layers.maxPooling2d({ poolSize: 2, name: "pool" }),
       tf.layers.flatten({ name: "flatten" }),
@@ -66,7 +74,13 @@ async function save(model: tf.LayersModel, dir: string, inputs: Record<string, t
   const m = tf.sequential({
     name: "cnn_bn_pool",
     layers: [
-      tf.layers.conv2d({ inputShape: [6, 6, 2], filters: 4, kernelSize: 3, padding: "same", kernelInitializer: init() }),
+      tf.layers.conv2d({
+        inputShape: [6, 6, 2],
+        filters: 4,
+        kernelSize: 3,
+        padding: "same",
+        kernelInitializer: init(),
+      }),
       tf.layers.batchNormalization(),
       tf.layers.activation({ activation: "relu" }),
       tf.layers.maxPooling2d({ poolSize: 2 }),
@@ -85,20 +99,30 @@ async function save(model: tf.LayersModel, dir: string, inputs: Record<string, t
   const m = tf.sequential({
     name: "embedding_lstm",
     layers: [
-      tf.layers.embedding({ inputDim: 20, outputDim: 6, inputLength: 5, embeddingsInitializer: tf.initializers.randomNormal({ seed: seed++ }) }),
+      tf.layers.embedding({
+        inputDim: 20,
+        outputDim: 6,
+        inputLength: 5,
+        embeddingsInitializer: tf.initializers.randomNormal({ seed: seed++ }),
+      }),
       tf.layers.lstm({ units: 5, kernelInitializer: init(), recurrentInitializer: init() }),
       tf.layers.dense({ units: 2, kernelInitializer: init() }),
     ],
   });
-  const ids = (n: number, s: number) => tf.tensor(Int32Array.from({ length: n * 5 }, (_, i) => (i * 7 + s * 3) % 20), [n, 5], "int32");
+  const ids = (n: number, s: number) =>
+    tf.tensor(Int32Array.from({ length: n * 5 }, (_, i) => (i * 7 + s * 3) % 20), [n, 5], "int32");
   await save(m, "tests/fixtures/embedding_lstm", { x1: ids(3, 1), x2: ids(2, 2) });
 }
 
 // Fixture 3: a functional model with two branches joined by merge layers.
 {
   const input = tf.input({ shape: [4] });
-  const a = tf.layers.dense({ units: 6, activation: "relu", kernelInitializer: init() }).apply(input) as tf.SymbolicTensor;
-  const b = tf.layers.dense({ units: 6, activation: "sigmoid", kernelInitializer: init() }).apply(input) as tf.SymbolicTensor;
+  const a = tf.layers.dense({ units: 6, activation: "relu", kernelInitializer: init() }).apply(
+    input,
+  ) as tf.SymbolicTensor;
+  const b = tf.layers.dense({ units: 6, activation: "sigmoid", kernelInitializer: init() }).apply(
+    input,
+  ) as tf.SymbolicTensor;
   const sum = tf.layers.add().apply([a, b]) as tf.SymbolicTensor;
   const prod = tf.layers.multiply().apply([a, b]) as tf.SymbolicTensor;
   const cat = tf.layers.concatenate().apply([sum, prod]) as tf.SymbolicTensor;

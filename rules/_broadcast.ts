@@ -10,7 +10,7 @@ export function coalesce(as: readonly number[], bs: readonly number[]): { a: num
   const a: number[] = [], b: number[] = [], out: number[] = [];
   let last = "";
   for (let i = 0; i < r; i++) {
-    const o = Math.max(pa[i], pb[i]);
+    const o = pa[i] === 1 ? pb[i] : pa[i]; // numpy: 1 broadcasts (to 0 as well)
     if (pa[i] !== o && pa[i] !== 1 || pb[i] !== o && pb[i] !== 1) {
       throw new Error(`Shapes [${as}] and [${bs}] do not broadcast`);
     }
@@ -31,7 +31,10 @@ export function coalesce(as: readonly number[], bs: readonly number[]): { a: num
 
 function broadcastShape(as: readonly number[], bs: readonly number[]): number[] {
   const r = Math.max(as.length, bs.length);
-  return Array.from({ length: r }, (_, i) => Math.max(as[as.length - r + i] ?? 1, bs[bs.length - r + i] ?? 1));
+  return Array.from({ length: r }, (_, i) => {
+    const a = as[as.length - r + i] ?? 1;
+    return a === 1 ? bs[bs.length - r + i] ?? 1 : a;
+  });
 }
 
 function binary(op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
@@ -128,5 +131,24 @@ export function addAll(ts: tf.Tensor[]): tf.Tensor {
       );
     }
     return level[0];
+  });
+}
+
+/**
+ * `tf.reverse` at any rank: adjacent axes that are both reversed (reversing the flattened pair)
+ * or both kept merge first. Always a new tensor.
+ */
+export function reverseB(t: tf.Tensor, dims: number[]): tf.Tensor {
+  const rev = new Set(dims.map((d) => (d < 0 ? d + t.rank : d)));
+  if (rev.size === 0) return tf.clone(t);
+  const runs: { size: number; rev: boolean }[] = [];
+  t.shape.forEach((s, i) => {
+    const last = runs[runs.length - 1];
+    if (last && last.rev === rev.has(i)) last.size *= s;
+    else runs.push({ size: s, rev: rev.has(i) });
+  });
+  return tf.tidy(() => {
+    const r = tf.reverse(tf.reshape(t, runs.map((x) => x.size)), runs.flatMap((x, i) => (x.rev ? [i] : [])));
+    return tf.reshape(r, t.shape);
   });
 }

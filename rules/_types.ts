@@ -80,4 +80,10 @@ export interface LinearRule<P extends PrimitiveName = PrimitiveName> {
    * Null (or absent) when it is not such a view.
    */
   view?(eqn: Eqn<P>): View | null;
+  /**
+   * True when the primitive is a bijection between its operand's and its output's entries in
+   * row-major order (a reshape). A parameter reshaped this way contributes the same NTK as its
+   * reshaped self, so structured derivatives may take the reshaped var as the parameter.
+   */
+  relabels?: boolean;
 }

@@ -3,6 +3,7 @@
 // Transpose: sum over the new and expanded axes.
 import * as tf from "@tensorflow/tfjs";
 import type { Eqn } from "../src/ir.ts";
+import { unitReshapeView } from "./_view.ts";
 import type { LinearRule } from "./_types.ts";
 import { broadcastToB, sumB, transposeB } from "./_broadcast.ts";
 import { noFlops } from "./_families.ts";
@@ -57,6 +58,13 @@ export const broadcastInDim: LinearRule<"broadcast_in_dim"> = {
     return tf.reshape(transposeB(summed, perm), [...ld, rows.count, ...operand]);
   },
   flops: noFlops,
+  // Inserting size-1 axes only (no tiling) is a view.
+  view: (eqn) => {
+    const operand = (eqn.in[0] as { var: { shape: number[] } }).var.shape;
+    return eqn.params.shape.every((s, a) => s === 1 || operand[eqn.params.broadcastDimensions.indexOf(a)] === s)
+      ? unitReshapeView(operand, eqn.params.shape)
+      : null;
+  },
   // Kept axes pair up; expanded size-1 axes and new axes are tiled. J̃ = 1.
   structure: (eqn) => {
     const operand = (eqn.in[0] as { var: { shape: number[] } }).var.shape;

@@ -1,6 +1,7 @@
 // div(v, c) = v / c: the var is the numerator (a var denominator is not linear).
 import * as tf from "@tensorflow/tfjs";
 import { constAt } from "../src/ir.ts";
+import { identityView } from "./_view.ts";
 import type { LinearRule } from "./_types.ts";
 import { divB } from "./_broadcast.ts";
 import { elementwiseFlops, sameRows } from "./_families.ts";
@@ -14,4 +15,8 @@ export const div: LinearRule<"div"> = {
   // As mul's, with the factor 1/c.
   structure: (eqn) => elementwiseStructure(eqn.out.shape, constAt(eqn, 1).shape),
   jacobian: (eqn) => tf.tidy(() => elementwiseJacobian(tf.reciprocal(constAt(eqn, 1)))),
+  view: (eqn) => ({
+    ...identityView(eqn.out.shape.length),
+    factor: { shape: constAt(eqn, 1).shape, make: () => tf.reciprocal(constAt(eqn, 1)) },
+  }),
 };

@@ -2,6 +2,7 @@
 // (numpy rules, trailing axes aligned). Linear in the var; self-adjoint.
 import * as tf from "@tensorflow/tfjs";
 import { constAt, type Eqn } from "../src/ir.ts";
+import { identityView } from "./_view.ts";
 import type { LinearRule } from "./_types.ts";
 import { mulB } from "./_broadcast.ts";
 import { elementwiseFlops, sameRows, varSlotsOf } from "./_families.ts";
@@ -21,4 +22,9 @@ export const mul: LinearRule<"mul"> = {
   // Diagonal on every axis; constant where the factor broadcasts. J̃ is the factor.
   structure: (eqn) => elementwiseStructure(eqn.out.shape, factorOf(eqn).shape),
   jacobian: (eqn) => elementwiseJacobian(factorOf(eqn)),
+  // (c ⊙ W) keeps W's structure downstream, made diagonal where c varies.
+  view: (eqn) => ({
+    ...identityView(eqn.out.shape.length),
+    factor: { shape: factorOf(eqn).shape, make: () => factorOf(eqn) },
+  }),
 };

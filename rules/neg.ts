@@ -1,5 +1,6 @@
 // neg(a) = −a.
 import * as tf from "@tensorflow/tfjs";
+import { identityView } from "./_view.ts";
 import type { LinearRule } from "./_types.ts";
 import { elementwiseFlops, sameRows } from "./_families.ts";
 import { scaledIdentity } from "./_structure_util.ts";
@@ -10,4 +11,5 @@ export const neg: LinearRule<"neg"> = {
   exampleAxis: sameRows,
   flops: elementwiseFlops,
   ...scaledIdentity(() => -1),
+  view: (eqn) => identityView(eqn.out.shape.length, -1),
 };

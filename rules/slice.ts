@@ -33,6 +33,10 @@ export const slice: LinearRule<"slice"> = {
     return full ? rows.out : null;
   },
   flops: noFlops,
+  view: (eqn) =>
+    eqn.params.strides.every((s) => s === 1)
+      ? { axes: eqn.params.start.map((s, i) => ({ axis: i, offset: s, sign: 1 as const })), scale: 1 }
+      : null,
   // A sliced axis contributes the selection y_j = w_i at i = start + j·stride.
   ...planned<"slice">(
     (eqn) =>

@@ -14,6 +14,7 @@ export const transpose: LinearRule<"transpose"> = {
   transpose: (eqn, ct, lead) => transposeB(ct, shifted(invertPermutation(eqn.params.permutation), lead)),
   exampleAxis: (eqn, rows) => ({ ...rows.out, axis: eqn.params.permutation[rows.out.axis] }),
   flops: noFlops,
+  view: (eqn) => ({ axes: eqn.params.permutation.map((p) => ({ axis: p, offset: 0, sign: 1 as const })), scale: 1 }),
   structure: (eqn) => structureOf({ constantBlockDiagonal: eqn.params.permutation.map((p, i) => [i, p]) }),
   jacobian: () => tf.scalar(1),
 };

@@ -9,7 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { BACKENDS, type BackendName, initBackend } from "./backend.ts";
+import { type BackendName, BACKENDS, initBackend } from "./backend.ts";
 import { InvalidOptionError, ShapeMismatchError } from "./errors.ts";
 import { empiricalNtkFn, METHOD_NAMES, type NtkMethod } from "./ntk/mod.ts";
 import { readNpy, writeNpy } from "./npy.ts";
@@ -71,7 +71,11 @@ function fitInput(model: tf.LayersModel, x: tf.Tensor, flag: string): tf.Tensor 
   const want = model.inputs[0].shape.slice(1);
   const got = x.shape.slice(1);
   if (got.length !== want.length || want.some((d, i) => d !== null && d !== got[i])) {
-    throw new ShapeMismatchError(flag, x.shape, `the model expects inputs of shape [N, ${want.map((d) => d ?? "?").join(", ")}]`);
+    throw new ShapeMismatchError(
+      flag,
+      x.shape,
+      `the model expects inputs of shape [N, ${want.map((d) => d ?? "?").join(", ")}]`,
+    );
   }
   return model.inputs[0].dtype === "float32" && x.dtype !== "float32" ? tf.cast(x, "float32") : x;
 }
@@ -109,7 +113,11 @@ export async function main(args: string[]): Promise<number> {
   const modelPath = values.model ?? `${EXAMPLE}model.json`;
   const model = await loadModel(modelPath);
   if (model.inputs.length !== 1) {
-    throw new ShapeMismatchError("--model", model.inputs.length, "the CLI takes single-input models (use the library for several inputs)");
+    throw new ShapeMismatchError(
+      "--model",
+      model.inputs.length,
+      "the CLI takes single-input models (use the library for several inputs)",
+    );
   }
   const x1 = fitInput(model, await readNpy(values.x1 ?? `${EXAMPLE}x.npy`), "--x1");
   const x2 = values.x2 ? fitInput(model, await readNpy(values.x2), "--x2") : null;
@@ -135,7 +143,9 @@ export async function main(args: string[]): Promise<number> {
     const mat = kernel.rank === 4 ? tf.reshape(tf.transpose(kernel, [0, 2, 1, 3]), [rows, cols]) : kernel;
     const data = await mat.data();
     if (mat !== kernel) mat.dispose();
-    const title = `NTK (${values.full ? "full" : "mean over outputs"}) of ${values.model ?? "the example CNN"} — ${info.method}`;
+    const title = `NTK (${values.full ? "full" : "mean over outputs"}) of ${
+      values.model ?? "the example CNN"
+    } — ${info.method}`;
     const svg = heatmapSvg(data, rows, cols, {
       title,
       rowsLabel: values.full ? `x1 · outputs (${rows})` : `x1 (${rows})`,
@@ -146,7 +156,9 @@ export async function main(args: string[]): Promise<number> {
   const what = values.model ? values.model : "the bundled example CNN (examples/cnn)";
   console.log(
     `NTK [${kernel.shape.join(", ")}] of ${what} · method ${info.method} · backend ${info.backend} · ` +
-      `${info.ms.toFixed(1)} ms · ${(info.flops / 1e6).toFixed(2)} MFLOP · example axis ${info.exampleAxis.tracked ? "tracked" : "lost"}` +
+      `${info.ms.toFixed(1)} ms · ${(info.flops / 1e6).toFixed(2)} MFLOP · example axis ${
+        info.exampleAxis.tracked ? "tracked" : "lost"
+      }` +
       (values.out ? ` · wrote ${values.out}` : "") + (values.plot ? ` · plot ${values.plot}` : ""),
   );
   const shape = kernel.shape as number[];

@@ -233,11 +233,13 @@ export function planContraction(
   options: PlanOptions = {},
 ): Plan {
   const limit = options.memoryLimit ?? Infinity;
-  const strategy = options.strategy === "auto" || !options.strategy ? (inputs.length <= 7 ? "optimal" : "greedy") : options.strategy;
+  const strategy = options.strategy === "auto" || !options.strategy
+    ? (inputs.length <= 7 ? "optimal" : "greedy")
+    : options.strategy;
   const needed = (ops: Label[][], except: number[]) => {
     const keep = new Set<Label>(output);
     ops.forEach((ls, i) => {
-      if (!except.includes(i)) for (const l of ls) keep.add(l);
+      if (!except.includes(i)) { for (const l of ls) keep.add(l); }
     });
     return keep;
   };
@@ -287,7 +289,9 @@ export function planContraction(
       for (const allow of [false, true]) {
         for (const [i, j] of pairs(s.ops.length)) {
           const next = advance(s, i, j, allow);
-          if (next && (!pick || next.steps[next.steps.length - 1].flops < pick.steps[pick.steps.length - 1].flops)) pick = next;
+          if (next && (!pick || next.steps[next.steps.length - 1].flops < pick.steps[pick.steps.length - 1].flops)) {
+            pick = next;
+          }
         }
         if (pick) break;
       }

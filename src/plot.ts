@@ -5,8 +5,15 @@
 
 /** Perceptually ordered colours (viridis, 9 stops), interpolated. */
 const VIRIDIS = [
-  [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
-  [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
+  [68, 1, 84],
+  [71, 44, 122],
+  [59, 81, 139],
+  [44, 113, 142],
+  [33, 144, 141],
+  [39, 173, 129],
+  [92, 200, 99],
+  [170, 220, 50],
+  [253, 231, 37],
 ];
 
 export function colour(t: number): string {
@@ -58,15 +65,25 @@ export function heatmapSvg(data: ArrayLike<number>, rows: number, cols: number, 
   for (let i = 0; i < m.rows; i++) {
     for (let j = 0; j < m.cols; j++) {
       const v = m.data[i * m.cols + j];
-      parts.push(`<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="${colour((v - lo) / (hi - lo))}"/>`);
+      parts.push(
+        `<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="${
+          colour((v - lo) / (hi - lo))
+        }"/>`,
+      );
     }
   }
   const barX = left + w + 24, steps = 64;
   for (let k = 0; k < steps; k++) {
     const y = top + (h * k) / steps;
-    parts.push(`<rect x="${barX}" y="${y.toFixed(1)}" width="14" height="${(h / steps + 0.5).toFixed(1)}" fill="${colour(1 - k / steps)}"/>`);
+    parts.push(
+      `<rect x="${barX}" y="${y.toFixed(1)}" width="14" height="${(h / steps + 0.5).toFixed(1)}" fill="${
+        colour(1 - k / steps)
+      }"/>`,
+    );
   }
-  const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toPrecision(4));
+  const fmt = (
+    v: number,
+  ) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toPrecision(4));
   const note = m.block[0] > 1 || m.block[1] > 1 ? ` (block means of ${m.block[0]}×${m.block[1]})` : "";
   const width = barX + 90, height = top + h + 40;
   return [
@@ -77,7 +94,9 @@ export function heatmapSvg(data: ArrayLike<number>, rows: number, cols: number, 
     `<text x="${barX + 18}" y="${top + 10}">${fmt(hi)}</text>`,
     `<text x="${barX + 18}" y="${top + h}">${fmt(lo)}</text>`,
     `<text x="${left + w / 2}" y="${top + h + 24}" text-anchor="middle">${esc(o.colsLabel ?? `x2 (${cols})`)}</text>`,
-    `<text transform="translate(${left - 16},${top + h / 2}) rotate(-90)" text-anchor="middle">${esc(o.rowsLabel ?? `x1 (${rows})`)}</text>`,
+    `<text transform="translate(${left - 16},${top + h / 2}) rotate(-90)" text-anchor="middle">${
+      esc(o.rowsLabel ?? `x1 (${rows})`)
+    }</text>`,
     `</svg>`,
   ].join("\n");
 }

@@ -21,6 +21,7 @@ import { type Eqn, isVar } from "./ir.ts";
 import { RuleContractError } from "./errors.ts";
 import { ruleOf } from "../rules/mod.ts";
 import { floatMask } from "./tensor_util.ts";
+import { broadcastToB, mulB } from "../rules/_broadcast.ts";
 
 export interface Selection {
   yAxes: number[];
@@ -68,7 +69,13 @@ export function trimmedShape(s: Structure, y: readonly number[], w: readonly num
 }
 
 /** Throws RuleContractError when a structure is malformed for these shapes. */
-export function checkStructure(prim: string, slot: number, s: Structure, y: readonly number[], w: readonly number[]): void {
+export function checkStructure(
+  prim: string,
+  slot: number,
+  s: Structure,
+  y: readonly number[],
+  w: readonly number[],
+): void {
   const fail = (why: string) => {
     throw new RuleContractError(prim, `structure of operand ${slot}: ${why}`);
   };
@@ -118,21 +125,22 @@ export function denseFromStructure(s: Structure, jt: tf.Tensor, y: readonly numb
       axes.forEach(([axis], i) => (shape[axis] = sizes[i]));
       return shape;
     };
+    // (rank-safe products: tfjs-wasm is wrong at rank 7, tfjs-webgpu stops at 6)
     for (const [a, b] of [...s.constantBlockDiagonal, ...s.blockDiagonal]) {
       const eye = tf.reshape(tf.eye(y[a]), at([[a, 0], [ry + b, 0]], [y[a], w[b]]));
-      d = tf.mul(d, eye);
+      d = mulB(d, eye);
     }
     if (s.selection) {
       const { yAxes, wAxis, indices } = s.selection;
+      // The one-hot of the indices, built in two dimensions, then placed in the frame.
+      const n = w[wAxis];
+      const hot = floatMask(tf.equal(tf.reshape(indices, [-1, 1]), tf.reshape(tf.range(0, n, 1, "int32"), [1, n])));
       const shape = frame.map(() => 1);
       yAxes.forEach((a) => (shape[a] = y[a]));
-      const idx = tf.reshape(indices, shape);
-      const iotaShape = frame.map(() => 1);
-      iotaShape[ry + wAxis] = w[wAxis];
-      const iota = tf.reshape(tf.range(0, w[wAxis], 1, "int32"), iotaShape);
-      d = tf.mul(d, floatMask(tf.equal(idx, iota)));
+      shape[ry + wAxis] = n;
+      d = mulB(d, tf.reshape(hot, shape));
     }
-    return tf.broadcastTo(d, [...y, ...w]);
+    return broadcastToB(d, [...y, ...w]);
   });
 }
 

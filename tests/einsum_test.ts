@@ -6,7 +6,10 @@ import { initBackend } from "../src/backend.ts";
 import { randn } from "./_data.ts";
 
 /** A plain-loop einsum: the oracle. */
-function loopEinsum(ops: { data: ArrayLike<number>; shape: number[]; labels: Label[] }[], out: Label[]): { data: Float64Array; shape: number[] } {
+function loopEinsum(
+  ops: { data: ArrayLike<number>; shape: number[]; labels: Label[] }[],
+  out: Label[],
+): { data: Float64Array; shape: number[] } {
   const size = new Map<Label, number>();
   for (const o of ops) o.labels.forEach((l, i) => size.set(l, o.shape[i]));
   const all = [...size.keys()];
@@ -49,38 +52,56 @@ Deno.test("planContraction() finds the cheap order for structured derivatives' D
 Deno.test("planContraction() honours a memory limit when another order exists", () => {
   const sz: Record<string, number> = { a: 100, b: 100, c: 2, d: 100 };
   // ab,bc,cd->ad: (ab·bc)·cd keeps intermediates small; ab·cd first would build [a,b,c,d].
-  const plan = planContraction([["a", "b"], ["c", "d"], ["b", "c"]], ["a", "d"], (l) => sz[l as string], { memoryLimit: 1e4 });
+  const plan = planContraction([["a", "b"], ["c", "d"], ["b", "c"]], ["a", "d"], (l) => sz[l as string], {
+    memoryLimit: 1e4,
+  });
   assert.ok(plan.largestIntermediate <= 1e4);
 });
 
-Deno.test({ name: "contract2() and contractMany() match plain loops (batch, contracted, summed, free labels)", sanitizeOps: false, sanitizeResources: false, fn: async () => {
-  await initBackend("cpu");
-  const cases: { shapes: number[][]; labels: Label[][]; out: Label[] }[] = [
-    { shapes: [[3, 4], [4, 5]], labels: [["i", "j"], ["j", "k"]], out: ["i", "k"] },
-    { shapes: [[2, 3, 4], [2, 4, 5]], labels: [["b", "i", "j"], ["b", "j", "k"]], out: ["k", "b", "i"] },
-    { shapes: [[3, 4, 2], [4, 5]], labels: [["i", "j", "s"], ["j", "k"]], out: ["k", "i"] }, // s summed alone
-    { shapes: [[3, 1, 4], [4, 5]], labels: [["i", "u", "j"], ["j", "k"]], out: ["i", "u", "k"] }, // size-1 kept
-    { shapes: [[3, 4], [5, 2]], labels: [["i", "j"], ["k", "l"]], out: ["l", "i", "k", "j"] }, // outer product
-    { shapes: [[2, 3, 4, 5], [5, 4, 6]], labels: [["a", "b", "c", "d"], ["d", "c", "e"]], out: ["e", "a", "b"] }, // fused runs
-  ];
-  for (const c of cases) {
-    const ts = c.shapes.map((s, i) => randn(s, 10 + i));
-    const want = loopEinsum(await Promise.all(ts.map(async (t, i) => ({ data: await t.data(), shape: t.shape, labels: c.labels[i] }))), c.out);
-    const got = contract2(ts[0], c.labels[0], ts[1], c.labels[1], c.out);
-    assert.deepEqual(got.shape, want.shape);
+Deno.test({
+  name: "contract2() and contractMany() match plain loops (batch, contracted, summed, free labels)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await initBackend("cpu");
+    const cases: { shapes: number[][]; labels: Label[][]; out: Label[] }[] = [
+      { shapes: [[3, 4], [4, 5]], labels: [["i", "j"], ["j", "k"]], out: ["i", "k"] },
+      { shapes: [[2, 3, 4], [2, 4, 5]], labels: [["b", "i", "j"], ["b", "j", "k"]], out: ["k", "b", "i"] },
+      { shapes: [[3, 4, 2], [4, 5]], labels: [["i", "j", "s"], ["j", "k"]], out: ["k", "i"] }, // s summed alone
+      { shapes: [[3, 1, 4], [4, 5]], labels: [["i", "u", "j"], ["j", "k"]], out: ["i", "u", "k"] }, // size-1 kept
+      { shapes: [[3, 4], [5, 2]], labels: [["i", "j"], ["k", "l"]], out: ["l", "i", "k", "j"] }, // outer product
+      { shapes: [[2, 3, 4, 5], [5, 4, 6]], labels: [["a", "b", "c", "d"], ["d", "c", "e"]], out: ["e", "a", "b"] }, // fused runs
+    ];
+    for (const c of cases) {
+      const ts = c.shapes.map((s, i) => randn(s, 10 + i));
+      const want = loopEinsum(
+        await Promise.all(ts.map(async (t, i) => ({ data: await t.data(), shape: t.shape, labels: c.labels[i] }))),
+        c.out,
+      );
+      const got = contract2(ts[0], c.labels[0], ts[1], c.labels[1], c.out);
+      assert.deepEqual(got.shape, want.shape);
+      const g = await got.data();
+      for (let i = 0; i < g.length; i++) {
+        assert.ok(Math.abs(g[i] - want.data[i]) < 1e-4, `${JSON.stringify(c.labels)} at ${i}`);
+      }
+      tf.dispose([...ts, got]);
+    }
+    const shapes = [[3, 4, 5], [4, 6], [2, 6], [7, 2, 5]];
+    const labels: Label[][] = [["o", "n", "h"], ["n", "f"], ["m", "f"], ["p", "m", "h"]];
+    const ts = shapes.map((s, i) => randn(s, 20 + i));
+    const want = loopEinsum(
+      await Promise.all(ts.map(async (t, i) => ({ data: await t.data(), shape: t.shape, labels: labels[i] }))),
+      ["n", "m", "o", "p"],
+    );
+    const before = tf.memory().numTensors;
+    const got = contractMany(ts, labels, ["n", "m", "o", "p"]);
+    assert.equal(tf.memory().numTensors, before + 1);
     const g = await got.data();
-    for (let i = 0; i < g.length; i++) assert.ok(Math.abs(g[i] - want.data[i]) < 1e-4, `${JSON.stringify(c.labels)} at ${i}`);
+    for (let i = 0; i < g.length; i++) assert.ok(Math.abs(g[i] - want.data[i]) < 1e-4);
     tf.dispose([...ts, got]);
-  }
-  const shapes = [[3, 4, 5], [4, 6], [2, 6], [7, 2, 5]];
-  const labels: Label[][] = [["o", "n", "h"], ["n", "f"], ["m", "f"], ["p", "m", "h"]];
-  const ts = shapes.map((s, i) => randn(s, 20 + i));
-  const want = loopEinsum(await Promise.all(ts.map(async (t, i) => ({ data: await t.data(), shape: t.shape, labels: labels[i] }))), ["n", "m", "o", "p"]);
-  const before = tf.memory().numTensors;
-  const got = contractMany(ts, labels, ["n", "m", "o", "p"]);
-  assert.equal(tf.memory().numTensors, before + 1);
-  const g = await got.data();
-  for (let i = 0; i < g.length; i++) assert.ok(Math.abs(g[i] - want.data[i]) < 1e-4);
-  tf.dispose([...ts, got]);
-  assert.throws(() => contract2(tf.zeros([2, 3]), ["i", "j"], tf.zeros([4, 5]), ["j", "k"], ["i", "k"]), /label j has size 3 in lhs and 4/);
-} });
+    assert.throws(
+      () => contract2(tf.zeros([2, 3]), ["i", "j"], tf.zeros([4, 5]), ["j", "k"], ["i", "k"]),
+      /label j has size 3 in lhs and 4/,
+    );
+  },
+});

@@ -32,7 +32,13 @@ Deno.test("parseNpy() reads float32, int32, and float64 as float32", async () =>
 });
 
 Deno.test("toNpy() round-trips float32 and int32 through parseNpy()", async () => {
-  for (const t of [tf.tensor([[1.5, -2], [3, 4]]), tf.tensor([5, 6, 7], [3], "int32"), tf.tensor([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2])]) {
+  for (
+    const t of [
+      tf.tensor([[1.5, -2], [3, 4]]),
+      tf.tensor([5, 6, 7], [3], "int32"),
+      tf.tensor([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]),
+    ]
+  ) {
     const back = parseNpy(await toNpy(t));
     assert.deepEqual([back.dtype, back.shape], [t.dtype, t.shape]);
     assert.deepEqual(Array.from(await back.data()), Array.from(await t.data()));

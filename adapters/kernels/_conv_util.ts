@@ -141,15 +141,16 @@ export function convTransposeTangent(
   g: Geometry,
   outShape: number[],
 ): E.T {
-  // Reversing every window axis is reversing the flattened window: work on [K, Cin, Cout]
-  // (tfjs-webgpu's reverse fails from rank 5 on).
+  // Reversing every window axis is reversing the flattened window: the const works on
+  // [K, Cin, Cout] (tfjs-webgpu's reverse fails from rank 5 on); the tangent's rev and transpose
+  // are views, so structured derivatives still see the filter.
   const d = g.window.length;
   const [ci, co] = f.shape.slice(d), kk = f.size / (ci * co);
   const flipped = [...f.shape.slice(0, d), co, ci];
   const fT = tf.reshape(tf.transpose(tf.reverse(tf.reshape(f, [kk, ci, co]), 0), [0, 2, 1]), flipped);
-  const df3 = E.reshape(k, df, [kk, ci, co]);
-  const dfRev = df3 && k.emit("rev", [df3], { dimensions: [0] }, df3.shape);
-  const dfT = E.reshape(k, E.transpose(k, dfRev, [0, 2, 1]), flipped);
+  const window = Array.from({ length: d }, (_, i) => i);
+  const dfRev = df && k.emit("rev", [df], { dimensions: window }, df.shape);
+  const dfT = E.transpose(k, dfRev, [...window, d + 1, d]);
   return convTangent(k, dy, ddy, fT, dfT, transposedConvParams(g), outShape);
 }
 

@@ -179,7 +179,7 @@ export function* reverse(
       const c = cts.get(e.out.id);
       cts.delete(e.out.id);
       const stopped = stops.get(i);
-      if (c && stopped) for (const slot of stopped) yield { eqn: i, slot, ct: tf.clone(c) };
+      if (c && stopped) { for (const slot of stopped) yield { eqn: i, slot, ct: tf.clone(c) }; }
       if (c) {
         const rule = ruleOf(e.prim);
         const outTag = tagOf(e.out.id);

@@ -32,6 +32,11 @@ export interface Use {
   eqn: number;
   slot: number;
   param: string;
+  /**
+   * The var that stands for the parameter when the use reaches it through a reshape that merges
+   * or splits axes (its axes are then the ones `axes` refer to); absent otherwise.
+   */
+  virtual?: { id: number; shape: number[] };
   /** Per operand axis: the parameter axis it reads, or null (a size-1 axis a view inserted). */
   axes: (ParamAxis | null)[];
   scale: number;
@@ -50,7 +55,12 @@ export interface UseAnalysis {
 type Traced = Omit<Use, "eqn" | "slot">;
 
 /** Follows `v` back through views to a parameter; a reason string when it cannot. */
-function traceView(p: LinearProgram, producer: Map<number, number>, paramName: Map<number, string>, v: Var): Traced | string {
+function traceView(
+  p: LinearProgram,
+  producer: Map<number, number>,
+  paramName: Map<number, string>,
+  v: Var,
+): Traced | string {
   const identity = (shape: number[]) => shape.map((_, i): ParamAxis | null => ({ axis: i, offset: 0, sign: 1 }));
   let axes = identity(v.shape);
   const factors: Factor[] = [];
@@ -70,8 +80,14 @@ function traceView(p: LinearProgram, producer: Map<number, number>, paramName: M
     if (at === undefined) return "not computed from one parameter";
     const e: Eqn = p.eqns[at];
     const vars = e.in.filter(isVar);
-    const view = vars.length === 1 ? ruleOf(e.prim).view?.(e as never) : null;
-    if (!view) return `reaches the data through ${e.prim} (${e.source}), which has no structure`;
+    const rule = ruleOf(e.prim);
+    const view = vars.length === 1 ? rule.view?.(e as never) : null;
+    if (!view) {
+      // A reshape of the parameter itself: the reshaped var stands for it (same NTK).
+      const owner = vars.length === 1 && rule.relabels ? paramName.get(vars[0].var.id) : undefined;
+      if (owner !== undefined) return { param: owner, virtual: { id: cur.id, shape: cur.shape }, axes, scale, factors };
+      return `reaches the data through ${e.prim} (${e.source}), which has no structure`;
+    }
     if (view.factor) {
       // The factor lives on `cur`'s axes (trailing-aligned); map it like the use's axes.
       const { shape, make } = view.factor;
@@ -120,6 +136,10 @@ export function analyzeUses(p: LinearProgram, rows: RowTags): UseAnalysis {
       uses.set(traced.param, [...(uses.get(traced.param) ?? []), { eqn: i, slot, ...traced }]);
     });
   });
+  // Every use of a parameter must see it the same way (directly, or through one reshape).
+  for (const [name, list] of uses) {
+    if (list.some((u) => u.virtual?.id !== list[0].virtual?.id)) dense.set(name, "its uses reshape it differently");
+  }
   // A parameter reaching the output without meeting the data (f returns it) is dense too.
   for (const name of p.params.keys()) if (!uses.has(name) && !dense.has(name)) dense.set(name, "never meets the data");
   const a: UseAnalysis = { uses, dense, stops: new Map() };
@@ -151,7 +171,12 @@ export function unifyAnalyses(analyses: UseAnalysis[]): void {
   }
 }
 
-function upstreamParams(p: LinearProgram, producer: Map<number, number>, paramName: Map<number, string>, v: Var): string[] {
+function upstreamParams(
+  p: LinearProgram,
+  producer: Map<number, number>,
+  paramName: Map<number, string>,
+  v: Var,
+): string[] {
   const out = new Set<string>();
   const stack = [v];
   const seen = new Set<number>();
@@ -162,7 +187,7 @@ function upstreamParams(p: LinearProgram, producer: Map<number, number>, paramNa
     const name = paramName.get(cur.id);
     if (name !== undefined) out.add(name);
     const at = producer.get(cur.id);
-    if (at !== undefined) for (const o of p.eqns[at].in) if (isVar(o)) stack.push(o.var);
+    if (at !== undefined) { for (const o of p.eqns[at].in) if (isVar(o)) stack.push(o.var); }
   }
   return [...out];
 }

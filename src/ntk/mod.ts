@@ -14,7 +14,7 @@ import type { Method, MethodInput } from "./_types.ts";
 import { chooseMethod } from "./auto.ts";
 import { jacobianNtk } from "./jacobian.ts";
 import { ntkvpNtk } from "./ntkvp.ts";
-import { type StructureReport, structuredNtk } from "./structured.ts";
+import { structuredNtk, type StructureReport } from "./structured.ts";
 
 /** The methods, by name. */
 export const METHODS: Record<string, Method | null> = {

@@ -124,7 +124,9 @@ function labelSide(u: SideUse, p: string, rowLabel: Label, outLabels: Label[], p
     const { yAxes, wAxis, indices } = s.selection;
     const ax = use.axes[wAxis]!;
     // Parameter indices read at each selected position, the row axis split like df's.
-    let idx = ax.sign === 1 ? tf.add(indices, tf.scalar(ax.offset, "int32")) : tf.sub(tf.scalar(ax.offset, "int32"), indices);
+    let idx = ax.sign === 1
+      ? tf.add(indices, tf.scalar(ax.offset, "int32"))
+      : tf.sub(tf.scalar(ax.offset, "int32"), indices);
     const r = yAxes.indexOf(row);
     if (r >= 0) idx = split(idx, r);
     selection = { labels: withRows(yAxes), indices: idx, param: ax.axis };
@@ -177,7 +179,13 @@ function gatherLabel(
 }
 
 /** The contribution of one pair of uses (one at x1, one at x2) to the kernel, in `out` order. */
-function pairTerm(k: SideUse, l: SideUse, m: MethodInput, paramShape: number[], flops: { n: number }): tf.Tensor | null {
+function pairTerm(
+  k: SideUse,
+  l: SideUse,
+  m: MethodInput,
+  paramShape: number[],
+  flops: { n: number },
+): tf.Tensor | null {
   return tf.tidy((): tf.Tensor | undefined => {
     const { one, two, out } = layoutLabels(m.layout);
     const s1 = m.p1.output.shape, s2 = (m.p2 ?? m.p1).output.shape;
@@ -284,7 +292,7 @@ export const structuredNtk: Method = (m) => {
   let done = 0;
   const finishStructured = (param: string) => {
     const [l1, l2] = [state[0].uses.get(param)!, state[state.length - 1].uses.get(param)!];
-    const shape = p1.params.get(param)!.shape;
+    const shape = l1[0].use.virtual?.shape ?? p1.params.get(param)!.shape;
     for (const k of l1) for (const l of l2) add(pairTerm(k, l, m, shape, flops));
     for (const st of state) {
       for (const u of st.uses.get(param) ?? []) tf.dispose([u.df, u.jt]);

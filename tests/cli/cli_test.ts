@@ -29,74 +29,117 @@ function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 for (const name of FIXTURES) {
   for (const method of ["jacobian", "ntkvp"]) {
-    Deno.test({ name: `ntk CLI on fixture ${name} (${method}) writes the library's kernel`, ...opts, fn: async () => {
-      await initBackend("cpu");
-      const dir = `${root}tests/fixtures/${name}`;
-      const out = await Deno.makeTempFile({ suffix: ".npy" });
-      const code = await main(["--model", `${dir}/model.json`, "--x1", `${dir}/x1.npy`, "--x2", `${dir}/x2.npy`, "--method", method, "--full", "--out", out, "--backend", "cpu"]);
-      assert.equal(code, 0);
-      const k = await readNpy(out);
-      const [x1, x2] = [await readNpy(`${dir}/x1.npy`), await readNpy(`${dir}/x2.npy`)];
-      const want = await libraryNtk(`${dir}/model.json`, x1, x2, true);
-      assert.deepEqual(k.shape, want.shape);
-      assert.equal(k.shape.length, 4);
-      assert.ok(maxRelDiff(await k.data(), await want.data()) <= 1e-5);
-      tf.dispose([k, want, x1, x2]);
-      await Deno.remove(out);
-    } });
+    Deno.test({
+      name: `ntk CLI on fixture ${name} (${method}) writes the library's kernel`,
+      ...opts,
+      fn: async () => {
+        await initBackend("cpu");
+        const dir = `${root}tests/fixtures/${name}`;
+        const out = await Deno.makeTempFile({ suffix: ".npy" });
+        const code = await main([
+          "--model",
+          `${dir}/model.json`,
+          "--x1",
+          `${dir}/x1.npy`,
+          "--x2",
+          `${dir}/x2.npy`,
+          "--method",
+          method,
+          "--full",
+          "--out",
+          out,
+          "--backend",
+          "cpu",
+        ]);
+        assert.equal(code, 0);
+        const k = await readNpy(out);
+        const [x1, x2] = [await readNpy(`${dir}/x1.npy`), await readNpy(`${dir}/x2.npy`)];
+        const want = await libraryNtk(`${dir}/model.json`, x1, x2, true);
+        assert.deepEqual(k.shape, want.shape);
+        assert.equal(k.shape.length, 4);
+        assert.ok(maxRelDiff(await k.data(), await want.data()) <= 1e-5);
+        tf.dispose([k, want, x1, x2]);
+        await Deno.remove(out);
+      },
+    });
   }
 }
 
-Deno.test({ name: "the NTK is the same after a save/load round trip", ...opts, fn: async () => {
-  await initBackend("cpu");
-  for (const name of FIXTURES) {
-    const dir = `${root}tests/fixtures/${name}`;
+Deno.test({
+  name: "the NTK is the same after a save/load round trip",
+  ...opts,
+  fn: async () => {
+    await initBackend("cpu");
+    for (const name of FIXTURES) {
+      const dir = `${root}tests/fixtures/${name}`;
+      const tmp = await Deno.makeTempDir();
+      await saveModel(await loadModel(`${dir}/model.json`), tmp);
+      const x1 = await readNpy(`${dir}/x1.npy`);
+      const [a, b] = [
+        await libraryNtk(`${dir}/model.json`, x1, null, false),
+        await libraryNtk(`${tmp}/model.json`, x1, null, false),
+      ];
+      assert.ok(maxRelDiff(await b.data(), await a.data()) <= 1e-6, name);
+      tf.dispose([a, b, x1]);
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "loadModel() reads the Keras converter's layout (model_config wrapper)",
+  ...opts,
+  fn: async () => {
+    await initBackend("cpu");
+    const dir = `${root}tests/fixtures/functional_merge`;
     const tmp = await Deno.makeTempDir();
-    await saveModel(await loadModel(`${dir}/model.json`), tmp);
+    const json = JSON.parse(await Deno.readTextFile(`${dir}/model.json`));
+    const topology = json.modelTopology;
+    json.modelTopology = {
+      keras_version: "2.13.1",
+      backend: "tensorflow",
+      model_config: { class_name: topology.class_name, config: topology.config },
+    };
+    json.format = "layers-model";
+    json.convertedBy = "TensorFlow.js Converter v4.22.0";
+    await Deno.writeTextFile(`${tmp}/model.json`, JSON.stringify(json));
+    await Deno.copyFile(`${dir}/weights.bin`, `${tmp}/weights.bin`);
     const x1 = await readNpy(`${dir}/x1.npy`);
-    const [a, b] = [await libraryNtk(`${dir}/model.json`, x1, null, false), await libraryNtk(`${tmp}/model.json`, x1, null, false)];
-    assert.ok(maxRelDiff(await b.data(), await a.data()) <= 1e-6, name);
+    const [a, b] = [
+      await libraryNtk(`${dir}/model.json`, x1, null, true),
+      await libraryNtk(`${tmp}/model.json`, x1, null, true),
+    ];
+    assert.ok(maxRelDiff(await b.data(), await a.data()) <= 1e-6);
     tf.dispose([a, b, x1]);
     await Deno.remove(tmp, { recursive: true });
-  }
-} });
+  },
+});
 
-Deno.test({ name: "loadModel() reads the Keras converter's layout (model_config wrapper)", ...opts, fn: async () => {
-  await initBackend("cpu");
-  const dir = `${root}tests/fixtures/functional_merge`;
-  const tmp = await Deno.makeTempDir();
-  const json = JSON.parse(await Deno.readTextFile(`${dir}/model.json`));
-  const topology = json.modelTopology;
-  json.modelTopology = { keras_version: "2.13.1", backend: "tensorflow", model_config: { class_name: topology.class_name, config: topology.config } };
-  json.format = "layers-model";
-  json.convertedBy = "TensorFlow.js Converter v4.22.0";
-  await Deno.writeTextFile(`${tmp}/model.json`, JSON.stringify(json));
-  await Deno.copyFile(`${dir}/weights.bin`, `${tmp}/weights.bin`);
-  const x1 = await readNpy(`${dir}/x1.npy`);
-  const [a, b] = [await libraryNtk(`${dir}/model.json`, x1, null, true), await libraryNtk(`${tmp}/model.json`, x1, null, true)];
-  assert.ok(maxRelDiff(await b.data(), await a.data()) <= 1e-6);
-  tf.dispose([a, b, x1]);
-  await Deno.remove(tmp, { recursive: true });
-} });
-
-Deno.test({ name: "the params option restricts the NTK to the chosen weights", ...opts, fn: async () => {
-  await initBackend("cpu");
-  const model = await loadModel(`${root}tests/fixtures/functional_merge/model.json`);
-  const x1 = await readNpy(`${root}tests/fixtures/functional_merge/x1.npy`);
-  const all = fromLayersModel(model);
-  const last = all.weights.filter((w) => w.layer === all.weights[all.weights.length - 1].layer).map((w) => w.name);
-  const sub = fromLayersModel(model, { params: last });
-  assert.deepEqual(Object.keys(sub.params).sort(), [...last].sort());
-  const k = await empiricalNtkFn(sub.f, { traceAxes: [] })(x1, null, sub.params);
-  // The last Dense layer alone: K[i,j,a,b] = (h_i·h_j + 1)·δ_ab, with h its input.
-  const hidden = tf.model({ inputs: model.inputs, outputs: model.layers[model.layers.length - 2].output as tf.SymbolicTensor });
-  const h = hidden.predict(x1) as tf.Tensor;
-  const gram = tf.add(tf.matMul(h, h, false, true), 1);
-  const o = (k.shape as number[])[2];
-  const want = tf.einsum("ij,ab->ijab", gram, tf.eye(o));
-  assert.ok(maxRelDiff(await k.data(), await want.data()) <= 1e-5);
-  tf.dispose([k, h, gram, want, x1]);
-} });
+Deno.test({
+  name: "the params option restricts the NTK to the chosen weights",
+  ...opts,
+  fn: async () => {
+    await initBackend("cpu");
+    const model = await loadModel(`${root}tests/fixtures/functional_merge/model.json`);
+    const x1 = await readNpy(`${root}tests/fixtures/functional_merge/x1.npy`);
+    const all = fromLayersModel(model);
+    const last = all.weights.filter((w) => w.layer === all.weights[all.weights.length - 1].layer).map((w) => w.name);
+    const sub = fromLayersModel(model, { params: last });
+    assert.deepEqual(Object.keys(sub.params).sort(), [...last].sort());
+    const k = await empiricalNtkFn(sub.f, { traceAxes: [] })(x1, null, sub.params);
+    // The last Dense layer alone: K[i,j,a,b] = (h_i·h_j + 1)·δ_ab, with h its input.
+    const hidden = tf.model({
+      inputs: model.inputs,
+      outputs: model.layers[model.layers.length - 2].output as tf.SymbolicTensor,
+    });
+    const h = hidden.predict(x1) as tf.Tensor;
+    const gram = tf.add(tf.matMul(h, h, false, true), 1);
+    const o = (k.shape as number[])[2];
+    const want = tf.einsum("ij,ab->ijab", gram, tf.eye(o));
+    assert.ok(maxRelDiff(await k.data(), await want.data()) <= 1e-5);
+    tf.dispose([k, h, gram, want, x1]);
+  },
+});
 
 // ---- bad input: exit code 1, one line naming the problem, no output file ----
 
@@ -110,14 +153,22 @@ async function runCli(args: string[]): Promise<{ code: number; stderr: string; s
   return { code: r.code, stdout: new TextDecoder().decode(r.stdout), stderr: new TextDecoder().decode(r.stderr) };
 }
 
-Deno.test({ name: "ntk CLI with no arguments prints the bundled model's NTK summary", ...opts, fn: async () => {
-  const r = await runCli(["--backend", "cpu"]);
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /NTK \[8, 8\] of the bundled example CNN .* method \w+ · backend cpu · [\d.]+ ms/);
-} });
+Deno.test({
+  name: "ntk CLI with no arguments prints the bundled model's NTK summary",
+  ...opts,
+  fn: async () => {
+    const r = await runCli(["--backend", "cpu"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /NTK \[8, 8\] of the bundled example CNN .* method \w+ · backend cpu · [\d.]+ ms/);
+  },
+});
 
 const BAD: [string, (dir: string) => Promise<string[]>, RegExp][] = [
-  ["a missing model file", async () => ["--model", "/nonexistent/model.json"], /Cannot read model \/nonexistent\/model\.json/],
+  [
+    "a missing model file",
+    async () => ["--model", "/nonexistent/model.json"],
+    /Cannot read model \/nonexistent\/model\.json/,
+  ],
   ["a missing input file", async () => ["--x1", "/nonexistent/x.npy"], /Cannot read \/nonexistent\/x\.npy/],
   ["an input of the wrong dtype", async (dir) => {
     const p = `${dir}/ids.npy`;
@@ -131,7 +182,16 @@ const BAD: [string, (dir: string) => Promise<string[]>, RegExp][] = [
     await Deno.writeFile(p, bytes);
     return ["--model", `${root}tests/fixtures/embedding_lstm/model.json`, "--x1", p];
   }, /dtype '<i8'.*astype\(np\.int32\)/],
-  ["an input shape that does not fit the model", async () => ["--model", `${root}tests/fixtures/cnn_bn_pool/model.json`, "--x1", `${root}tests/fixtures/functional_merge/x1.npy`], /--x1.*expects inputs of shape \[N, 6, 6, 2\]/],
+  [
+    "an input shape that does not fit the model",
+    async () => [
+      "--model",
+      `${root}tests/fixtures/cnn_bn_pool/model.json`,
+      "--x1",
+      `${root}tests/fixtures/functional_merge/x1.npy`,
+    ],
+    /--x1.*expects inputs of shape \[N, 6, 6, 2\]/,
+  ],
   ["an unknown method", async () => ["--method", "fastest"], /--method "fastest".*"jacobian"/],
   ["an unsupported layer", async (dir) => {
     const json = JSON.parse(await Deno.readTextFile(`${root}tests/fixtures/functional_merge/model.json`));
@@ -143,17 +203,21 @@ const BAD: [string, (dir: string) => Promise<string[]>, RegExp][] = [
 ];
 
 for (const [what, args, pattern] of BAD) {
-  Deno.test({ name: `ntk CLI rejects ${what} with one line and no output file`, ...opts, fn: async () => {
-    const dir = await Deno.makeTempDir();
-    const out = `${dir}/k.npy`, plot = `${dir}/k.svg`;
-    const r = await runCli(["--backend", "cpu", ...(await args(dir)), "--out", out, "--plot", plot]);
-    assert.equal(r.code, 1);
-    const lines = r.stderr.trim().split("\n").filter((l) => !/XDG_RUNTIME_DIR/.test(l));
-    assert.equal(lines.filter((l) => l.startsWith("error:")).length, 1, r.stderr);
-    assert.match(lines[lines.length - 1], pattern);
-    for (const p of [out, plot]) await assert.rejects(() => Deno.stat(p));
-    const left = [...Deno.readDirSync(dir)].filter((e) => e.name.includes(".tmp-"));
-    assert.deepEqual(left, []);
-    await Deno.remove(dir, { recursive: true });
-  } });
+  Deno.test({
+    name: `ntk CLI rejects ${what} with one line and no output file`,
+    ...opts,
+    fn: async () => {
+      const dir = await Deno.makeTempDir();
+      const out = `${dir}/k.npy`, plot = `${dir}/k.svg`;
+      const r = await runCli(["--backend", "cpu", ...(await args(dir)), "--out", out, "--plot", plot]);
+      assert.equal(r.code, 1);
+      const lines = r.stderr.trim().split("\n").filter((l) => !/XDG_RUNTIME_DIR/.test(l));
+      assert.equal(lines.filter((l) => l.startsWith("error:")).length, 1, r.stderr);
+      assert.match(lines[lines.length - 1], pattern);
+      for (const p of [out, plot]) await assert.rejects(() => Deno.stat(p));
+      const left = [...Deno.readDirSync(dir)].filter((e) => e.name.includes(".tmp-"));
+      assert.deepEqual(left, []);
+      await Deno.remove(dir, { recursive: true });
+    },
+  });
 }

@@ -2,4 +2,4 @@
 // every test in tests/layers/ loops over this list.
 import type { NtkMethod } from "../../mod.ts";
 
-export const LAYER_TEST_METHODS: readonly Exclude<NtkMethod, "auto">[] = ["jacobian", "ntkvp"];
+export const LAYER_TEST_METHODS: readonly Exclude<NtkMethod, "auto">[] = ["jacobian", "ntkvp", "structured"];

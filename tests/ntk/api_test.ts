@@ -16,7 +16,7 @@ import { batchStats, convNet, embedding, mlp, paperFcn, rnn, timeDense } from ".
 import { randn } from "../_data.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-const METHODS = ["jacobian", "ntkvp"] as const;
+const METHODS = ["jacobian", "ntkvp", "structured"] as const;
 
 Deno.test({
   name: "empiricalNtkFn() recomputes value-dependent constants on every call",
@@ -211,9 +211,13 @@ Deno.test({
       const h = tf.matMul(x as tf.Tensor, q.w1);
       return tf.mul(h, h.dataSync()[0]);
     };
-    await rejects(() => empiricalNtkFn(reads)(x1, x2, p), DataDependentTraceError, /read parameter-dependent tensor values/);
+    await rejects(
+      () => empiricalNtkFn(reads)(x1, x2, p),
+      DataDependentTraceError,
+      /read parameter-dependent tensor values/,
+    );
     assert.throws(() => empiricalNtkFn(m.f, { method: "fastest" as never }), InvalidOptionError);
-      await rejects(() => empiricalNtkFn(m.f, { traceAxes: [5] })(x1, x2, p), InvalidOptionError, /traceAxes/);
+    await rejects(() => empiricalNtkFn(m.f, { traceAxes: [5] })(x1, x2, p), InvalidOptionError, /traceAxes/);
     tf.dispose([x1, x2, wide, nan, intParams.w1, inf.b2, ...Object.values(p)]);
   },
 });

@@ -27,7 +27,7 @@ const MODELS: Model[] = [
   rnn(),
   embedding(),
 ];
-const METHODS = ["jacobian", "ntkvp"] as const;
+const METHODS = ["jacobian", "ntkvp", "structured"] as const;
 
 for (const backend of ["cpu", "wasm"]) {
   for (const method of METHODS) {
