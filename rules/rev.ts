@@ -1,5 +1,4 @@
 // rev(v; dimensions): reverses the listed axes; self-adjoint.
-import * as tf from "@tensorflow/tfjs";
 import { reverseB } from "./_broadcast.ts";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";

@@ -20,7 +20,7 @@ import { layoutLabels, tracedSize } from "../layout.ts";
 import type { Structure } from "../structure.ts";
 import { floatMask } from "../tensor_util.ts";
 import { ruleOf } from "../../rules/mod.ts";
-import { numel, splitRowsShape } from "../../rules/_axes.ts";
+import { splitRowsShape } from "../../rules/_axes.ts";
 import { reverse, type Reversed } from "./_passes.ts";
 import type { Method, MethodInput } from "./_types.ts";
 import { layoutShape } from "./_shape.ts";
