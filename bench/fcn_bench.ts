@@ -1,36 +1,40 @@
 /**
  * The paper's FCN (input 3, 10 hidden ReLU layers of width W, output O, no bias), full NTK
- * (traceAxes: []), independent x1, x2 of N each: Jacobian contraction vs NTK-vector products,
- * side by side per (W, O) group. Run: `deno task bench` (backend: FAST_NTK_BACKEND or auto).
+ * (traceAxes: []), independent x1, x2 of N each: the three methods side by side in one group
+ * per (W, O, N). Run: `deno task bench` (backend: FAST_NTK_BACKEND, else the fastest present).
  */
-import * as tf from "@tensorflow/tfjs";
 import { empiricalNtkFn, initBackend } from "../mod.ts";
 import { paperFcn } from "../tests/ntk/_models.ts";
 
 const backend = await initBackend();
-const N = 4;
 
-for (const width of [64, 256]) {
+for (const width of [64, 256, 512]) {
   for (const out of [1, 16]) {
-    const model = paperFcn(width, out);
-    const params = model.params();
-    const x1 = model.input(N, 1), x2 = model.input(N, 2);
-    for (const method of ["jacobian", "ntkvp"] as const) {
-      const ntk = empiricalNtkFn(model.f, { method, traceAxes: [] });
-      Deno.bench({
-        name: `${method} W=${width} O=${out} N=${N} (${backend})`,
-        group: `FCN W=${width} O=${out}`,
-        baseline: method === "jacobian",
-        n: width >= 256 ? 3 : 10,
-        warmup: 1,
-        async fn() {
-          const k = await ntk(x1, x2, params);
-          await k.data();
-          k.dispose();
-        },
-      });
+    for (const n of [4, 16]) {
+      const model = paperFcn(width, out);
+      const params = model.params();
+      const x1 = model.input(n, 1), x2 = model.input(n, 2);
+      // Jacobian contraction costs N²·O²·P: keep the slow cells to a single timed run.
+      const heavy = width * width * out * out * n * n >= 512 * 512 * 16 * 16 * 4;
+      for (const method of ["jacobian", "ntkvp", "structured"] as const) {
+        const ntk = empiricalNtkFn(f(model), { method, traceAxes: [] });
+        Deno.bench({
+          name: `${method} W=${width} O=${out} N=${n}`,
+          group: `FCN W=${width} O=${out} N=${n} (${backend})`,
+          baseline: method === "jacobian",
+          n: heavy ? 1 : width >= 256 ? 3 : 10,
+          warmup: heavy ? 0 : 1,
+          async fn() {
+            const k = await ntk(x1, x2, params);
+            await k.data();
+            k.dispose();
+          },
+        });
+      }
     }
   }
 }
-// Keep tensors alive for the benches; the process exits afterwards.
-void tf;
+
+function f(model: ReturnType<typeof paperFcn>) {
+  return model.f;
+}

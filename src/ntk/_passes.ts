@@ -114,11 +114,16 @@ export function* backward(
   rows: RowTags | null,
   stats?: Stats,
 ): Generator<[string, tf.Tensor]> {
-  for (const y of reverse(p, ct, lead, rows, stats)) if ("param" in y) yield [y.param, y.ct];
+  const zerosFor = (name: string) =>
+    tf.zeros([...ct.shape.slice(0, lead), ...(rows ? [rows.count] : []), ...p.params.get(name)!.shape]);
+  for (const y of reverse(p, ct, lead, rows, stats)) if ("param" in y) yield [y.param, y.ct ?? zerosFor(y.param)];
 }
 
-/** What `reverse` yields: a parameter's finished cotangent, or an equation output's cotangent at a stop. */
-export type Reversed = { param: string; ct: tf.Tensor } | { eqn: number; slot: number; ct: tf.Tensor };
+/**
+ * What `reverse` yields: a parameter's finished cotangent (null: zero, e.g. every path stopped),
+ * or an equation output's cotangent at a stop.
+ */
+export type Reversed = { param: string; ct: tf.Tensor | null } | { eqn: number; slot: number; ct: tf.Tensor };
 
 /**
  * `backward`, with stops: at equation i, the var operands in `stops.get(i)` receive nothing; the
@@ -168,10 +173,6 @@ export function* reverse(
     c.dispose();
     return out;
   };
-  const zerosFor = (name: string) => {
-    const shape = p.params.get(name)!.shape;
-    return tf.zeros([...ct.shape.slice(0, lead), ...(perRow ? [rows!.count] : []), ...shape]);
-  };
   cts.set(p.output.id, tf.clone(ct));
   try {
     for (let i = p.eqns.length - 1; i >= 0; i--) {
@@ -206,9 +207,9 @@ export function* reverse(
         c.dispose();
       }
       stats?.sample();
-      for (const name of paramAt.get(i) ?? []) yield { param: name, ct: finish(name) ?? zerosFor(name) };
+      for (const name of paramAt.get(i) ?? []) yield { param: name, ct: finish(name) };
     }
-    for (const name of unused) yield { param: name, ct: finish(name) ?? zerosFor(name) };
+    for (const name of unused) yield { param: name, ct: finish(name) };
   } finally {
     tf.dispose([...cts.values()]);
   }

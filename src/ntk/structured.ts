@@ -331,10 +331,12 @@ export const structuredNtk: Method = (m) => {
         const y = r.value;
         if ("param" in y) {
           if (!analyses[i].dense.has(y.param)) {
-            y.ct.dispose(); // a structured parameter's (empty) tail cotangent
+            y.ct?.dispose(); // a structured parameter: every path to it stopped at a use
             continue;
           }
-          state[i].dense.set(y.param, y.ct);
+          const o = sides[i].output.shape.slice(1).reduce((a, b) => a * b, 1);
+          const zeros = () => tf.zeros([o, rows[i].count, ...sides[i].params.get(y.param)!.shape]);
+          state[i].dense.set(y.param, y.ct ?? zeros());
           if (state.every((st) => st.dense.has(y.param))) finishDense(y.param);
           continue;
         }
