@@ -91,3 +91,22 @@ export class DataDependentTraceError extends Error {
     );
   }
 }
+
+/** A kernel (or one block of it) that cannot be computed within the memory budget. */
+export class MemoryBudgetError extends Error {
+  override name = "MemoryBudgetError";
+  constructor(readonly needed: number, readonly budget: number, what: string) {
+    super(
+      `Cannot compute the NTK within the memory budget: ${what} needs about ${(needed / 2 ** 20).toFixed(0)} MiB ` +
+        `and the budget is ${(budget / 2 ** 20).toFixed(0)} MiB (raise memoryBudget, or pick a lighter method)`,
+    );
+  }
+}
+
+/** WebGPU reported an error (an uncaptured device error, or a lost device) during the computation. */
+export class GpuError extends Error {
+  override name = "GpuError";
+  constructor(message: string) {
+    super(`WebGPU reported an error: ${message}`);
+  }
+}

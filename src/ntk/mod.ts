@@ -2,16 +2,17 @@
  * `empiricalNtkFn`: the finite-width NTK of any `f(params, x)` built from tfjs ops.
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import { type BackendName, ensureBackend } from "../backend.ts";
-import { InvalidOptionError, MethodUnavailableError, ShapeMismatchError } from "../errors.ts";
-import { checkPairedAxes, normalizeLayout } from "../layout.ts";
+import { GpuError, InvalidOptionError, MemoryBudgetError, ShapeMismatchError } from "../errors.ts";
+import { checkPairedAxes, type Layout, normalizeLayout } from "../layout.ts";
+import { planBlocks, rowRole, sliceRows, assemble } from "../batching.ts";
+import { estimate, millis, PRICED, profileProgram, throughput } from "./cost.ts";
 import { disposeProgram, inferRows } from "../linear_program.ts";
 import { asList, checkArguments, checkFinite, type Input } from "../validate.ts";
 import { linearize, type Linearized, type ParamFn } from "../../adapters/trace.ts";
 import { Stats } from "./_passes.ts";
 import type { Method, MethodInput } from "./_types.ts";
-import { chooseMethod } from "./auto.ts";
 import { jacobianNtk } from "./jacobian.ts";
 import { ntkvpNtk } from "./ntkvp.ts";
 import { structuredNtk, type StructureReport } from "./structured.ts";
@@ -27,7 +28,11 @@ export type NtkMethod = "auto" | "jacobian" | "ntkvp" | "structured";
 export const METHOD_NAMES: readonly NtkMethod[] = ["auto", "jacobian", "ntkvp", "structured"];
 
 export interface EmpiricalNtkOptions {
-  /** "jacobian" (Jacobian contraction), "ntkvp" (NTK-vector products), or "auto". @default "auto" */
+  /**
+   * "jacobian" (Jacobian contraction), "ntkvp" (NTK-vector products), "structured" (structured
+   * derivatives), or "auto": the fastest by a cost model of this program on this backend.
+   * @default "auto"
+   */
   method?: NtkMethod;
   /** Output axes contracted pairwise and averaged. @default [-1] */
   traceAxes?: number[];
@@ -35,8 +40,24 @@ export interface EmpiricalNtkOptions {
   diagonalAxes?: number[];
   /** Backend to run on; by default the one in use, or the fastest present. */
   backend?: BackendName | "auto";
-  /** Upper bound in bytes for what a method builds at once (NTK-VP's basis chunks). @default 512 MiB */
+  /**
+   * Peak bytes the computation may hold; (x1, x2) are tiled into blocks of examples to stay
+   * under it. @default 2 GiB (wasm's heap is 4 GiB)
+   */
   memoryBudget?: number;
+  /**
+   * Largest single tensor in bytes. On WebGPU it defaults to the device's
+   * maxStorageBufferBindingSize: larger buffers are silently wrong there.
+   */
+  maxTensorBytes?: number;
+  /** Examples per block (overrides the budget's choice). */
+  blockSize?: number;
+  /**
+   * Compute only slab `i` of `n` of x1's examples (against all of x2): `[i, n]`. The slabs'
+   * kernels concatenate along axis 0 into the full kernel — a way to split a large kernel over
+   * machines.
+   */
+  block?: [i: number, n: number];
   /** Progress callback: the fraction of the kernel computed, in [0, 1]. */
   onProgress?: (fraction: number) => void;
 }
@@ -60,6 +81,10 @@ export interface NtkInfo {
   structure?: StructureReport;
   /** Peak bytes of tensors alive during the computation, sampled after each step. */
   peakBytes: number;
+  /** How (x1, x2) were tiled: examples per block and blocks computed. */
+  blocks: { size: number; count: number };
+  /** AUTO's estimate per method (milliseconds), when it chose. */
+  estimates?: Record<string, number>;
   ms: number;
 }
 
@@ -70,6 +95,38 @@ export interface EmpiricalNtk {
   run(x1: Input, x2: Input | null, params: Record<string, tf.Tensor>): Promise<{ kernel: tf.Tensor; info: NtkInfo }>;
   /** Frees what this function caches; it cannot be called afterwards. */
   dispose(): void;
+}
+
+/** The memory budget and single-tensor limit of the backend in use. */
+function backendLimits(options: EmpiricalNtkOptions): { budget: number; maxTensor: number } {
+  const budget = options.memoryBudget ?? 2 * 2 ** 30;
+  // deno-lint-ignore no-explicit-any
+  const device = tf.getBackend() === "webgpu" ? (tf.backend() as any).device : null;
+  const binding = device?.limits?.maxStorageBufferBindingSize ?? Infinity;
+  return { budget, maxTensor: options.maxTensorBytes ?? binding };
+}
+
+/** Listens for WebGPU's uncaptured errors while a computation runs. */
+function watchGpu(): { check(): void; stop(): void } {
+  // deno-lint-ignore no-explicit-any
+  const device = tf.getBackend() === "webgpu" ? (tf.backend() as any).device : null;
+  if (!device?.addEventListener) return { check() {}, stop() {} };
+  let error: string | null = null;
+  // deno-lint-ignore no-explicit-any
+  const onError = (ev: any) => void (error ??= ev?.error?.message ?? String(ev));
+  device.addEventListener("uncapturederror", onError);
+  return {
+    check() {
+      if (error) throw new GpuError(error);
+    },
+    stop() {
+      device.removeEventListener("uncapturederror", onError);
+    },
+  };
+}
+
+function rowsOf(x: Input): number {
+  return asList(x)[0].shape[0];
 }
 
 /**
@@ -97,8 +154,45 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
   if (!METHOD_NAMES.includes(method)) throw new InvalidOptionError("method", method, METHOD_NAMES);
   const traceAxes = options.traceAxes ?? [-1];
   const diagonalAxes = options.diagonalAxes ?? [];
-  const memoryBudget = options.memoryBudget ?? 512 * 2 ** 20;
+  if (options.block) {
+    const [i, n] = options.block;
+    if (!(Number.isInteger(n) && n >= 1 && Number.isInteger(i) && i >= 0 && i < n)) {
+      throw new InvalidOptionError("block", options.block, ["[i, n] with 0 ≤ i < n"]);
+    }
+  }
   let disposed = false;
+
+  /** One kernel block by one method: linearize both sides, run the method. */
+  const computeBlock = (
+    x1: Input,
+    x2: Input | null,
+    params: Record<string, tf.Tensor>,
+    layout: Layout,
+    chosen: Exclude<NtkMethod, "auto">,
+    stats: Stats,
+    report: Record<string, unknown>,
+    budget: number,
+    progress?: (fraction: number) => void,
+  ) => {
+    const lin: Linearized[] = [];
+    try {
+      lin.push(linearize(f, params, x1));
+      if (x2) lin.push(linearize(f, params, x2));
+      const [s1, s2] = [lin[0].output.shape, lin[lin.length - 1].output.shape];
+      if (s2.length !== s1.length) {
+        throw new ShapeMismatchError("f's output at x2", s2, `rank differs from x1's [${s1}]`);
+      }
+      checkPairedAxes(layout, s1, s2);
+      const input: MethodInput = { p1: lin[0].program, p2: x2 ? lin[1].program : null, layout, stats, memoryBudget: budget, progress, report };
+      const kernel = METHODS[chosen]!(input);
+      return { kernel, lost: lin.flatMap((l) => inferRows(l.program).lost) };
+    } finally {
+      for (const l of lin) {
+        disposeProgram(l.program);
+        l.output.dispose();
+      }
+    }
+  };
 
   const run: EmpiricalNtk["run"] = async (x1, x2, params) => {
     if (disposed) throw new Error("This NTK function was disposed");
@@ -110,48 +204,107 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
       ...asList(x1).map((t, i, l) => [l.length > 1 ? `x1[${i}]` : "x1", t] as [string, tf.Tensor]),
       ...(x2 ? asList(x2).map((t, i, l) => [l.length > 1 ? `x2[${i}]` : "x2", t] as [string, tf.Tensor]) : []),
     ]);
-    const lin: Linearized[] = [];
+    const { budget, maxTensor } = backendLimits(options);
+    const slices: tf.Tensor[] = [];
+    const owned = (x: Input) => (slices.push(...asList(x)), x);
+    const gpu = watchGpu();
     try {
-      lin.push(linearize(f, params, x1));
-      if (x2) lin.push(linearize(f, params, x2));
-      const [s1, s2] = [lin[0].output.shape, lin[lin.length - 1].output.shape];
-      if (s1.length < 1) throw new ShapeMismatchError("f's output", s1, "expected a leading example axis");
-      if (s2.length !== s1.length) {
-        throw new ShapeMismatchError("f's output at x2", s2, `rank differs from x1's [${s1}]`);
+      // Probe: linearize two examples to learn the output's shape and the program's sizes.
+      const probeRows = Math.min(rowsOf(x1), 2);
+      const probe = linearize(f, params, owned(sliceRows(x1, 0, probeRows)));
+      const outShape = probe.output.shape;
+      const profile = profileProgram(probe.program);
+      disposeProgram(probe.program);
+      probe.output.dispose();
+      if (outShape.length < 1) throw new ShapeMismatchError("f's output", outShape, "expected a leading example axis");
+      const layout = normalizeLayout(outShape.length, traceAxes, diagonalAxes);
+      const role = rowRole(layout);
+      // The problem: all of x1 against all of x2 (or one slab of x1).
+      let [a, b] = [x1, x2];
+      if (options.block) {
+        if (role === "traced") throw new InvalidOptionError("block", options.block, ["a layout that keeps the example axis"]);
+        const [i, n] = options.block, rows = rowsOf(x1);
+        const [from, to] = [Math.floor((i * rows) / n), Math.floor(((i + 1) * rows) / n)];
+        a = owned(sliceRows(x1, from, to));
+        b = role === "diagonal" ? owned(sliceRows(x2 ?? x1, from, to)) : x2 ?? x1;
       }
-      const layout = normalizeLayout(s1.length, traceAxes, diagonalAxes);
-      checkPairedAxes(layout, s1, s2);
-      const input: MethodInput = {
-        p1: lin[0].program,
-        p2: x2 ? lin[1].program : null,
-        layout,
-        stats: new Stats(),
-        memoryBudget,
-        progress: options.onProgress,
-        report: {},
+      const [n1, n2] = [rowsOf(a), b ? rowsOf(b) : rowsOf(a)];
+      if (role !== "free" && n1 !== n2) {
+        throw new ShapeMismatchError("x2", n2, `the example axis is traced or diagonal, so x2 needs ${n1} examples like x1`);
+      }
+      // The method, by the cost model on the whole problem.
+      const speed = method === "auto" ? await throughput() : null;
+      const costs = estimate(profile, n1, n2, layout, outShape, budget);
+      const estimates = speed ? Object.fromEntries(PRICED.map((m) => [m, millis(costs[m], speed)])) : undefined;
+      const chosen: Exclude<NtkMethod, "auto"> = estimates
+        ? PRICED.reduce((best, m) => (estimates[m] < estimates[best] ? m : best), PRICED[0])
+        : method as Exclude<NtkMethod, "auto">;
+      // Examples per block: as many as fit (all of them when the rows interact).
+      const fits = (k: number) => {
+        const e = estimate(profile, Math.min(k, n1), Math.min(k, n2), layout, outShape, budget)[chosen];
+        return e.bytes <= budget && e.largest <= maxTensor;
       };
-      const chosen = method === "auto" ? chooseMethod(input) : method;
-      const impl = METHODS[chosen];
-      if (!impl) throw new MethodUnavailableError(chosen, 'not implemented yet; use "jacobian" or "ntkvp"');
-      const kernel = impl(input);
-      const lost = lin.flatMap((l) => inferRows(l.program).lost);
+      // (Rows that interact — batch statistics — cannot be split: one block, whatever the budget.)
+      let size = Math.max(n1, n2);
+      if (!profile.tracked) size = Math.max(n1, n2);
+      else if (options.blockSize) size = Math.max(1, Math.min(size, options.blockSize));
+      else if (!fits(size)) {
+        let lo = 1;
+        while (lo < size && fits(lo * 2)) lo *= 2;
+        size = lo;
+        if (!fits(1)) {
+          const e = estimate(profile, 1, 1, layout, outShape, budget)[chosen];
+          throw new MemoryBudgetError(Math.max(e.bytes, e.largest), e.bytes > budget ? budget : maxTensor, `one example with method "${chosen}"`);
+        }
+      }
+      const stats = new Stats();
+      const report: Record<string, unknown> = {};
+      const symmetric = b === null;
+      const blocks = planBlocks(n1, n2, size, role, symmetric);
+      const lost: NtkInfo["exampleAxis"]["lost"] = [];
+      let kernel: tf.Tensor;
+      if (blocks.length === 1) {
+        const r = computeBlock(a, b, params, layout, chosen, stats, report, budget, options.onProgress);
+        kernel = r.kernel;
+        lost.push(...r.lost);
+      } else {
+        const done = new Map<string, tf.Tensor>();
+        try {
+          for (const [k, blk] of blocks.entries()) {
+            const xa = owned(sliceRows(a, blk.r1[0], blk.r1[1]));
+            const sameRows = symmetric && blk.i === blk.j;
+            const xb = sameRows ? null : owned(sliceRows(b ?? a, blk.r2[0], blk.r2[1]));
+            const step = (frac: number) => options.onProgress?.((k + frac) / blocks.length);
+            const r = computeBlock(xa, xb, params, layout, chosen, stats, report, budget, step);
+            done.set(`${blk.i},${blk.j}`, r.kernel);
+            if (k === 0) lost.push(...r.lost);
+            tf.dispose(slices.splice(-asList(xa).length - (xb ? asList(xb).length : 0)));
+            gpu.check();
+          }
+        } catch (e) {
+          done.forEach((t) => t.dispose());
+          throw e;
+        }
+        kernel = assemble(done, n1, n2, size, layout, role);
+      }
+      gpu.check();
       return {
         kernel,
         info: {
           method: chosen,
           backend,
-          exampleAxis: { tracked: lost.length === 0, rows: s1[0], lost },
-          flops: input.stats.flops,
-          ...(input.report.structure ? { structure: input.report.structure as StructureReport } : {}),
-          peakBytes: input.stats.peakBytes,
+          exampleAxis: { tracked: lost.length === 0, rows: n1, lost },
+          flops: stats.flops,
+          ...(report.structure ? { structure: report.structure as StructureReport } : {}),
+          peakBytes: stats.peakBytes,
+          blocks: { size, count: blocks.length },
+          ...(estimates ? { estimates } : {}),
           ms: performance.now() - t0,
         },
       };
     } finally {
-      for (const l of lin) {
-        disposeProgram(l.program);
-        l.output.dispose();
-      }
+      gpu.stop();
+      tf.dispose(slices);
     }
   };
   const fn = (async (x1, x2, params) => (await run(x1, x2, params)).kernel) as EmpiricalNtk;

@@ -1,0 +1,180 @@
+/**
+ * The cost model behind AUTO and batching: FLOP and memory estimates of each method from a
+ * linearization's own numbers (the paper's Table 2 with this program's sizes), turned into
+ * time by the backend's throughput and per-kernel latency, measured once per process.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { LinearProgram } from "../ir.ts";
+import { inferRows } from "../linear_program.ts";
+import type { Layout } from "../layout.ts";
+import { ruleOf } from "../../rules/mod.ts";
+import { numel } from "../../rules/_axes.ts";
+import { keptAxes } from "../structure.ts";
+import { analyzeUses } from "./_uses.ts";
+
+export type Priced = "jacobian" | "ntkvp" | "structured";
+export const PRICED: readonly Priced[] = ["jacobian", "ntkvp", "structured"];
+
+/** Per-row sizes of a linearization: what every estimate scales. */
+export interface ProgramProfile {
+  rows: number;
+  /** Entries of one row's output (O). */
+  outPerRow: number;
+  /** FLOPs of one JVP over the whole batch (one tangent). */
+  passFlops: number;
+  /** Equations (≈ kernels launched per pass). */
+  eqns: number;
+  params: number;
+  paramSizes: number[];
+  /** Largest var, per row (entries). */
+  maxVarPerRow: number;
+  /** Structured uses: per use, y's entries per row, J̃'s parameter-side entries, J̃ per row. */
+  uses: { yPerRow: number; wCore: number; jtPerRow: number }[];
+  /** Parameters structured derivatives leaves dense (their sizes). */
+  denseParams: number[];
+  /** Whether the rows stay apart through the program. */
+  tracked: boolean;
+}
+
+/** Measures a linearization once (no tensor work). */
+export function profileProgram(p: LinearProgram): ProgramProfile {
+  const rows = inferRows(p);
+  const r = Math.max(1, rows.count);
+  const uses = analyzeUses(p, rows);
+  const useList = [...uses.uses.values()].flat().map((u) => {
+    const e = p.eqns[u.eqn];
+    const rule = ruleOf(e.prim);
+    const s = rule.structure!(e as never, u.slot);
+    const w = (e.in[u.slot] as { var: { shape: number[] } }).var.shape;
+    const kept = keptAxes(s, e.out.shape.length, w.length);
+    const jt = numel([...kept.y.map((a) => e.out.shape[a]), ...kept.w.map((b) => w[b])]);
+    return { yPerRow: numel(e.out.shape) / r, wCore: Math.max(1, numel(kept.w.map((b) => w[b]))), jtPerRow: jt / r };
+  });
+  const sizes = [...p.params.values()].map((v) => numel(v.shape));
+  return {
+    rows: r,
+    outPerRow: numel(p.output.shape.slice(1)),
+    passFlops: p.eqns.reduce((a, e) => a + ruleOf(e.prim).flops(e as never, 1), 0),
+    eqns: p.eqns.length,
+    params: sizes.reduce((a, b) => a + b, 0),
+    paramSizes: sizes,
+    maxVarPerRow: p.eqns.reduce((m, e) => Math.max(m, numel(e.out.shape) / r), 0),
+    uses: useList,
+    denseParams: [...uses.dense.keys()].map((n) => numel(p.params.get(n)!.shape)),
+    tracked: rows.lost.length === 0,
+  };
+}
+
+export interface Estimate {
+  flops: number;
+  /** Peak bytes of what the method holds at once. */
+  bytes: number;
+  /** Bytes of its largest single tensor (WebGPU cannot bind buffers above a limit). */
+  largest: number;
+  /** Kernel launches, roughly. */
+  ops: number;
+}
+
+/** The share of O² kept by the layout (a traced output axis keeps O, not O²). */
+function outputPairs(o: number, layout: Layout, outShape: number[]): number {
+  const traced = layout.trace.filter((a) => a > 0).reduce((q, a) => q * outShape[a], 1);
+  return (o * o) / traced;
+}
+
+/**
+ * FLOPs, memory and launches of each method for rows n1 (x1) and n2 (x2), from the profile of a
+ * linearization over `prof.rows` rows.
+ */
+export function estimate(prof: ProgramProfile, n1: number, n2: number, layout: Layout, outShape: number[], memoryBudget: number): Record<Priced, Estimate> {
+  const fpRow = prof.passFlops / prof.rows; // one tangent through one row
+  const o = prof.outPerRow;
+  const pairs = outputPairs(o, layout, outShape);
+  const maxP = Math.max(1, ...prof.paramSizes);
+  // Jacobian contraction: O VJPs per row on each side (per-row transposes cost about one more
+  // pass), then N1·N2·O²·P.
+  const jcReverse = 2 * o * (n1 + n2) * fpRow;
+  const jacobian: Estimate = {
+    flops: jcReverse + 2 * n1 * n2 * pairs * prof.params,
+    bytes: 4 * (3 * o * Math.max(n1, n2) * maxP + 2 * o * (n1 + n2) * prof.maxVarPerRow + n1 * n2 * o * o),
+    largest: 4 * Math.max(o * Math.max(n1, n2) * Math.max(maxP, prof.maxVarPerRow), n1 * n2 * o * o),
+    ops: 2 * 4 * prof.eqns + 6 * prof.paramSizes.length,
+  };
+  // NTK-vector products: N2·O VJPs over the x2 batch, then as many JVPs over the x1 batch.
+  const basis = n2 * o;
+  const chunk = Math.max(1, Math.min(basis, Math.floor(memoryBudget / (4 * Math.max(1, prof.params + n1 * o)))));
+  const ntkvp: Estimate = {
+    flops: basis * (n2 + n1) * fpRow,
+    bytes: 4 * (chunk * (prof.params + n1 * o) + chunk * Math.max(n1, n2) * prof.maxVarPerRow + n1 * n2 * o * o),
+    largest: 4 * Math.max(chunk * Math.max(maxP, Math.max(n1, n2) * prof.maxVarPerRow), n1 * n2 * o * o),
+    ops: Math.ceil(basis / chunk) * 2 * 3 * prof.eqns,
+  };
+  // Structured derivatives: the reverse pass, then per pair of uses the cheaper of
+  // df·df over y and the data Gram over the parameter's core, for every row pair.
+  const pairCost = prof.uses.reduce((acc, u) => acc + 2 * n1 * n2 * (pairs * u.yPerRow + u.wCore), 0);
+  const dense = prof.denseParams.reduce((a, s) => a + 2 * n1 * n2 * pairs * s, 0);
+  const structured: Estimate = {
+    flops: jcReverse / 2 + pairCost + dense,
+    bytes: 4 * (o * (n1 + n2) * prof.uses.reduce((a, u) => a + u.yPerRow, 0) / Math.max(1, Math.sqrt(prof.uses.length)) +
+      2 * o * Math.max(n1, n2) * prof.maxVarPerRow + n1 * n2 * o * o +
+      3 * o * Math.max(n1, n2) * Math.max(0, ...prof.denseParams) +
+      2 * Math.max(n1, n2) * Math.max(0, ...prof.uses.map((u) => u.jtPerRow))),
+    largest: 4 * Math.max(
+      o * Math.max(n1, n2) * Math.max(prof.maxVarPerRow, Math.max(0, ...prof.denseParams)),
+      Math.max(n1, n2) * Math.max(0, ...prof.uses.map((u) => u.jtPerRow)),
+      n1 * n2 * Math.max(o * o, ...prof.uses.map((u) => u.wCore)),
+    ),
+    ops: 2 * 4 * prof.eqns + 20 * prof.uses.length,
+  };
+  return { jacobian, ntkvp, structured };
+}
+
+/** A backend's speed: dense matMul throughput and the fixed cost of one kernel launch. */
+export interface Throughput {
+  gflops: number;
+  launchMs: number;
+}
+
+const measured = new Map<string, Throughput>();
+
+/** Measures (once per process and backend) matMul GFLOP/s and per-kernel latency. */
+export async function throughput(): Promise<Throughput> {
+  const backend = tf.getBackend();
+  const known = measured.get(backend);
+  if (known) return known;
+  const n = 256;
+  const [a, b] = [tf.randomNormal([n, n]), tf.randomNormal([n, n])];
+  const time = async (fn: () => tf.Tensor, reps: number) => {
+    let best = Infinity;
+    for (let r = 0; r < reps; r++) {
+      const t0 = performance.now();
+      const y = fn();
+      await y.data();
+      best = Math.min(best, performance.now() - t0);
+      y.dispose();
+    }
+    return best;
+  };
+  await time(() => tf.matMul(a, b), 1); // warm up (shader compilation on webgpu)
+  const mm = await time(() => tf.matMul(a, b), 3);
+  const small = tf.ones([4]);
+  await time(() => tf.add(small, small), 1);
+  const chain = await time(() => {
+    let t = tf.add(small, small);
+    for (let i = 0; i < 30; i++) {
+      const next = tf.add(t, small);
+      t.dispose();
+      t = next;
+    }
+    return t;
+  }, 2);
+  tf.dispose([a, b, small]);
+  const result = { gflops: (2 * n * n * n) / (mm * 1e6), launchMs: chain / 31 };
+  measured.set(backend, result);
+  return result;
+}
+
+/** Estimated milliseconds of an estimate at a throughput. */
+export function millis(e: Estimate, t: Throughput): number {
+  return e.flops / (t.gflops * 1e6) + e.ops * t.launchMs;
+}
