@@ -27,7 +27,12 @@ const USAGE = `Usage: deno task ntk [options]
   --out <k.npy>          write the kernel as float32 .npy
   --backend <name>       ${BACKENDS.join(" | ")} (default: the fastest present)
   --plot <k.svg>         write an SVG heatmap of the kernel
-  --help                 this text`;
+  --block <i/n>          compute only slab i of n of x1's examples (0-based), to split a large
+                         kernel over machines; join the slabs with: deno task ntk merge
+  --budget <MiB>         memory budget (default 2048): larger kernels are computed in blocks
+  --help                 this text
+
+  deno task ntk merge --out k.npy slab0.npy slab1.npy …   concatenates slabs along axis 0`;
 
 const EXAMPLE = new URL("../examples/cnn/", import.meta.url).pathname;
 
@@ -80,7 +85,36 @@ function fitInput(model: tf.LayersModel, x: tf.Tensor, flag: string): tf.Tensor 
   return model.inputs[0].dtype === "float32" && x.dtype !== "float32" ? tf.cast(x, "float32") : x;
 }
 
+/** Parses `--block i/n`. */
+function parseBlock(text: string): [number, number] {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const [i, n] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!(n >= 1 && i >= 0 && i < n)) throw new InvalidOptionError("--block", text, ["i/n with 0 ≤ i < n, e.g. 0/4"]);
+  return [i, n];
+}
+
+/** `merge --out k.npy a.npy b.npy …`: concatenates slabs (from --block) along axis 0. */
+async function merge(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { out: { type: "string" } } });
+  if (!values.out) throw new InvalidOptionError("--out", undefined, ["the merged kernel's .npy path"]);
+  if (positionals.length === 0) throw new InvalidOptionError("merge inputs", positionals, ["one or more slab .npy files"]);
+  await initBackend("cpu");
+  const parts = [];
+  for (const p of positionals) parts.push(await readNpy(p));
+  const tail = parts[0].shape.slice(1).join(",");
+  const odd = parts.findIndex((t) => t.shape.slice(1).join(",") !== tail);
+  if (odd >= 0) {
+    throw new ShapeMismatchError(positionals[odd], parts[odd].shape, `slabs must agree beyond axis 0 with [${parts[0].shape}]`);
+  }
+  const k = tf.concat(parts, 0);
+  await writeAtomically(values.out, (tmp) => writeNpy(tmp, k));
+  console.log(`merged ${parts.length} slabs into [${k.shape.join(", ")}] · wrote ${values.out}`);
+  tf.dispose([k, ...parts]);
+  return 0;
+}
+
 export async function main(args: string[]): Promise<number> {
+  if (args[0] === "merge") return await merge(args.slice(1));
   const { values } = parseArgs({
     args,
     strict: true,
@@ -93,6 +127,8 @@ export async function main(args: string[]): Promise<number> {
       out: { type: "string" },
       backend: { type: "string", default: "auto" },
       plot: { type: "string" },
+      block: { type: "string" },
+      budget: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -106,6 +142,9 @@ export async function main(args: string[]): Promise<number> {
     throw new InvalidOptionError("--backend", values.backend, [...BACKENDS, "auto"]);
   }
   if (values.x2 && !values.x1) throw new InvalidOptionError("--x2", values.x2, ["given together with --x1"]);
+  const block = values.block === undefined ? undefined : parseBlock(values.block);
+  const budget = values.budget === undefined ? undefined : Number(values.budget) * 2 ** 20;
+  if (budget !== undefined && !(budget > 0)) throw new InvalidOptionError("--budget", values.budget, ["a positive number of MiB"]);
   const progress = progressReporter();
   const backend = await initBackend(values.backend as BackendName | "auto");
 
@@ -130,7 +169,14 @@ export async function main(args: string[]): Promise<number> {
     return tf.concat(ys.map((t) => tf.reshape(t, [t.shape[0], -1])), 1);
   };
   progress.stage(`computing the NTK (${method}) on ${backend}`);
-  const ntk = empiricalNtkFn(flat, { method, traceAxes: values.full ? [] : [-1], backend, onProgress: progress.bar });
+  const ntk = empiricalNtkFn(flat, {
+    method,
+    traceAxes: values.full ? [] : [-1],
+    backend,
+    onProgress: progress.bar,
+    ...(block ? { block } : {}),
+    ...(budget ? { memoryBudget: budget } : {}),
+  });
   const { kernel, info } = await ntk.run(x1, x2, params);
   progress.done();
 
