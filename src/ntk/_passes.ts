@@ -18,6 +18,8 @@ import { consumers, type RowTags } from "../linear_program.ts";
 export class Stats {
   flops = 0;
   peakBytes = 0;
+  /** FLOPs and wall time of the final contractions (Jacobian contraction's J1·J2ᵀ). */
+  contraction = { flops: 0, ms: 0 };
   #base = tf.memory().numBytes;
   sample(): void {
     this.peakBytes = Math.max(this.peakBytes, tf.memory().numBytes - this.#base);

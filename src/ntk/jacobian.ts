@@ -59,8 +59,13 @@ export const jacobianNtk: Method = ({ p1, p2, layout, stats, progress }) => {
       ...l1.map((l, i) => [l, v1.shape[i]] as const),
       ...l2.map((l, i) => [l, v2.shape[i]] as const),
     ]);
-    stats.flops += contract2Flops(l1, l2, out, (l) => size.get(l)!);
+    const flops = contract2Flops(l1, l2, out, (l) => size.get(l)!);
+    stats.flops += flops;
+    // (Timed as dispatched: synchronous on cpu and wasm; on webgpu it only counts the dispatch.)
+    const t0 = performance.now();
     const term = tf.tidy(() => contract2(v1, l1, v2, l2, out));
+    stats.contraction.ms += performance.now() - t0;
+    stats.contraction.flops += flops;
     tf.dispose([v1, v2]);
     if (acc) {
       const next = tf.add(acc, term);

@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { type BackendName, ensureBackend } from "../backend.ts";
 import { GpuError, InvalidOptionError, MemoryBudgetError, ShapeMismatchError } from "../errors.ts";
 import { checkPairedAxes, type Layout, normalizeLayout } from "../layout.ts";
-import { planBlocks, rowRole, sliceRows, assemble } from "../batching.ts";
+import { assemble, planBlocks, rowRole, sliceRows } from "../batching.ts";
 import { estimate, millis, PRICED, profileProgram, throughput } from "./cost.ts";
 import { disposeProgram, inferRows } from "../linear_program.ts";
 import { asList, checkArguments, checkFinite, type Input } from "../validate.ts";
@@ -85,7 +85,19 @@ export interface NtkInfo {
   blocks: { size: number; count: number };
   /** AUTO's estimate per method (milliseconds), when it chose. */
   estimates?: Record<string, number>;
+  /** Jacobian contraction's final contractions: FLOPs and milliseconds. */
+  contraction?: { flops: number; ms: number };
   ms: number;
+}
+
+/** What `.plan()` decides without computing the kernel. */
+export interface NtkPlan {
+  method: Exclude<NtkMethod, "auto">;
+  /** Estimated milliseconds per method at this backend's measured throughput. */
+  estimates: Record<string, number>;
+  /** Estimated FLOPs and peak bytes per method. */
+  costs: Record<string, { flops: number; bytes: number }>;
+  blocks: { size: number; count: number };
 }
 
 export interface EmpiricalNtk {
@@ -93,6 +105,8 @@ export interface EmpiricalNtk {
   (x1: Input, x2: Input | null, params: Record<string, tf.Tensor>): Promise<tf.Tensor>;
   /** The NTK and how it was computed. */
   run(x1: Input, x2: Input | null, params: Record<string, tf.Tensor>): Promise<{ kernel: tf.Tensor; info: NtkInfo }>;
+  /** How `run` would compute the NTK (method, estimates, blocks), without computing it. */
+  plan(x1: Input, x2: Input | null, params: Record<string, tf.Tensor>): Promise<NtkPlan>;
   /** Frees what this function caches; it cannot be called afterwards. */
   dispose(): void;
 }
@@ -183,7 +197,15 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
         throw new ShapeMismatchError("f's output at x2", s2, `rank differs from x1's [${s1}]`);
       }
       checkPairedAxes(layout, s1, s2);
-      const input: MethodInput = { p1: lin[0].program, p2: x2 ? lin[1].program : null, layout, stats, memoryBudget: budget, progress, report };
+      const input: MethodInput = {
+        p1: lin[0].program,
+        p2: x2 ? lin[1].program : null,
+        layout,
+        stats,
+        memoryBudget: budget,
+        progress,
+        report,
+      };
       const kernel = METHODS[chosen]!(input);
       return { kernel, lost: lin.flatMap((l) => inferRows(l.program).lost) };
     } finally {
@@ -192,6 +214,80 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
         l.output.dispose();
       }
     }
+  };
+
+  /**
+   * Everything decided before computing: the layout, the problem (all of x1 against x2, or a
+   * slab), the method (AUTO: by the cost model of a two-example probe), and the block size.
+   */
+  const decide = async (
+    x1: Input,
+    x2: Input | null,
+    params: Record<string, tf.Tensor>,
+    owned: (x: Input) => Input,
+    priceAll: boolean,
+  ) => {
+    const { budget, maxTensor } = backendLimits(options);
+    // Probe: linearize two examples to learn the output's shape and the program's sizes.
+    const probeRows = Math.min(rowsOf(x1), 2);
+    const probe = linearize(f, params, owned(sliceRows(x1, 0, probeRows)));
+    const outShape = probe.output.shape;
+    const profile = profileProgram(probe.program);
+    disposeProgram(probe.program);
+    probe.output.dispose();
+    if (outShape.length < 1) throw new ShapeMismatchError("f's output", outShape, "expected a leading example axis");
+    const layout = normalizeLayout(outShape.length, traceAxes, diagonalAxes);
+    const role = rowRole(layout);
+    // The problem: all of x1 against all of x2 (or one slab of x1).
+    let [a, b] = [x1, x2];
+    if (options.block) {
+      if (role === "traced") {
+        throw new InvalidOptionError("block", options.block, ["a layout that keeps the example axis"]);
+      }
+      const [i, n] = options.block, rows = rowsOf(x1);
+      const [from, to] = [Math.floor((i * rows) / n), Math.floor(((i + 1) * rows) / n)];
+      a = owned(sliceRows(x1, from, to));
+      b = role === "diagonal" ? owned(sliceRows(x2 ?? x1, from, to)) : x2 ?? x1;
+    }
+    const [n1, n2] = [rowsOf(a), b ? rowsOf(b) : rowsOf(a)];
+    if (role !== "free" && n1 !== n2) {
+      throw new ShapeMismatchError(
+        "x2",
+        n2,
+        `the example axis is traced or diagonal, so x2 needs ${n1} examples like x1`,
+      );
+    }
+    // The method, by the cost model on the whole problem.
+    const speed = method === "auto" || priceAll ? await throughput() : null;
+    const costs = estimate(profile, n1, n2, layout, outShape, budget);
+    const estimates = speed ? Object.fromEntries(PRICED.map((m) => [m, millis(costs[m], speed)])) : undefined;
+    const chosen: Exclude<NtkMethod, "auto"> = method === "auto" && estimates
+      ? PRICED.reduce((best, m) => (estimates[m] < estimates[best] ? m : best), PRICED[0])
+      : method as Exclude<NtkMethod, "auto">;
+    // Examples per block: as many as fit (all of them when the rows interact).
+    const fits = (k: number) => {
+      const e = estimate(profile, Math.min(k, n1), Math.min(k, n2), layout, outShape, budget)[chosen];
+      return e.bytes <= budget && e.largest <= maxTensor;
+    };
+    // (Rows that interact — batch statistics — cannot be split: one block, whatever the budget.)
+    let size = Math.max(n1, n2);
+    if (!profile.tracked) size = Math.max(n1, n2);
+    else if (options.blockSize) size = Math.max(1, Math.min(size, options.blockSize));
+    else if (!fits(size)) {
+      let lo = 1;
+      while (lo < size && fits(lo * 2)) lo *= 2;
+      size = lo;
+      if (!fits(1)) {
+        const e = estimate(profile, 1, 1, layout, outShape, budget)[chosen];
+        throw new MemoryBudgetError(
+          Math.max(e.bytes, e.largest),
+          e.bytes > budget ? budget : maxTensor,
+          `one example with method "${chosen}"`,
+        );
+      }
+    }
+    const blocks = planBlocks(n1, n2, size, role, b === null);
+    return { layout, role, a, b, n1, n2, chosen, estimates, costs, size, blocks, budget };
   };
 
   const run: EmpiricalNtk["run"] = async (x1, x2, params) => {
@@ -204,63 +300,20 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
       ...asList(x1).map((t, i, l) => [l.length > 1 ? `x1[${i}]` : "x1", t] as [string, tf.Tensor]),
       ...(x2 ? asList(x2).map((t, i, l) => [l.length > 1 ? `x2[${i}]` : "x2", t] as [string, tf.Tensor]) : []),
     ]);
-    const { budget, maxTensor } = backendLimits(options);
     const slices: tf.Tensor[] = [];
     const owned = (x: Input) => (slices.push(...asList(x)), x);
     const gpu = watchGpu();
     try {
-      // Probe: linearize two examples to learn the output's shape and the program's sizes.
-      const probeRows = Math.min(rowsOf(x1), 2);
-      const probe = linearize(f, params, owned(sliceRows(x1, 0, probeRows)));
-      const outShape = probe.output.shape;
-      const profile = profileProgram(probe.program);
-      disposeProgram(probe.program);
-      probe.output.dispose();
-      if (outShape.length < 1) throw new ShapeMismatchError("f's output", outShape, "expected a leading example axis");
-      const layout = normalizeLayout(outShape.length, traceAxes, diagonalAxes);
-      const role = rowRole(layout);
-      // The problem: all of x1 against all of x2 (or one slab of x1).
-      let [a, b] = [x1, x2];
-      if (options.block) {
-        if (role === "traced") throw new InvalidOptionError("block", options.block, ["a layout that keeps the example axis"]);
-        const [i, n] = options.block, rows = rowsOf(x1);
-        const [from, to] = [Math.floor((i * rows) / n), Math.floor(((i + 1) * rows) / n)];
-        a = owned(sliceRows(x1, from, to));
-        b = role === "diagonal" ? owned(sliceRows(x2 ?? x1, from, to)) : x2 ?? x1;
-      }
-      const [n1, n2] = [rowsOf(a), b ? rowsOf(b) : rowsOf(a)];
-      if (role !== "free" && n1 !== n2) {
-        throw new ShapeMismatchError("x2", n2, `the example axis is traced or diagonal, so x2 needs ${n1} examples like x1`);
-      }
-      // The method, by the cost model on the whole problem.
-      const speed = method === "auto" ? await throughput() : null;
-      const costs = estimate(profile, n1, n2, layout, outShape, budget);
-      const estimates = speed ? Object.fromEntries(PRICED.map((m) => [m, millis(costs[m], speed)])) : undefined;
-      const chosen: Exclude<NtkMethod, "auto"> = estimates
-        ? PRICED.reduce((best, m) => (estimates[m] < estimates[best] ? m : best), PRICED[0])
-        : method as Exclude<NtkMethod, "auto">;
-      // Examples per block: as many as fit (all of them when the rows interact).
-      const fits = (k: number) => {
-        const e = estimate(profile, Math.min(k, n1), Math.min(k, n2), layout, outShape, budget)[chosen];
-        return e.bytes <= budget && e.largest <= maxTensor;
-      };
-      // (Rows that interact — batch statistics — cannot be split: one block, whatever the budget.)
-      let size = Math.max(n1, n2);
-      if (!profile.tracked) size = Math.max(n1, n2);
-      else if (options.blockSize) size = Math.max(1, Math.min(size, options.blockSize));
-      else if (!fits(size)) {
-        let lo = 1;
-        while (lo < size && fits(lo * 2)) lo *= 2;
-        size = lo;
-        if (!fits(1)) {
-          const e = estimate(profile, 1, 1, layout, outShape, budget)[chosen];
-          throw new MemoryBudgetError(Math.max(e.bytes, e.largest), e.bytes > budget ? budget : maxTensor, `one example with method "${chosen}"`);
-        }
-      }
+      const { layout, role, a, b, n1, n2, chosen, estimates, size, blocks, budget } = await decide(
+        x1,
+        x2,
+        params,
+        owned,
+        false,
+      );
       const stats = new Stats();
       const report: Record<string, unknown> = {};
       const symmetric = b === null;
-      const blocks = planBlocks(n1, n2, size, role, symmetric);
       const lost: NtkInfo["exampleAxis"]["lost"] = [];
       let kernel: tf.Tensor;
       if (blocks.length === 1) {
@@ -299,6 +352,7 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
           peakBytes: stats.peakBytes,
           blocks: { size, count: blocks.length },
           ...(estimates ? { estimates } : {}),
+          ...(stats.contraction.flops ? { contraction: { ...stats.contraction } } : {}),
           ms: performance.now() - t0,
         },
       };
@@ -307,8 +361,25 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
       tf.dispose(slices);
     }
   };
+  const plan: EmpiricalNtk["plan"] = async (x1, x2, params) => {
+    await ensureBackend(options.backend);
+    checkArguments(x1, x2, params);
+    const slices: tf.Tensor[] = [];
+    try {
+      const d = await decide(x1, x2, params, (x) => (slices.push(...asList(x)), x), true);
+      return {
+        method: d.chosen,
+        estimates: d.estimates!,
+        costs: Object.fromEntries(PRICED.map((m) => [m, { flops: d.costs[m].flops, bytes: d.costs[m].bytes }])),
+        blocks: { size: d.size, count: d.blocks.length },
+      };
+    } finally {
+      tf.dispose(slices);
+    }
+  };
   const fn = (async (x1, x2, params) => (await run(x1, x2, params)).kernel) as EmpiricalNtk;
   fn.run = run;
+  fn.plan = plan;
   fn.dispose = () => void (disposed = true);
   return fn;
 }
