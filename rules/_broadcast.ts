@@ -52,10 +52,13 @@ export const addB = (a: tf.Tensor, b: tf.Tensor) => binary(tf.add, a, b);
 /** a − b with numpy broadcasting, at any rank. */
 export const subB = (a: tf.Tensor, b: tf.Tensor) => binary(tf.sub, a, b);
 
-/** `tf.broadcastTo` at any rank. */
+/**
+ * `tf.broadcastTo` at any rank — as an addition to zeros, which broadcasts in the fast binary
+ * kernels (tfjs-wasm's Tile, behind broadcastTo, is 18× slower).
+ */
 export function broadcastToB(t: tf.Tensor, shape: number[]): tf.Tensor {
   const c = coalesce(t.shape, shape);
-  return tf.tidy(() => tf.reshape(tf.broadcastTo(tf.reshape(t, c.a), c.out), shape));
+  return tf.tidy(() => tf.reshape(tf.add(tf.reshape(t, c.a), tf.zeros(c.out, t.dtype)), shape));
 }
 
 /** `tf.pad` (zeros) at any rank: an unpadded axis merges into the axis before it. */

@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Padding } from "../src/ir.ts";
 import { type PadConfig, padLead, unpadLead } from "./_pad.ts";
-import { addAll } from "./_broadcast.ts";
+import { addAll, reverseB } from "./_broadcast.ts";
 
 export interface WindowSpec {
   window: number[];
@@ -185,4 +185,42 @@ export function tfConvTransposeInput(
     w.strides as [number, number],
     pad as unknown as "valid",
   );
+}
+
+/**
+ * The geometry and filter of the convolution that is the transpose of `w` w.r.t. its input:
+ * the cotangent dilated by the strides, correlated with the spatially reversed filter (input
+ * and output channels swapped per group), strided by the input's dilation. A plain forward
+ * convolution runs far faster than tfjs's backprop-input kernels (11× on wasm).
+ */
+export function transposedConv(
+  f: tf.Tensor,
+  w: WindowSpec,
+  groups: number,
+  spatial: readonly number[],
+  outSpatial: readonly number[],
+  keep: (make: () => tf.Tensor) => tf.Tensor,
+): { filter: tf.Tensor; spec: WindowSpec } {
+  const d = w.window.length;
+  const fs = f.shape as number[];
+  const [ci, cout] = [fs[d], fs[d + 1]];
+  const co = cout / groups;
+  const padding = w.window.map((k, i): [number, number] => {
+    const keff = (k - 1) * w.rhsDilation[i] + 1;
+    const lo = keff - 1 - w.padding[i][0];
+    const hi = (spatial[i] - 1) * w.lhsDilation[i] - (outSpatial[i] - 1) * w.strides[i] - 1 - lo + keff;
+    return [lo, hi];
+  });
+  const filter = keep(() => {
+    const g = tf.reshape(f, [...fs.slice(0, d), ci, groups, co]);
+    const swapped = tf.transpose(g, [...Array.from({ length: d }, (_, i) => i), d + 2, d + 1, d]);
+    return reverseB(
+      tf.reshape(swapped, [...fs.slice(0, d), co, groups * ci]),
+      Array.from({ length: d }, (_, i) => i),
+    );
+  });
+  return {
+    filter,
+    spec: { window: w.window, strides: w.lhsDilation, padding, lhsDilation: w.strides, rhsDilation: w.rhsDilation },
+  };
 }

@@ -9,7 +9,7 @@ import { contract2, type Label } from "../src/einsum.ts";
 import type { LinearRule, Rows } from "./_types.ts";
 import { numel, range } from "./_axes.ts";
 import { cached } from "./_cache.ts";
-import { addPatches, patches, tfConv, tfConvTransposeInput, type WindowSpec } from "./_conv.ts";
+import { addPatches, patches, tfConv, tfConvTransposeInput, transposedConv, type WindowSpec } from "./_conv.ts";
 import { broadcastToB, transposeB } from "./_broadcast.ts";
 import { structureOf } from "./_structure_util.ts";
 import { denseJacobian } from "../src/structure.ts";
@@ -148,6 +148,11 @@ export const convGeneralDilated: LinearRule<"conv_general_dilated"> = {
     if (slot === 0) {
       const f = constAt(eqn, 1);
       const c = fold(ct, lead);
+      // A forward convolution of the dilated cotangent by the flipped filter when tfjs has one;
+      // else tfjs's backprop-input kernel; else im2col.
+      const t = transposedConv(f, spec(eqn), g, spatial, outSpatial, (make) => cached(eqn, "flipped-filter", make));
+      const viaConv = tfConv(c, t.filter, t.spec, g);
+      if (viaConv) return unfold(viaConv, ld);
       const inShape = [c.shape[0], ...spatial, g * ci];
       const fast = tfConvTransposeInput(c, f, spec(eqn), g, inShape);
       if (fast) return unfold(fast, ld);

@@ -75,9 +75,7 @@ export function assemble(
       result = tf.addN(g1.map((r, i) => tf.mul(at(i, i)!, (r[1] - r[0]) / n1)));
     } else {
       const perm = mirrorPermutation(l);
-      const rows = g1.map((_, i) =>
-        tf.concat(g2.map((_, j) => at(i, j) ?? tf.transpose(at(j, i)!, perm)), 1)
-      );
+      const rows = g1.map((_, i) => tf.concat(g2.map((_, j) => at(i, j) ?? tf.transpose(at(j, i)!, perm)), 1));
       result = tf.concat(rows, 0);
     }
     computed.forEach((t) => t.dispose());

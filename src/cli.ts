@@ -95,16 +95,27 @@ function parseBlock(text: string): [number, number] {
 
 /** `merge --out k.npy a.npy b.npy …`: concatenates slabs (from --block) along axis 0. */
 async function merge(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { out: { type: "string" } } });
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: { out: { type: "string" } },
+  });
   if (!values.out) throw new InvalidOptionError("--out", undefined, ["the merged kernel's .npy path"]);
-  if (positionals.length === 0) throw new InvalidOptionError("merge inputs", positionals, ["one or more slab .npy files"]);
+  if (positionals.length === 0) {
+    throw new InvalidOptionError("merge inputs", positionals, ["one or more slab .npy files"]);
+  }
   await initBackend("cpu");
   const parts = [];
   for (const p of positionals) parts.push(await readNpy(p));
   const tail = parts[0].shape.slice(1).join(",");
   const odd = parts.findIndex((t) => t.shape.slice(1).join(",") !== tail);
   if (odd >= 0) {
-    throw new ShapeMismatchError(positionals[odd], parts[odd].shape, `slabs must agree beyond axis 0 with [${parts[0].shape}]`);
+    throw new ShapeMismatchError(
+      positionals[odd],
+      parts[odd].shape,
+      `slabs must agree beyond axis 0 with [${parts[0].shape}]`,
+    );
   }
   const k = tf.concat(parts, 0);
   await writeAtomically(values.out, (tmp) => writeNpy(tmp, k));
@@ -144,7 +155,9 @@ export async function main(args: string[]): Promise<number> {
   if (values.x2 && !values.x1) throw new InvalidOptionError("--x2", values.x2, ["given together with --x1"]);
   const block = values.block === undefined ? undefined : parseBlock(values.block);
   const budget = values.budget === undefined ? undefined : Number(values.budget) * 2 ** 20;
-  if (budget !== undefined && !(budget > 0)) throw new InvalidOptionError("--budget", values.budget, ["a positive number of MiB"]);
+  if (budget !== undefined && !(budget > 0)) {
+    throw new InvalidOptionError("--budget", values.budget, ["a positive number of MiB"]);
+  }
   const progress = progressReporter();
   const backend = await initBackend(values.backend as BackendName | "auto");
 

@@ -148,6 +148,10 @@ function contractCore(
   let r: tf.Tensor;
   if (B === 1) {
     r = tf.matMul(reshapeTo(at, [M, K]) as tf.Tensor2D, reshapeTo(bt, [K, N]) as tf.Tensor2D);
+  } else if (B <= 32 && tf.getBackend() === "wasm") {
+    // tfjs-wasm's batched matMul runs 2–3× slower than its plain one: loop over the batch.
+    const [as, bs] = [tf.unstack(reshapeTo(at, [B, M, K])), tf.unstack(reshapeTo(bt, [B, K, N]))];
+    r = tf.stack(as.map((x, i) => tf.matMul(x as tf.Tensor2D, bs[i] as tf.Tensor2D)));
   } else {
     r = tf.matMul(reshapeTo(at, [B, M, K]) as tf.Tensor3D, reshapeTo(bt, [B, K, N]) as tf.Tensor3D);
   }

@@ -5,9 +5,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
-/** 1 where `cond` holds, else 0, as float32 (a Select, never a Cast). */
+/**
+ * 1 where `cond` holds, else 0, as float32: a Select on WebGPU (never its broken Cast), a Cast
+ * elsewhere (80× faster than a broadcasting Select on wasm).
+ */
 export function floatMask(cond: tf.Tensor): tf.Tensor {
-  return tf.where(cond, tf.scalar(1), tf.scalar(0));
+  return tf.getBackend() === "webgpu" ? tf.where(cond, tf.scalar(1), tf.scalar(0)) : tf.cast(cond, "float32");
 }
 
 /** Rows `start … start+n−1` of the `total`×`total` identity, `[n, total]`, built on the host. */

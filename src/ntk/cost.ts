@@ -72,6 +72,8 @@ export interface Estimate {
   bytes: number;
   /** Bytes of its largest single tensor (WebGPU cannot bind buffers above a limit). */
   largest: number;
+  /** Bytes moved by transposes and copies (memory-bound work beside the FLOPs). */
+  moved: number;
   /** Kernel launches, roughly. */
   ops: number;
 }
@@ -86,7 +88,14 @@ function outputPairs(o: number, layout: Layout, outShape: number[]): number {
  * FLOPs, memory and launches of each method for rows n1 (x1) and n2 (x2), from the profile of a
  * linearization over `prof.rows` rows.
  */
-export function estimate(prof: ProgramProfile, n1: number, n2: number, layout: Layout, outShape: number[], memoryBudget: number): Record<Priced, Estimate> {
+export function estimate(
+  prof: ProgramProfile,
+  n1: number,
+  n2: number,
+  layout: Layout,
+  outShape: number[],
+  memoryBudget: number,
+): Record<Priced, Estimate> {
   const fpRow = prof.passFlops / prof.rows; // one tangent through one row
   const o = prof.outPerRow;
   const pairs = outputPairs(o, layout, outShape);
@@ -98,6 +107,8 @@ export function estimate(prof: ProgramProfile, n1: number, n2: number, layout: L
     flops: jcReverse + 2 * n1 * n2 * pairs * prof.params,
     bytes: 4 * (3 * o * Math.max(n1, n2) * maxP + 2 * o * (n1 + n2) * prof.maxVarPerRow + n1 * n2 * o * o),
     largest: 4 * Math.max(o * Math.max(n1, n2) * Math.max(maxP, prof.maxVarPerRow), n1 * n2 * o * o),
+    // Each per-row Jacobian is written, transposed for the matMul, and read: about three passes.
+    moved: 4 * 3 * o * (n1 + n2) * prof.params,
     ops: 2 * 4 * prof.eqns + 6 * prof.paramSizes.length,
   };
   // NTK-vector products: N2·O VJPs over the x2 batch, then as many JVPs over the x1 batch.
@@ -107,6 +118,8 @@ export function estimate(prof: ProgramProfile, n1: number, n2: number, layout: L
     flops: basis * (n2 + n1) * fpRow,
     bytes: 4 * (chunk * (prof.params + n1 * o) + chunk * Math.max(n1, n2) * prof.maxVarPerRow + n1 * n2 * o * o),
     largest: 4 * Math.max(chunk * Math.max(maxP, Math.max(n1, n2) * prof.maxVarPerRow), n1 * n2 * o * o),
+    // Parameter directions [basis, …W] are built, permuted for each matMul, and read back.
+    moved: 4 * 4 * basis * prof.params,
     ops: Math.ceil(basis / chunk) * 2 * 3 * prof.eqns,
   };
   // Structured derivatives: the reverse pass, then per pair of uses the cheaper of
@@ -115,23 +128,28 @@ export function estimate(prof: ProgramProfile, n1: number, n2: number, layout: L
   const dense = prof.denseParams.reduce((a, s) => a + 2 * n1 * n2 * pairs * s, 0);
   const structured: Estimate = {
     flops: jcReverse / 2 + pairCost + dense,
-    bytes: 4 * (o * (n1 + n2) * prof.uses.reduce((a, u) => a + u.yPerRow, 0) / Math.max(1, Math.sqrt(prof.uses.length)) +
-      2 * o * Math.max(n1, n2) * prof.maxVarPerRow + n1 * n2 * o * o +
-      3 * o * Math.max(n1, n2) * Math.max(0, ...prof.denseParams) +
-      2 * Math.max(n1, n2) * Math.max(0, ...prof.uses.map((u) => u.jtPerRow))),
+    bytes: 4 *
+      (o * (n1 + n2) * prof.uses.reduce((a, u) => a + u.yPerRow, 0) / Math.max(1, Math.sqrt(prof.uses.length)) +
+        2 * o * Math.max(n1, n2) * prof.maxVarPerRow + n1 * n2 * o * o +
+        3 * o * Math.max(n1, n2) * Math.max(0, ...prof.denseParams) +
+        2 * Math.max(n1, n2) * Math.max(0, ...prof.uses.map((u) => u.jtPerRow))),
     largest: 4 * Math.max(
       o * Math.max(n1, n2) * Math.max(prof.maxVarPerRow, Math.max(0, ...prof.denseParams)),
       Math.max(n1, n2) * Math.max(0, ...prof.uses.map((u) => u.jtPerRow)),
       n1 * n2 * Math.max(o * o, ...prof.uses.map((u) => u.wCore)),
     ),
-    ops: 2 * 4 * prof.eqns + 20 * prof.uses.length,
+    moved: 4 * 3 * o * (n1 + n2) * prof.uses.reduce((a, u) => a + u.yPerRow, 0) +
+      4 * 3 * o * (n1 + n2) * prof.denseParams.reduce((a, s) => a + s, 0),
+    ops: 2 * 4 * prof.eqns + 8 * prof.uses.length,
   };
   return { jacobian, ntkvp, structured };
 }
 
-/** A backend's speed: dense matMul throughput and the fixed cost of one kernel launch. */
+/** A backend's speed: dense matMul throughput, memory bandwidth, and one kernel launch's cost. */
 export interface Throughput {
   gflops: number;
+  /** GB/s of a large transpose (strided copies: the memory-bound part of every method). */
+  bandwidth: number;
   launchMs: number;
 }
 
@@ -157,6 +175,10 @@ export async function throughput(): Promise<Throughput> {
   };
   await time(() => tf.matMul(a, b), 1); // warm up (shader compilation on webgpu)
   const mm = await time(() => tf.matMul(a, b), 3);
+  const big = tf.randomNormal([512, 2048]);
+  await time(() => tf.transpose(big), 1);
+  const tr = await time(() => tf.transpose(big), 3);
+  big.dispose();
   const small = tf.ones([4]);
   await time(() => tf.add(small, small), 1);
   const chain = await time(() => {
@@ -169,12 +191,19 @@ export async function throughput(): Promise<Throughput> {
     return t;
   }, 2);
   tf.dispose([a, b, small]);
-  const result = { gflops: (2 * n * n * n) / (mm * 1e6), launchMs: chain / 31 };
+  const result = {
+    gflops: (2 * n * n * n) / (mm * 1e6),
+    bandwidth: (2 * 4 * 512 * 2048) / (tr * 1e6),
+    launchMs: chain / 31,
+  };
   measured.set(backend, result);
   return result;
 }
 
-/** Estimated milliseconds of an estimate at a throughput. */
+/**
+ * Estimated milliseconds of an estimate at a throughput. The methods' contractions reach about
+ * half of a square matMul's rate (measured on wasm and cpu; the rest is reshapes and launches).
+ */
 export function millis(e: Estimate, t: Throughput): number {
-  return e.flops / (t.gflops * 1e6) + e.ops * t.launchMs;
+  return e.flops / (0.5 * t.gflops * 1e6) + e.moved / (t.bandwidth * 1e6) + e.ops * t.launchMs;
 }

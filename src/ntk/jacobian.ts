@@ -10,6 +10,7 @@ import { contract2, contract2Flops, type Label } from "../einsum.ts";
 import { inferRows } from "../linear_program.ts";
 import { layoutLabels, tracedSize } from "../layout.ts";
 import { numel } from "../../rules/_axes.ts";
+import { broadcastToB } from "../../rules/_broadcast.ts";
 import { backward } from "./_passes.ts";
 import type { Method } from "./_types.ts";
 import { layoutShape } from "./_shape.ts";
@@ -18,7 +19,7 @@ import { layoutShape } from "./_shape.ts";
 export function rowBasis(outShape: readonly number[]): tf.Tensor {
   const [r, ...s] = outShape;
   const o = numel(s);
-  return tf.tidy(() => tf.broadcastTo(tf.reshape(tf.eye(o), [o, 1, ...s]), [o, r, ...s]));
+  return tf.tidy(() => broadcastToB(tf.reshape(tf.eye(o), [o, 1, ...s]), [o, r, ...s]));
 }
 
 /** Pairs parameter Jacobians from two reverse passes, whatever order each yields them in. */

@@ -222,17 +222,33 @@ for (const [what, args, pattern] of BAD) {
   });
 }
 
-Deno.test({ name: "ntk CLI --block i/n slabs merge into the full kernel", ...opts, fn: async () => {
-  await initBackend("cpu");
-  const dir = await Deno.makeTempDir();
-  const fx = `${root}tests/fixtures/cnn_bn_pool`;
-  const base = ["--model", `${fx}/model.json`, "--x1", `${fx}/x1.npy`, "--x2", `${fx}/x2.npy`, "--full", "--backend", "cpu"];
-  for (let i = 0; i < 2; i++) assert.equal(await main([...base, "--block", `${i}/2`, "--out", `${dir}/s${i}.npy`]), 0);
-  assert.equal(await main(["merge", "--out", `${dir}/k.npy`, `${dir}/s0.npy`, `${dir}/s1.npy`]), 0);
-  assert.equal(await main([...base, "--out", `${dir}/whole.npy`]), 0);
-  const [k, whole] = [await readNpy(`${dir}/k.npy`), await readNpy(`${dir}/whole.npy`)];
-  assert.deepEqual(k.shape, whole.shape);
-  assert.ok(maxRelDiff(await k.data(), await whole.data()) <= 1e-6);
-  tf.dispose([k, whole]);
-  await Deno.remove(dir, { recursive: true });
-} });
+Deno.test({
+  name: "ntk CLI --block i/n slabs merge into the full kernel",
+  ...opts,
+  fn: async () => {
+    await initBackend("cpu");
+    const dir = await Deno.makeTempDir();
+    const fx = `${root}tests/fixtures/cnn_bn_pool`;
+    const base = [
+      "--model",
+      `${fx}/model.json`,
+      "--x1",
+      `${fx}/x1.npy`,
+      "--x2",
+      `${fx}/x2.npy`,
+      "--full",
+      "--backend",
+      "cpu",
+    ];
+    for (let i = 0; i < 2; i++) {
+      assert.equal(await main([...base, "--block", `${i}/2`, "--out", `${dir}/s${i}.npy`]), 0);
+    }
+    assert.equal(await main(["merge", "--out", `${dir}/k.npy`, `${dir}/s0.npy`, `${dir}/s1.npy`]), 0);
+    assert.equal(await main([...base, "--out", `${dir}/whole.npy`]), 0);
+    const [k, whole] = [await readNpy(`${dir}/k.npy`), await readNpy(`${dir}/whole.npy`)];
+    assert.deepEqual(k.shape, whole.shape);
+    assert.ok(maxRelDiff(await k.data(), await whole.data()) <= 1e-6);
+    tf.dispose([k, whole]);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
