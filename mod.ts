@@ -22,7 +22,7 @@ export {
   type NtkMethod,
 } from "./src/ntk/mod.ts";
 export { type BackendName, BACKENDS, detectBackend, initBackend } from "./src/backend.ts";
-export { linearize, type ParamFn } from "./adapters/trace.ts";
+export { type Linearized, type ParamFn, traceLinear } from "./adapters/trace.ts";
 export * from "./src/errors.ts";
 export {
   fromLayersModel,

@@ -41,7 +41,7 @@ export interface Linearized {
 type Engine = any;
 
 /** Runs f on (params, x) and returns its linearization in the parameters. */
-export function linearize(f: ParamFn, params: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]): Linearized {
+export function traceLinear(f: ParamFn, params: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]): Linearized {
   const engine: Engine = tf.engine();
   const b = new ProgramBuilder();
   const info = new Map<number, Info>();

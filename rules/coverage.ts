@@ -136,7 +136,7 @@ export function coverageRows(emitters: Map<string, Set<string>>): CoverageRow[] 
 /** Linearizes every kernel test case and records which kernels emit which primitives. */
 async function observeEmitters(): Promise<Map<string, Set<string>>> {
   const { ALL_CASES } = await import("../tests/kernels/cases/mod.ts");
-  const { linearize } = await import("../adapters/trace.ts");
+  const { traceLinear } = await import("../adapters/trace.ts");
   const { disposeProgram } = await import("../src/linear_program.ts");
   const seen = new Map<string, Set<string>>();
   for (const c of ALL_CASES) {
@@ -144,7 +144,7 @@ async function observeEmitters(): Promise<Map<string, Set<string>>> {
     const p = c.params();
     const x = tf.zeros([1]);
     try {
-      const lin = linearize((q) => c.fn(q), p, x);
+      const lin = traceLinear((q) => c.fn(q), p, x);
       for (const e of lin.program.eqns) {
         const kernel = e.source.split(" ")[0];
         seen.set(e.prim, (seen.get(e.prim) ?? new Set()).add(kernel));

@@ -10,7 +10,7 @@ import { assemble, planBlocks, rowRole, sliceRows } from "../batching.ts";
 import { estimate, millis, PRICED, profileProgram, throughput } from "./cost.ts";
 import { disposeProgram, inferRows } from "../linear_program.ts";
 import { asList, checkArguments, checkFinite, type Input } from "../validate.ts";
-import { linearize, type Linearized, type ParamFn } from "../../adapters/trace.ts";
+import { type Linearized, type ParamFn, traceLinear } from "../../adapters/trace.ts";
 import { Stats } from "./_passes.ts";
 import type { Method, MethodInput } from "./_types.ts";
 import { jacobianNtk } from "./jacobian.ts";
@@ -190,8 +190,8 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
   ) => {
     const lin: Linearized[] = [];
     try {
-      lin.push(linearize(f, params, x1));
-      if (x2) lin.push(linearize(f, params, x2));
+      lin.push(traceLinear(f, params, x1));
+      if (x2) lin.push(traceLinear(f, params, x2));
       const [s1, s2] = [lin[0].output.shape, lin[lin.length - 1].output.shape];
       if (s2.length !== s1.length) {
         throw new ShapeMismatchError("f's output at x2", s2, `rank differs from x1's [${s1}]`);
@@ -230,7 +230,7 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
     const { budget, maxTensor } = backendLimits(options);
     // Probe: linearize two examples to learn the output's shape and the program's sizes.
     const probeRows = Math.min(rowsOf(x1), 2);
-    const probe = linearize(f, params, owned(sliceRows(x1, 0, probeRows)));
+    const probe = traceLinear(f, params, owned(sliceRows(x1, 0, probeRows)));
     const outShape = probe.output.shape;
     const profile = profileProgram(probe.program);
     disposeProgram(probe.program);

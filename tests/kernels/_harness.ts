@@ -8,7 +8,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { linearize } from "../../adapters/trace.ts";
+import { traceLinear } from "../../adapters/trace.ts";
 import { disposeProgram, inferRows } from "../../src/linear_program.ts";
 import { backward, forward } from "../../src/ntk/_passes.ts";
 import { randn } from "../_data.ts";
@@ -88,7 +88,7 @@ export async function checkKernelCase(c: KernelCase): Promise<void> {
   const p = c.params();
   const names = Object.keys(p);
   const x = tf.zeros([1]);
-  const lin = linearize((q) => c.fn(q), p, x);
+  const lin = traceLinear((q) => c.fn(q), p, x);
   const prog = lin.program;
   const yShape = lin.output.shape;
   const withRows = !c.noRows && !c.zero && yShape.length > 0 && yShape[0] > 1;
