@@ -21,6 +21,13 @@ export {
   type NtkInfo,
   type NtkMethod,
 } from "./src/ntk/mod.ts";
+export {
+  empiricalNtkParallelFn,
+  type NtkSource,
+  type ParallelNtk,
+  type ParallelNtkInfo,
+  type ParallelNtkOptions,
+} from "./src/parallel/mod.ts";
 export { type BackendName, BACKENDS, detectBackend, initBackend } from "./src/backend.ts";
 export { type Linearized, type ParamFn, traceLinear } from "./adapters/trace.ts";
 export * from "./src/errors.ts";

@@ -11,11 +11,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { empiricalNtkFn, initBackend, type NtkInfo, type ParamFn, writeNpy } from "../mod.ts";
+import { empiricalNtkFn, empiricalNtkParallelFn, initBackend, type NtkInfo, type ParamFn, writeNpy } from "../mod.ts";
 import { throughput } from "../src/ntk/cost.ts";
 import { paperFcn } from "../tests/ntk/_models.ts";
 import { randn } from "../tests/_data.ts";
 import { figureSvg, type Panel } from "./_figure.ts";
+import { cnn } from "./_fns.ts";
 
 const { values: opt } = parseArgs({
   options: {
@@ -24,6 +25,7 @@ const { values: opt } = parseArgs({
     "no-torch": { type: "boolean", default: false },
     python: { type: "string", default: "python3" },
     quick: { type: "boolean", default: false },
+    "no-workers": { type: "boolean", default: false },
   },
 });
 const backend = await initBackend(opt.backend as "auto");
@@ -182,11 +184,7 @@ for (const w of WIDTHS) {
 
 // ---- a small CNN: 3 conv layers, 16 channels, 3×3, 8×8×3 input, N = 8, O = 10 ----
 {
-  const f: ParamFn = (p, x) => {
-    let h = x as tf.Tensor4D;
-    for (let l = 0; l < 3; l++) h = tf.relu(tf.conv2d(h, p[`k${l}`] as tf.Tensor4D, 1, "same"));
-    return tf.matMul(tf.mean(h, [1, 2]), p.out);
-  };
+  const f = cnn;
   const params = {
     k0: randn([3, 3, 3, 16], 1, 0.3),
     k1: randn([3, 3, 16, 16], 2, 0.1),
@@ -207,6 +205,107 @@ for (const w of WIDTHS) {
   const [x1, x2] = [ids(1), ids(2)];
   await runCell("embedding 5000×32 T=16 O=8 N=8", "embedding", f, params, x1, x2, { O: 8, N: 8 });
   tf.dispose([x1, x2, ...Object.values(params)]);
+}
+
+// ---- Deno Workers: the same kernels on one worker per core vs in this thread ----
+interface WorkerRun {
+  id: string;
+  method: M;
+  workers: number;
+  inProcessMs: number;
+  workersMs: number;
+  speedup: number;
+  startupMs: number;
+  blocks: number;
+  agreement: number;
+}
+const workerRuns: WorkerRun[] = [];
+if (!opt["no-workers"] && backend !== "webgpu" && navigator.hardwareConcurrency > 1) {
+  const fns = new URL("./_fns.ts", import.meta.url);
+  const jobs: {
+    id: string;
+    fn: string;
+    method: M;
+    make: () => { p: Record<string, tf.Tensor>; x1: tf.Tensor; x2: tf.Tensor };
+  }[] = [
+    ...(opt.quick
+      ? [[256, 16, 4, "structured"]]
+      : [[512, 16, 16, "structured"], [256, 16, 16, "jacobian"], [1024, 16, 16, "structured"]])
+      .map(([w, o, n, m]) => ({
+        id: key(w as number, o as number, n as number),
+        fn: "fcn",
+        method: m as M,
+        make: () => {
+          const model = paperFcn(w as number, o as number);
+          return { p: model.params(), x1: model.input(n as number, 1), x2: model.input(n as number, 2) };
+        },
+      })),
+    {
+      id: "cnn 3×conv16 8×8×3 O=10 N=8",
+      fn: "cnn",
+      method: "structured",
+      make: () => ({
+        p: {
+          k0: randn([3, 3, 3, 16], 1, 0.3),
+          k1: randn([3, 3, 16, 16], 2, 0.1),
+          k2: randn([3, 3, 16, 16], 3, 0.1),
+          out: randn([16, 10], 4, 0.25),
+        },
+        x1: randn([8, 8, 8, 3], 5),
+        x2: randn([8, 8, 8, 3], 6),
+      }),
+    },
+  ];
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  for (const job of jobs) {
+    const { p, x1, x2 } = job.make();
+    const single = empiricalNtkFn(job.fn === "cnn" ? cnn : paperFcn(1, 1).f, { method: job.method, traceAxes: [] });
+    const par = empiricalNtkParallelFn({ module: fns, export: job.fn }, { method: job.method, traceAxes: [] });
+    const t0 = performance.now();
+    const warm = await par.run(x1, x2, p); // starts the pool
+    const startupMs = performance.now() - t0 - Math.max(...warm.info.busyMs);
+    const times = { single: [] as number[], par: [] as number[] };
+    let a: tf.Tensor | null = null, b: tf.Tensor | null = warm.kernel;
+    const reps = 3;
+    for (let r = 0; r < reps; r++) {
+      let t = performance.now();
+      a?.dispose();
+      a = await single(x1, x2, p);
+      await a.data();
+      times.single.push(performance.now() - t);
+      t = performance.now();
+      b?.dispose();
+      const run = await par.run(x1, x2, p);
+      b = run.kernel;
+      await b.data();
+      times.par.push(performance.now() - t);
+      if (r === reps - 1) {
+        const [u, v] = [await a.data(), await b.data()];
+        let num = 0, den = 0;
+        for (let i = 0; i < u.length; i++) {
+          num = Math.max(num, Math.abs(u[i] - v[i])), den = Math.max(den, Math.abs(u[i]));
+        }
+        const entry: WorkerRun = {
+          id: job.id,
+          method: job.method,
+          workers: run.info.workers,
+          inProcessMs: median(times.single),
+          workersMs: median(times.par),
+          speedup: median(times.single) / median(times.par),
+          startupMs,
+          blocks: run.info.blocks.count,
+          agreement: num / den,
+        };
+        workerRuns.push(entry);
+        console.error(
+          `workers ${job.id} ${job.method}: ${entry.inProcessMs.toFixed(0)} ms in process, ` +
+            `${entry.workersMs.toFixed(0)} ms on ${entry.workers} workers (×${entry.speedup.toFixed(2)})`,
+        );
+      }
+    }
+    tf.dispose([a!, b!, x1, x2, ...Object.values(p)]);
+    par.dispose();
+  }
 }
 
 // ---- the PyTorch peer ----
@@ -312,6 +411,7 @@ const report = {
     },
   targets,
   cells,
+  workers: workerRuns,
 };
 await Deno.writeTextFile(`${out}${backend}-${date}.json`, JSON.stringify(report, null, 1));
 
@@ -371,6 +471,16 @@ for (const c of cells) {
       c.auto.withinPct !== undefined && c.auto.withinPct > 20 ? ` (+${c.auto.withinPct.toFixed(0)}%)` : ""
     } | ${Number.isFinite(tb) ? `${tb.toFixed(0)} ms` : "—"} |`,
   );
+}
+if (workerRuns.length) {
+  console.log("\n| workers cell | method | in process | workers | speed-up |\n| --- | --- | --- | --- | --- |");
+  for (const w of workerRuns) {
+    console.log(
+      `| ${w.id} | ${w.method} | ${w.inProcessMs.toFixed(0)} ms | ${w.workersMs.toFixed(0)} ms (${w.workers}) | ×${
+        w.speedup.toFixed(2)
+      } |`,
+    );
+  }
 }
 console.log(JSON.stringify(targets, null, 1));
 console.log(`wrote bench/results/${backend}-${date}.json and .svg`);

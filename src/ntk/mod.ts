@@ -98,6 +98,10 @@ export interface NtkPlan {
   /** Estimated FLOPs and peak bytes per method. */
   costs: Record<string, { flops: number; bytes: number }>;
   blocks: { size: number; count: number };
+  /** f's output shape for one example (several outputs: their entries concatenated). */
+  outputShape: number[];
+  /** Whether examples are independent, so the kernel may be computed in blocks of examples. */
+  splittable: boolean;
 }
 
 export interface EmpiricalNtk {
@@ -287,7 +291,8 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
       }
     }
     const blocks = planBlocks(n1, n2, size, role, b === null);
-    return { layout, role, a, b, n1, n2, chosen, estimates, costs, size, blocks, budget };
+    const splittable = profile.tracked;
+    return { layout, role, a, b, n1, n2, chosen, estimates, costs, size, blocks, budget, outShape, splittable };
   };
 
   const run: EmpiricalNtk["run"] = async (x1, x2, params) => {
@@ -372,6 +377,8 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
         estimates: d.estimates!,
         costs: Object.fromEntries(PRICED.map((m) => [m, { flops: d.costs[m].flops, bytes: d.costs[m].bytes }])),
         blocks: { size: d.size, count: d.blocks.length },
+        outputShape: d.outShape.slice(1),
+        splittable: d.splittable,
       };
     } finally {
       tf.dispose(slices);

@@ -1,0 +1,59 @@
+/**
+ * A worker of `empiricalNtkParallelFn`: its own tfjs engine, the function loaded from its
+ * source, and one kernel block at a time. Messages are handled in order.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../backend.ts";
+import { type EmpiricalNtk, empiricalNtkFn } from "../ntk/mod.ts";
+import { fromWire, type WireTensor } from "./wire.ts";
+import { loadSource, type ToWorker } from "./protocol.ts";
+
+const port = self as unknown as Worker;
+let ntk: EmpiricalNtk | null = null;
+let params: Record<string, tf.Tensor> = {};
+
+async function handle(msg: ToWorker): Promise<void> {
+  switch (msg.type) {
+    case "init": {
+      await initBackend(msg.backend);
+      const { f } = await loadSource(msg.source);
+      ntk = empiricalNtkFn(f, msg.options);
+      port.postMessage({ type: "ready" });
+      return;
+    }
+    case "params": {
+      tf.dispose(Object.values(params));
+      params = Object.fromEntries(Object.entries(msg.params).map(([k, w]) => [k, fromWire(w)]));
+      return;
+    }
+    case "block": {
+      const input = (x: WireTensor[] | null) => (x ? x.map(fromWire) : null);
+      const [x1, x2] = [input(msg.x1)!, input(msg.x2)];
+      try {
+        const { kernel, info } = await ntk!.run(
+          x1.length === 1 ? x1[0] : x1,
+          x2 && (x2.length === 1 ? x2[0] : x2),
+          params,
+        );
+        const data = ((await kernel.data()) as Float32Array).slice(); // ours to transfer
+        const shape = kernel.shape;
+        kernel.dispose();
+        port.postMessage({ type: "done", id: msg.id, shape, data, flops: info.flops, ms: info.ms }, [
+          data.buffer as ArrayBuffer,
+        ]);
+      } finally {
+        tf.dispose([...x1, ...(x2 ?? [])]);
+      }
+      return;
+    }
+  }
+}
+
+let queue = Promise.resolve();
+port.onmessage = (e: MessageEvent<ToWorker>) => {
+  queue = queue.then(() => handle(e.data)).catch((err: Error) => {
+    const id = e.data.type === "block" ? e.data.id : -1;
+    port.postMessage({ type: "error", id, name: err?.name ?? "Error", message: err?.message ?? String(err) });
+  });
+};
