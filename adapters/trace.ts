@@ -61,6 +61,9 @@ export function traceLinear(f: ParamFn, params: Record<string, tf.Tensor>, x: tf
   const orig = engine.runKernelFunc;
   const origReadSync = engine.readSync;
   const origRead = engine.read;
+  // Hooks already installed (a trace inside a traced f, as in linearize's fLin) are put back after.
+  const hooks = ["runKernelFunc", "readSync", "read"];
+  const saved = hooks.map((k) => Object.getOwnPropertyDescriptor(engine, k));
 
   // deno-lint-ignore no-explicit-any
   const record = (kp: any, out: tf.Tensor | tf.Tensor[]) => {
@@ -164,9 +167,7 @@ export function traceLinear(f: ParamFn, params: Record<string, tf.Tensor>, x: tf
     tf.dispose(b.owned);
     throw e;
   } finally {
-    delete engine.runKernelFunc;
-    delete engine.readSync;
-    delete engine.read;
+    hooks.forEach((k, i) => saved[i] ? Object.defineProperty(engine, k, saved[i]!) : delete engine[k]);
   }
   const fail = (e: Error) => {
     tf.dispose(b.owned);
