@@ -28,6 +28,18 @@ export {
   type ParallelNtkInfo,
   type ParallelNtkOptions,
 } from "./src/parallel/mod.ts";
+export { type EmpiricalNtkVp, empiricalNtkVpFn, type EmpiricalNtkVpOptions } from "./src/toolkit/ntk_vp.ts";
+export {
+  type EmpiricalKernel,
+  empiricalKernelFn,
+  type EmpiricalNngp,
+  empiricalNngpFn,
+  type EmpiricalNngpOptions,
+  KERNEL_NAMES,
+  type KernelName,
+  type Kernels,
+} from "./src/toolkit/nngp.ts";
+export { linearize, type LinearizedFn } from "./src/toolkit/linearize.ts";
 export { type BackendName, BACKENDS, detectBackend, initBackend } from "./src/backend.ts";
 export { type Linearized, type ParamFn, traceLinear } from "./adapters/trace.ts";
 export * from "./src/errors.ts";

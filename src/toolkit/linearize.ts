@@ -1,0 +1,103 @@
+/**
+ * `linearize`: the first-order Taylor expansion of `f` in its parameters around `params0`,
+ * f(params0, x) + J(x)·(params − params0), by one JVP of the linear program traced at params0.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { DTypeError, ShapeMismatchError } from "../errors.ts";
+import { disposeProgram } from "../linear_program.ts";
+import { forward } from "../ntk/_passes.ts";
+import { type ParamFn, traceLinear } from "../../adapters/trace.ts";
+
+/** The linearized function: a `ParamFn` that owns a copy of `params0`. */
+export interface LinearizedFn {
+  /**
+   * f(params0, x) + J(x)·(params − params0), synchronously. `params` must have the names and
+   * shapes of `params0`. Several outputs come back concatenated per row, as the NTK sees them.
+   */
+  (params: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]): tf.Tensor;
+  /** The expansion point (this function's own copies; read-only). */
+  readonly params0: Readonly<Record<string, tf.Tensor>>;
+  /** Frees the copy of `params0`; the function cannot be called afterwards. */
+  dispose(): void;
+}
+
+function checkParams(params: Record<string, tf.Tensor>, what: string): void {
+  if (params === null || typeof params !== "object") {
+    throw new ShapeMismatchError(what, typeof params, "expected an object of named tensors");
+  }
+  for (const [name, t] of Object.entries(params)) {
+    if (!(t instanceof tf.Tensor)) throw new ShapeMismatchError(`${what}["${name}"]`, typeof t, "expected a tf.Tensor");
+    if (t.isDisposed) throw new ShapeMismatchError(`${what}["${name}"]`, "disposed", "the tensor is disposed");
+    if (t.dtype !== "float32") throw new DTypeError(`${what}["${name}"]`, t.dtype, "float32");
+  }
+}
+
+/**
+ * Linearizes `f` in its parameters around `params0`:
+ * `fLin(params, x) = f(params0, x) + J(x)·(params − params0)`, with J the Jacobian of f at
+ * (params0, x). Each call traces f at (params0, x) and pushes `params − params0` through the
+ * linear program once (one JVP, never the Jacobian). `fLin` is itself a `ParamFn`, so
+ * `empiricalNtkFn(fLin)` gives the NTK of the linearized model — at any params, f's NTK at params0.
+ *
+ * `fLin` keeps its own copy of `params0` (the caller may dispose theirs); call `fLin.dispose()`
+ * to free it.
+ *
+ * @param f a function of named parameters and the input
+ * @param params0 the expansion point (float32 tensors)
+ * @returns `fLin`, with `.params0` and `.dispose()`
+ * @throws {DTypeError} for a parameter that is not float32
+ * @throws {ShapeMismatchError} when `fLin` gets parameters with other names or shapes than `params0`
+ *
+ * @example Usage
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { linearize } from "./mod.ts";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * const params0 = { w1: tf.randomNormal([3, 8]), w2: tf.randomNormal([8, 2]) };
+ * const fLin = linearize(f, params0);
+ * const params = { w1: tf.add(params0.w1, 0.01), w2: params0.w2 };
+ * const y = fLin(params, tf.randomNormal([4, 3])); // [4, 2], ≈ f(params, x) to first order
+ * fLin.dispose();
+ * ```
+ */
+export function linearize(f: ParamFn, params0: Record<string, tf.Tensor>): LinearizedFn {
+  checkParams(params0, "params0");
+  // Our own copies: the expansion point must outlive (and not alias) the caller's tensors.
+  const p0: Record<string, tf.Tensor> = Object.fromEntries(
+    Object.entries(params0).map(([n, t]) => [n, tf.keep(tf.clone(t))]),
+  );
+  let disposed = false;
+  const fLin = ((params: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => {
+    if (disposed) throw new Error("Cannot call fLin: it was disposed");
+    checkParams(params, "params");
+    for (const [name, t] of Object.entries(p0)) {
+      const q = params[name];
+      if (!q) throw new ShapeMismatchError(`params["${name}"]`, "missing", "params0 has it, so params needs it too");
+      if (q.shape.length !== t.shape.length || q.shape.some((s, i) => s !== t.shape[i])) {
+        throw new ShapeMismatchError(`params["${name}"]`, q.shape, `expected params0's shape [${t.shape}]`);
+      }
+    }
+    const extra = Object.keys(params).find((n) => !(n in p0));
+    if (extra) throw new ShapeMismatchError(`params["${extra}"]`, extra, "params0 has no such parameter");
+    const lin = traceLinear(f, p0, x);
+    try {
+      // Plain tfjs ops on (params − params0): when fLin is traced in turn, its JVP is linear in params.
+      return tf.tidy(() => {
+        const tangents = new Map(Object.keys(p0).map((n) => [n, tf.expandDims(tf.sub(params[n], p0[n]), 0)]));
+        const jvp = forward(lin.program, tangents, 1);
+        return jvp ? tf.add(lin.output, tf.reshape(jvp, lin.output.shape)) : tf.clone(lin.output);
+      });
+    } finally {
+      disposeProgram(lin.program);
+      lin.output.dispose();
+    }
+  }) as LinearizedFn;
+  Object.defineProperty(fLin, "params0", { value: p0, enumerable: true });
+  fLin.dispose = () => {
+    if (disposed) return;
+    disposed = true;
+    tf.dispose(Object.values(p0));
+  };
+  return fLin;
+}

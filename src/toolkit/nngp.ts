@@ -1,0 +1,226 @@
+/**
+ * `empiricalNngpFn`: the empirical NNGP f(x1)·f(x2)ᵀ in the NTK's layout, and
+ * `empiricalKernelFn`: the NTK and the NNGP together, the NNGP taken from the NTK's own traces.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { type BackendName, ensureBackend } from "../backend.ts";
+import { InvalidOptionError, ShapeMismatchError } from "../errors.ts";
+import { contract2 } from "../einsum.ts";
+import { checkPairedAxes, layoutLabels, normalizeLayout, tracedSize } from "../layout.ts";
+import { empiricalNtkFn, type EmpiricalNtkOptions } from "../ntk/mod.ts";
+import { checkArguments, type Input } from "../validate.ts";
+import type { ParamFn } from "../../adapters/trace.ts";
+import { checkFiniteArguments } from "./ntk_vp.ts";
+
+export interface EmpiricalNngpOptions {
+  /** Output axes contracted pairwise and averaged. @default [-1] */
+  traceAxes?: number[];
+  /** Output axes of which only the diagonal is kept. @default [] */
+  diagonalAxes?: number[];
+  /** Backend to run on; by default the one in use, or the fastest present. */
+  backend?: BackendName | "auto";
+}
+
+/** The NNGP f(x1)·f(x2)ᵀ at `params` (x2 = null: x1), in the layout of the options. */
+export type EmpiricalNngp = (x1: Input, x2: Input | null, params: Record<string, tf.Tensor>) => Promise<tf.Tensor>;
+
+/** f's output as the NTK sees it: several outputs flattened per row and concatenated. */
+function asOutput(y: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  if (!Array.isArray(y)) return y;
+  return tf.tidy(() => tf.concat(y.map((t) => tf.reshape(t, [t.shape[0], -1])), 1));
+}
+
+function evaluate(f: ParamFn, params: Record<string, tf.Tensor>, x: Input): tf.Tensor {
+  return tf.tidy(() => asOutput(f(params, x)));
+}
+
+/**
+ * The layout applied to the outer product of two outputs — traced axes contracted and divided
+ * by their size, diagonal axes once, others paired (x1's, x2's) — exactly as the NTK's layout.
+ */
+function nngpOfOutputs(y1: tf.Tensor, y2: tf.Tensor, traceAxes: number[], diagonalAxes: number[]): tf.Tensor {
+  const [s1, s2] = [y1.shape, y2.shape];
+  if (s1.length < 1) throw new ShapeMismatchError("f's output", s1, "expected a leading example axis");
+  if (s2.length !== s1.length) {
+    throw new ShapeMismatchError("f's output at x2", s2, `rank differs from x1's [${s1}]`);
+  }
+  const layout = normalizeLayout(s1.length, traceAxes, diagonalAxes);
+  checkPairedAxes(layout, s1, s2);
+  const { one, two, out } = layoutLabels(layout);
+  return tf.tidy(() => tf.div(contract2(y1, one, y2, two, out), tracedSize(layout, s1)));
+}
+
+/** The NNGP from plain evaluations of f (no tracing): one forward pass per side. */
+function nngpByEvaluation(
+  f: ParamFn,
+  params: Record<string, tf.Tensor>,
+  x1: Input,
+  x2: Input | null,
+  traceAxes: number[],
+  diagonalAxes: number[],
+): tf.Tensor {
+  const y1 = evaluate(f, params, x1);
+  const y2 = x2 ? evaluate(f, params, x2) : y1;
+  try {
+    return nngpOfOutputs(y1, y2, traceAxes, diagonalAxes);
+  } finally {
+    tf.dispose([y1, y2]);
+  }
+}
+
+/**
+ * Returns a function computing the empirical NNGP kernel of `f`, f(x1)·f(x2)ᵀ, in
+ * neural-tangents' layout — the same as `empiricalNtkFn`'s: with the default `traceAxes: [-1]`,
+ * `[N1, N2]` with `K[i, j] = mean_o f(x1)[i, o]·f(x2)[j, o]`; with `traceAxes: []`,
+ * `[N1, N2, O, O]`; `diagonalAxes` keep one copy of an axis.
+ *
+ * @param f a function of named parameters and the input (leading axis: examples)
+ * @param options layout and backend
+ * @returns `async (x1, x2, params) => kernel` (x2 = null: x1)
+ * @throws {InvalidOptionError} (from the returned function) for an axis out of range
+ * @throws {ShapeMismatchError} (from the returned function) when traced or diagonal axes differ in size between x1 and x2
+ *
+ * @example Usage
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { empiricalNngpFn } from "./mod.ts";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.relu(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * const params = { w1: tf.randomNormal([3, 8]), w2: tf.randomNormal([8, 2]) };
+ * const nngp = empiricalNngpFn(f);
+ * const k = await nngp(tf.randomNormal([4, 3]), tf.randomNormal([5, 3]), params); // [4, 5]
+ * ```
+ */
+export function empiricalNngpFn(f: ParamFn, options: EmpiricalNngpOptions = {}): EmpiricalNngp {
+  const traceAxes = options.traceAxes ?? [-1];
+  const diagonalAxes = options.diagonalAxes ?? [];
+  return async (x1, x2, params) => {
+    await ensureBackend(options.backend);
+    checkArguments(x1, x2, params);
+    await checkFiniteArguments(x1, x2, params);
+    return nngpByEvaluation(f, params, x1, x2, traceAxes, diagonalAxes);
+  };
+}
+
+/** The kernels `empiricalKernelFn` computes. */
+export type KernelName = "ntk" | "nngp";
+export const KERNEL_NAMES: readonly KernelName[] = ["ntk", "nngp"];
+
+/** The names requested by a `get` argument. */
+export type Requested<G> = G extends readonly (infer K)[] ? K : G;
+
+/** The requested kernels, by name: `{ ntk }`, `{ nngp }` or `{ ntk, nngp }`. */
+export type Kernels<K extends KernelName> = { [k in K]: tf.Tensor };
+
+export interface EmpiricalKernel {
+  /** The kernels named by `get` at `params` (x2 = null: x1). @default get ["ntk", "nngp"] */
+  <G extends KernelName | readonly KernelName[] = ["ntk", "nngp"]>(
+    x1: Input,
+    x2: Input | null,
+    params: Record<string, tf.Tensor>,
+    get?: G,
+  ): Promise<Kernels<Requested<G> & KernelName>>;
+  /** Frees what this function caches; it cannot be called afterwards. */
+  dispose(): void;
+}
+
+/** What one call wants captured of f's outputs while the NTK traces it. */
+interface Capture {
+  params: Record<string, tf.Tensor>;
+  inputs: Input[];
+  outputs: Map<Input, tf.Tensor | tf.Tensor[]>;
+}
+
+/**
+ * Returns a function computing the empirical NTK and/or NNGP of `f` in one call, both in the
+ * layout of `options` (see `empiricalNtkFn` and `empiricalNngpFn`). The NNGP costs no extra
+ * forward pass when the NTK is computed too: the NTK traces f once per side, and the traced
+ * output is f(x) — the NNGP is taken from it. (Only when the NTK is tiled into blocks of
+ * examples, by `memoryBudget`, `blockSize` or `block`, is f evaluated once more per side.)
+ *
+ * The result is an object holding the requested kernels: `get: "ntk"` → `{ ntk }`,
+ * `"nngp"` → `{ nngp }`, `["ntk", "nngp"]` (the default) → `{ ntk, nngp }`.
+ *
+ * @param f a function of named parameters and the input (leading axis: examples)
+ * @param options as `empiricalNtkFn`'s; `traceAxes` and `diagonalAxes` apply to both kernels
+ * @returns `async (x1, x2, params, get) => ({ ntk?, nngp? })`, with `.dispose()`
+ * @throws {InvalidOptionError} for an unknown method, or (from the returned function) an unknown kernel in `get`
+ *
+ * @example Usage
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { empiricalKernelFn } from "./mod.ts";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * const params = { w1: tf.randomNormal([3, 8]), w2: tf.randomNormal([8, 2]) };
+ * const kernelFn = empiricalKernelFn(f, { traceAxes: [] });
+ * const { ntk, nngp } = await kernelFn(tf.randomNormal([4, 3]), null, params, ["ntk", "nngp"]); // both [4, 4, 2, 2]
+ * ```
+ */
+export function empiricalKernelFn(f: ParamFn, options: EmpiricalNtkOptions = {}): EmpiricalKernel {
+  const traceAxes = options.traceAxes ?? [-1];
+  const diagonalAxes = options.diagonalAxes ?? [];
+  const captures = new Set<Capture>();
+  // f, keeping its outputs at the inputs a pending call asked for (the first trace of each).
+  const tapped: ParamFn = (params, x) => {
+    const y = f(params, x);
+    for (const c of captures) {
+      if (c.params === params && c.inputs.includes(x) && !c.outputs.has(x)) {
+        // (A clone shares the buffer; the tracer records it, and prunes it as unused.)
+        c.outputs.set(x, Array.isArray(y) ? y.map((t) => tf.keep(tf.clone(t))) : tf.keep(tf.clone(y)));
+      }
+    }
+    return y;
+  };
+  const ntkFn = empiricalNtkFn(tapped, options);
+  let disposed = false;
+  const fn = async (x1: Input, x2: Input | null, params: Record<string, tf.Tensor>, get?: unknown) => {
+    if (disposed) throw new Error("This kernel function was disposed");
+    const names = get === undefined ? KERNEL_NAMES : Array.isArray(get) ? get : [get];
+    if (!names.length || names.some((n) => !KERNEL_NAMES.includes(n))) {
+      throw new InvalidOptionError("get", get, KERNEL_NAMES);
+    }
+    const out: Partial<Record<KernelName, tf.Tensor>> = {};
+    if (!names.includes("ntk")) {
+      await ensureBackend(options.backend);
+      checkArguments(x1, x2, params);
+      await checkFiniteArguments(x1, x2, params);
+      out.nngp = nngpByEvaluation(f, params, x1, x2, traceAxes, diagonalAxes);
+      return out;
+    }
+    if (!names.includes("nngp")) return { ntk: await ntkFn(x1, x2, params) };
+    const capture: Capture = { params, inputs: x2 ? [x1, x2] : [x1], outputs: new Map() };
+    captures.add(capture);
+    try {
+      const ntk = await ntkFn(x1, x2, params);
+      try {
+        const side = (x: Input) => {
+          const kept = capture.outputs.get(x);
+          return kept ? asOutput(kept) : evaluate(f, params, x);
+        };
+        const y1 = side(x1);
+        const y2 = x2 ? side(x2) : y1;
+        try {
+          out.nngp = nngpOfOutputs(y1, y2, traceAxes, diagonalAxes);
+        } finally {
+          // A single captured output is y1 or y2 itself, freed below with the captures.
+          const captured = new Set([...capture.outputs.values()].flat());
+          tf.dispose([y1, y2].filter((y) => !captured.has(y)));
+        }
+      } catch (e) {
+        ntk.dispose();
+        throw e;
+      }
+      out.ntk = ntk;
+      return out;
+    } finally {
+      captures.delete(capture);
+      capture.outputs.forEach((k) => tf.dispose(k));
+    }
+  };
+  const kernelFn = fn as EmpiricalKernel;
+  kernelFn.dispose = () => {
+    disposed = true;
+    ntkFn.dispose();
+  };
+  return kernelFn;
+}
