@@ -40,6 +40,13 @@ export {
   type Kernels,
 } from "./src/toolkit/nngp.ts";
 export { linearize, type LinearizedFn } from "./src/toolkit/linearize.ts";
+export {
+  type GradientDescentMsePrediction,
+  predictGradientDescentMse,
+  type PredictGradientDescentMseFn,
+  type PredictGradientDescentMseOptions,
+} from "./src/toolkit/predict.ts";
+export { type NtkSpectrum, ntkSpectrum, type NtkSpectrumOptions } from "./src/toolkit/spectrum.ts";
 export { type BackendName, BACKENDS, detectBackend, initBackend } from "./src/backend.ts";
 export { type Linearized, type ParamFn, traceLinear } from "./adapters/trace.ts";
 export * from "./src/errors.ts";

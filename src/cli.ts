@@ -2,7 +2,7 @@
  * `deno task ntk`: the NTK of a tfjs-layers model on `.npy` inputs.
  *
  *   deno task ntk [--model model.json] [--x1 a.npy] [--x2 b.npy] [--method auto|jacobian|ntkvp|…]
- *                 [--full] [--out k.npy] [--backend webgpu|wasm|cpu] [--plot k.svg]
+ *                 [--full] [--out k.npy] [--backend webgpu|wasm|cpu] [--plot k.svg] [--spectrum]
  *
  * With no --model it runs the bundled example (examples/cnn) on its seeded inputs.
  * @module
@@ -14,6 +14,7 @@ import { InvalidOptionError, ShapeMismatchError } from "./errors.ts";
 import { empiricalNtkFn, METHOD_NAMES, type NtkMethod } from "./ntk/mod.ts";
 import { readNpy, writeNpy } from "./npy.ts";
 import { heatmapSvg } from "./plot.ts";
+import { ntkSpectrum } from "./toolkit/spectrum.ts";
 import { fromLayersModel } from "../adapters/layers.ts";
 import { loadModel } from "../adapters/io.ts";
 
@@ -27,6 +28,8 @@ const USAGE = `Usage: deno task ntk [options]
   --out <k.npy>          write the kernel as float32 .npy
   --backend <name>       ${BACKENDS.join(" | ")} (default: the fastest present)
   --plot <k.svg>         write an SVG heatmap of the kernel
+  --spectrum             print the top 10 eigenvalues, condition number and effective rank of
+                         the kernel of x1 with itself (full: as N·O × N·O); with --plot, add a panel
   --block <i/n>          compute only slab i of n of x1's examples (0-based), to split a large
                          kernel over machines; join the slabs with: deno task ntk merge
   --budget <MiB>         memory budget (default 2048): larger kernels are computed in blocks
@@ -138,6 +141,7 @@ export async function main(args: string[]): Promise<number> {
       out: { type: "string" },
       backend: { type: "string", default: "auto" },
       plot: { type: "string" },
+      spectrum: { type: "boolean", default: false },
       block: { type: "string" },
       budget: { type: "string" },
       help: { type: "boolean", default: false },
@@ -154,6 +158,10 @@ export async function main(args: string[]): Promise<number> {
   }
   if (values.x2 && !values.x1) throw new InvalidOptionError("--x2", values.x2, ["given together with --x1"]);
   const block = values.block === undefined ? undefined : parseBlock(values.block);
+  // A spectrum needs the square kernel of x1 with itself.
+  if (values.spectrum && (values.x2 || block)) {
+    throw new InvalidOptionError("--spectrum", values.x2 ? "--x2" : "--block", ["used without --x2 and --block"]);
+  }
   const budget = values.budget === undefined ? undefined : Number(values.budget) * 2 ** 20;
   if (budget !== undefined && !(budget > 0)) {
     throw new InvalidOptionError("--budget", values.budget, ["a positive number of MiB"]);
@@ -193,6 +201,7 @@ export async function main(args: string[]): Promise<number> {
   const { kernel, info } = await ntk.run(x1, x2, params);
   progress.done();
 
+  const spectrum = values.spectrum ? await ntkSpectrum(kernel) : null;
   if (values.out) await writeAtomically(values.out, (tmp) => writeNpy(tmp, kernel));
   if (values.plot) {
     const s = kernel.shape as number[];
@@ -209,6 +218,7 @@ export async function main(args: string[]): Promise<number> {
       title,
       rowsLabel: values.full ? `x1 · outputs (${rows})` : `x1 (${rows})`,
       colsLabel: values.full ? `x2 · outputs (${cols})` : `x2 (${cols})`,
+      ...(spectrum ? { spectrum: spectrum.eigenvalues } : {}),
     });
     await writeAtomically(values.plot, (tmp) => Deno.writeTextFile(tmp, svg));
   }
@@ -220,6 +230,14 @@ export async function main(args: string[]): Promise<number> {
       }` +
       (values.out ? ` · wrote ${values.out}` : "") + (values.plot ? ` · plot ${values.plot}` : ""),
   );
+  if (spectrum) {
+    const top = Array.from(spectrum.eigenvalues.subarray(0, 10), (v) => v.toPrecision(6));
+    console.log(`eigenvalues (top ${top.length} of ${spectrum.eigenvalues.length}): ${top.join(" ")}`);
+    console.log(
+      `condition number ${spectrum.conditionNumber.toPrecision(6)} · effective rank ` +
+        `${spectrum.effectiveRank.toPrecision(6)} (entropy) · rank ${spectrum.rank}`,
+    );
+  }
   const shape = kernel.shape as number[];
   if (!values.out && kernel.rank === 2 && shape[0] <= 12 && shape[1] <= 12) {
     const rowsOut = (await kernel.array()) as number[][];

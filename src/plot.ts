@@ -1,5 +1,6 @@
 /**
- * SVG heatmaps of kernels (and, with the toolkit, spectra): dependency-free, readable at a glance.
+ * SVG heatmaps of kernels, with an optional panel of their spectrum: dependency-free, readable at
+ * a glance.
  * @module
  */
 
@@ -33,6 +34,54 @@ export interface HeatmapOptions {
   colsLabel?: string;
   /** Largest number of cells drawn per side; bigger matrices are block-averaged. @default 160 */
   maxCells?: number;
+  /** Eigenvalues (descending) to draw in a panel right of the heatmap: log10 λ against index. */
+  spectrum?: ArrayLike<number>;
+}
+
+/**
+ * A panel of eigenvalues on a log scale against their index, at (x, y) of size w × h. Eigenvalues
+ * ≤ 0 have no logarithm: they are counted in a note instead.
+ */
+function spectrumPanel(values: ArrayLike<number>, x: number, y: number, w: number, h: number): string {
+  const n = values.length;
+  const positive = Array.from(values).map((v, i) => [i, v]).filter(([, v]) => v > 0);
+  const logs = positive.map(([, v]) => Math.log10(v));
+  let [lo, hi] = logs.length
+    ? [Math.floor(logs.reduce((a, b) => Math.min(a, b))), Math.ceil(logs.reduce((a, b) => Math.max(a, b)))]
+    : [0, 1];
+  if (hi === lo) hi = lo + 1;
+  const py = (l: number) => y + (h * (hi - l)) / (hi - lo);
+  const px = (i: number) => x + (w * (i + 0.5)) / Math.max(n, 1);
+  const parts = [
+    `<g id="spectrum" font-size="11">`,
+    `<path d="M${x},${y} V${y + h} H${x + w}" stroke="black" fill="none"/>`,
+  ];
+  // A tick per decade, thinned to at most 8 labels.
+  const step = Math.max(1, Math.ceil((hi - lo) / 8));
+  for (let d = lo; d <= hi; d += step) {
+    const ty = py(d).toFixed(1);
+    parts.push(`<path d="M${x - 4},${ty} H${x}" stroke="black"/>`);
+    parts.push(`<text x="${x - 6}" y="${ty}" text-anchor="end" dominant-baseline="middle">1e${d}</text>`);
+  }
+  const points = positive.map(([i], k) => [px(i), py(logs[k])]);
+  if (points.length <= 400) {
+    for (const [cx, cy] of points) {
+      parts.push(`<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="2" fill="rgb(59,81,139)"/>`);
+    }
+  } else {
+    const d = points.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(" ");
+    parts.push(`<polyline points="${d}" fill="none" stroke="rgb(59,81,139)" stroke-width="1.5"/>`);
+  }
+  // The caption goes below the panel: above it the heatmap's title may run long.
+  parts.push(
+    `<text x="${x + w / 2}" y="${y + h + 24}" text-anchor="middle">eigenvalues (log scale) by index, 1 … ${n}</text>`,
+  );
+  const dropped = n - positive.length;
+  if (dropped) {
+    parts.push(`<text x="${x + w}" y="${y + 12}" text-anchor="end">${dropped} eigenvalues ≤ 0 not shown</text>`);
+  }
+  parts.push(`</g>`);
+  return parts.join("\n");
 }
 
 /** Block-averages a row-major matrix down to at most `max` cells per side. */
@@ -85,7 +134,10 @@ export function heatmapSvg(data: ArrayLike<number>, rows: number, cols: number, 
     v: number,
   ) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toPrecision(4));
   const note = m.block[0] > 1 || m.block[1] > 1 ? ` (block means of ${m.block[0]}×${m.block[1]})` : "";
-  const width = barX + 90, height = top + h + 40;
+  // The spectrum panel, when asked for, goes right of the colour bar's labels.
+  const [panelX, panelW, panelH] = [barX + 140, 320, Math.max(h, 180)];
+  const panel = o.spectrum ? spectrumPanel(o.spectrum, panelX, top, panelW, panelH) : null;
+  const width = panel ? panelX + panelW + 20 : barX + 90, height = top + (panel ? Math.max(h, panelH) : h) + 40;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
@@ -97,6 +149,7 @@ export function heatmapSvg(data: ArrayLike<number>, rows: number, cols: number, 
     `<text transform="translate(${left - 16},${top + h / 2}) rotate(-90)" text-anchor="middle">${
       esc(o.rowsLabel ?? `x1 (${rows})`)
     }</text>`,
+    ...(panel ? [panel] : []),
     `</svg>`,
   ].join("\n");
 }
