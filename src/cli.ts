@@ -15,6 +15,8 @@ import { empiricalNtkFn, METHOD_NAMES, type NtkMethod } from "./ntk/mod.ts";
 import { readNpy, writeNpy } from "./npy.ts";
 import { heatmapSvg } from "./plot.ts";
 import { ntkSpectrum } from "./toolkit/spectrum.ts";
+import { empiricalNtkParallelFn } from "./parallel/mod.ts";
+import { flattened } from "./parallel/protocol.ts";
 import { fromLayersModel } from "../adapters/layers.ts";
 import { loadModel } from "../adapters/io.ts";
 
@@ -33,6 +35,8 @@ const USAGE = `Usage: deno task ntk [options]
   --block <i/n>          compute only slab i of n of x1's examples (0-based), to split a large
                          kernel over machines; join the slabs with: deno task ntk merge
   --budget <MiB>         memory budget (default 2048): larger kernels are computed in blocks
+  --workers <n>          compute blocks of the kernel on n Deno Workers (tfjs-wasm uses one core
+                         per process; default 1: in this process)
   --help                 this text
 
   deno task ntk merge --out k.npy slab0.npy slab1.npy …   concatenates slabs along axis 0`;
@@ -144,6 +148,7 @@ export async function main(args: string[]): Promise<number> {
       spectrum: { type: "boolean", default: false },
       block: { type: "string" },
       budget: { type: "string" },
+      workers: { type: "string", default: "1" },
       help: { type: "boolean", default: false },
     },
   });
@@ -162,6 +167,11 @@ export async function main(args: string[]): Promise<number> {
   if (values.spectrum && (values.x2 || block)) {
     throw new InvalidOptionError("--spectrum", values.x2 ? "--x2" : "--block", ["used without --x2 and --block"]);
   }
+  const workers = Number(values.workers);
+  if (!(Number.isInteger(workers) && workers >= 1)) {
+    throw new InvalidOptionError("--workers", values.workers, ["a positive integer"]);
+  }
+  if (workers > 1 && block) throw new InvalidOptionError("--workers", values.workers, ["1 together with --block"]);
   const budget = values.budget === undefined ? undefined : Number(values.budget) * 2 ** 20;
   if (budget !== undefined && !(budget > 0)) {
     throw new InvalidOptionError("--budget", values.budget, ["a positive number of MiB"]);
@@ -184,21 +194,28 @@ export async function main(args: string[]): Promise<number> {
 
   // O = all output entries of one example (several outputs are concatenated in order).
   const { f, params } = fromLayersModel(model);
-  const flat = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => {
-    const y = f(p, x);
-    const ys = Array.isArray(y) ? y : [y];
-    return tf.concat(ys.map((t) => tf.reshape(t, [t.shape[0], -1])), 1);
-  };
-  progress.stage(`computing the NTK (${method}) on ${backend}`);
-  const ntk = empiricalNtkFn(flat, {
+  progress.stage(`computing the NTK (${method}) on ${backend}${workers > 1 ? ` with ${workers} workers` : ""}`);
+  const options = {
     method,
     traceAxes: values.full ? [] : [-1],
     backend,
     onProgress: progress.bar,
-    ...(block ? { block } : {}),
     ...(budget ? { memoryBudget: budget } : {}),
-  });
-  const { kernel, info } = await ntk.run(x1, x2, params);
+  };
+  let kernel: tf.Tensor, info: { method: string; backend: string; ms: number; flops: number; tracked?: boolean };
+  if (workers > 1) {
+    const ntk = empiricalNtkParallelFn({ model: modelPath, flatten: true }, { ...options, workers });
+    try {
+      ({ kernel, info } = await ntk.run(x1, x2, params));
+    } finally {
+      ntk.dispose();
+    }
+  } else {
+    const ntk = empiricalNtkFn(flattened(f), { ...options, ...(block ? { block } : {}) });
+    const r = await ntk.run(x1, x2, params);
+    kernel = r.kernel;
+    info = { ...r.info, tracked: r.info.exampleAxis.tracked };
+  }
   progress.done();
 
   const spectrum = values.spectrum ? await ntkSpectrum(kernel) : null;
@@ -225,9 +242,8 @@ export async function main(args: string[]): Promise<number> {
   const what = values.model ? values.model : "the bundled example CNN (examples/cnn)";
   console.log(
     `NTK [${kernel.shape.join(", ")}] of ${what} · method ${info.method} · backend ${info.backend} · ` +
-      `${info.ms.toFixed(1)} ms · ${(info.flops / 1e6).toFixed(2)} MFLOP · example axis ${
-        info.exampleAxis.tracked ? "tracked" : "lost"
-      }` +
+      `${info.ms.toFixed(1)} ms · ${(info.flops / 1e6).toFixed(2)} MFLOP` +
+      (info.tracked === undefined ? ` · ${workers} workers` : ` · example axis ${info.tracked ? "tracked" : "lost"}`) +
       (values.out ? ` · wrote ${values.out}` : "") + (values.plot ? ` · plot ${values.plot}` : ""),
   );
   if (spectrum) {

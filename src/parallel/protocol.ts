@@ -17,10 +17,11 @@ import type { WireTensor } from "./wire.ts";
 
 /**
  * Where each worker finds `f`: a tfjs-layers `model.json` (path or URL; `params` picks the
- * trainable weights that are parameters, by name), or a module exporting a `ParamFn`.
+ * trainable weights that are parameters, by name; `flatten` makes the output `[N, all entries]`,
+ * several outputs concatenated, as the CLI does), or a module exporting a `ParamFn`.
  */
 export type NtkSource =
-  | { model: string; params?: string[] }
+  | { model: string; params?: string[]; flatten?: boolean }
   | { module: string | URL; export?: string };
 
 /** Options a worker's `empiricalNtkFn` gets: the serializable ones. */
@@ -51,6 +52,15 @@ export function absoluteSource(source: NtkSource): NtkSource {
   return { ...source, module: href };
 }
 
+/** `f` with its output(s) reshaped to `[N, entries]` and concatenated. */
+export function flattened(f: ParamFn): ParamFn {
+  return (p, x) => {
+    const y = f(p, x);
+    const ys = Array.isArray(y) ? y : [y];
+    return tf.concat(ys.map((t) => tf.reshape(t, [t.shape[0], -1])), 1);
+  };
+}
+
 /** Loads `f` (and, for a model, its own weights) from a source. */
 export async function loadSource(
   source: NtkSource,
@@ -58,7 +68,7 @@ export async function loadSource(
   if ("model" in source) {
     const model = await loadModel(source.model);
     const { f, params } = fromLayersModel(model, source.params ? { params: source.params } : {});
-    return { f, params, dispose: () => model.dispose() };
+    return { f: source.flatten ? flattened(f) : f, params, dispose: () => model.dispose() };
   }
   const name = source.export ?? "f";
   const mod = await import(String(source.module));

@@ -252,3 +252,24 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   },
 });
+
+Deno.test({
+  name: "ntk CLI --workers 2 gives the one-process kernel (functional fixture)",
+  ...opts,
+  fn: async () => {
+    await initBackend("wasm");
+    const dir = `${root}tests/fixtures/functional_merge`;
+    const [a, b] = [await Deno.makeTempFile({ suffix: ".npy" }), await Deno.makeTempFile({ suffix: ".npy" })];
+    const common = ["--model", `${dir}/model.json`, "--x1", `${dir}/x1.npy`, "--full", "--method", "jacobian"];
+    assert.equal(await main([...common, "--workers", "2", "--out", a, "--backend", "wasm"]), 0);
+    assert.equal(await main([...common, "--out", b, "--backend", "wasm"]), 0);
+    const [ka, kb] = [await readNpy(a), await readNpy(b)];
+    assert.deepEqual(ka.shape, kb.shape);
+    const err = maxRelDiff(await ka.data(), await kb.data());
+    assert.ok(err <= 1e-5, `workers vs one process: ${err}`);
+    await assert.rejects(() => main([...common, "--workers", "0"]), /--workers/);
+    await assert.rejects(() => main([...common, "--workers", "2", "--block", "0/2"]), /--workers/);
+    tf.dispose([ka, kb]);
+    await Promise.all([a, b].map((p) => Deno.remove(p)));
+  },
+});
