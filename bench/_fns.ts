@@ -15,3 +15,14 @@ export const cnn: ParamFn = (p, x) => {
   for (let l = 0; l < 3; l++) h = tf.relu(tf.conv2d(h, p[`k${l}`] as tf.Tensor4D, 1, "same"));
   return tf.matMul(tf.mean(h, [1, 2]), p.out);
 };
+
+/**
+ * A plain RNN, h ← tanh(x_t·w + h·u) over the input's time axis, then a dense readout: its
+ * weights are used at every step, so structured derivatives pay a term per pair of steps.
+ */
+export const rnn: ParamFn = (p, x) => {
+  const steps = tf.unstack(x as tf.Tensor, 1);
+  let h = tf.zeros([steps[0].shape[0], p.u.shape[0]]);
+  for (const xt of steps) h = tf.tanh(tf.add(tf.matMul(xt, p.w), tf.matMul(h, p.u)));
+  return tf.matMul(h, p.out);
+};

@@ -1,7 +1,7 @@
 /**
  * `deno task bench:report`: the paper's Figure 1 grid — the FCN (input 3, 10 hidden ReLU layers
  * of width W, output O, no bias), full NTK, independent x1, x2 of N each, W ∈ {64…1024},
- * O ∈ {1, 16, 128}, N ∈ {1, 4, 16} — plus a small CNN and an embedding model, for every method,
+ * O ∈ {1, 16, 128}, N ∈ {1, 4, 16} — plus a small CNN, an embedding model and an RNN, for every method,
  * with AUTO's choice, and PyTorch (bench/peers/torch_ntk.py) side by side when it is installed.
  * Writes bench/results/<backend>-<date>.json and .svg (and latest-<backend>.svg).
  *
@@ -16,7 +16,7 @@ import { throughput } from "../src/ntk/cost.ts";
 import { paperFcn } from "../tests/ntk/_models.ts";
 import { randn } from "../tests/_data.ts";
 import { figureSvg, type Panel } from "./_figure.ts";
-import { cnn } from "./_fns.ts";
+import { cnn, rnn } from "./_fns.ts";
 
 const { values: opt } = parseArgs({
   options: {
@@ -207,10 +207,19 @@ for (const w of WIDTHS) {
   tf.dispose([x1, x2, ...Object.values(params)]);
 }
 
+// ---- an RNN: 16 steps of width 128 over 8 features, O = 1, N = 32 (weights shared by all steps) ----
+{
+  const params = { w: randn([8, 128], 9, 0.35), u: randn([128, 128], 10, 0.088), out: randn([128, 1], 11, 0.088) };
+  const [x1, x2] = [randn([32, 16, 8], 12), randn([32, 16, 8], 13)];
+  await runCell("rnn T=16 H=128 O=1 N=32", "RNN (shared weights)", rnn, params, x1, x2, { O: 1, N: 32 });
+  tf.dispose([x1, x2, ...Object.values(params)]);
+}
+
 // ---- Deno Workers: the same kernels on one worker per core vs in this thread ----
 interface WorkerRun {
   id: string;
   method: M;
+  split: string;
   workers: number;
   inProcessMs: number;
   workersMs: number;
@@ -226,15 +235,21 @@ if (!opt["no-workers"] && backend !== "webgpu" && navigator.hardwareConcurrency 
     id: string;
     fn: string;
     method: M;
+    split: "auto" | "params" | "examples";
     make: () => { p: Record<string, tf.Tensor>; x1: tf.Tensor; x2: tf.Tensor };
   }[] = [
-    ...(opt.quick
-      ? [[256, 16, 4, "structured"]]
-      : [[512, 16, 16, "structured"], [256, 16, 16, "jacobian"], [1024, 16, 16, "structured"]])
-      .map(([w, o, n, m]) => ({
+    ...(opt.quick ? [[256, 16, 4, "jacobian", "auto"]] : [
+      [256, 16, 16, "jacobian", "auto"],
+      [256, 16, 4, "ntkvp", "auto"],
+      [256, 16, 4, "ntkvp", "examples"],
+      [512, 16, 16, "structured", "params"],
+      [512, 16, 16, "structured", "examples"],
+    ])
+      .map(([w, o, n, m, split]) => ({
         id: key(w as number, o as number, n as number),
         fn: "fcn",
         method: m as M,
+        split: split as "auto",
         make: () => {
           const model = paperFcn(w as number, o as number);
           return { p: model.params(), x1: model.input(n as number, 1), x2: model.input(n as number, 2) };
@@ -243,7 +258,8 @@ if (!opt["no-workers"] && backend !== "webgpu" && navigator.hardwareConcurrency 
     {
       id: "cnn 3×conv16 8×8×3 O=10 N=8",
       fn: "cnn",
-      method: "structured",
+      method: "jacobian",
+      split: "auto",
       make: () => ({
         p: {
           k0: randn([3, 3, 3, 16], 1, 0.3),
@@ -260,7 +276,11 @@ if (!opt["no-workers"] && backend !== "webgpu" && navigator.hardwareConcurrency 
   for (const job of jobs) {
     const { p, x1, x2 } = job.make();
     const single = empiricalNtkFn(job.fn === "cnn" ? cnn : paperFcn(1, 1).f, { method: job.method, traceAxes: [] });
-    const par = empiricalNtkParallelFn({ module: fns, export: job.fn }, { method: job.method, traceAxes: [] });
+    const par = empiricalNtkParallelFn({ module: fns, export: job.fn }, {
+      method: job.method,
+      traceAxes: [],
+      split: job.split,
+    });
     const t0 = performance.now();
     const warm = await par.run(x1, x2, p); // starts the pool
     const startupMs = performance.now() - t0 - Math.max(...warm.info.busyMs);
@@ -288,6 +308,7 @@ if (!opt["no-workers"] && backend !== "webgpu" && navigator.hardwareConcurrency 
         const entry: WorkerRun = {
           id: job.id,
           method: job.method,
+          split: run.info.split,
           workers: run.info.workers,
           inProcessMs: median(times.single),
           workersMs: median(times.par),
@@ -298,7 +319,7 @@ if (!opt["no-workers"] && backend !== "webgpu" && navigator.hardwareConcurrency 
         };
         workerRuns.push(entry);
         console.error(
-          `workers ${job.id} ${job.method}: ${entry.inProcessMs.toFixed(0)} ms in process, ` +
+          `workers ${job.id} ${job.method} (${entry.split}): ${entry.inProcessMs.toFixed(0)} ms in process, ` +
             `${entry.workersMs.toFixed(0)} ms on ${entry.workers} workers (×${entry.speedup.toFixed(2)})`,
         );
       }
@@ -473,12 +494,14 @@ for (const c of cells) {
   );
 }
 if (workerRuns.length) {
-  console.log("\n| workers cell | method | in process | workers | speed-up |\n| --- | --- | --- | --- | --- |");
+  console.log(
+    "\n| workers cell | method | split | in process | workers | speed-up |\n| --- | --- | --- | --- | --- | --- |",
+  );
   for (const w of workerRuns) {
     console.log(
-      `| ${w.id} | ${w.method} | ${w.inProcessMs.toFixed(0)} ms | ${w.workersMs.toFixed(0)} ms (${w.workers}) | ×${
-        w.speedup.toFixed(2)
-      } |`,
+      `| ${w.id} | ${w.method} | ${w.split} | ${w.inProcessMs.toFixed(0)} ms | ${
+        w.workersMs.toFixed(0)
+      } ms (${w.workers}) | ×${w.speedup.toFixed(2)} |`,
     );
   }
 }

@@ -115,6 +115,9 @@ function fusableRuns(...lists: Label[][]): Map<Label, { name: string; members: L
   return runs;
 }
 
+/** Limits of the wasm backend that contractions respect (tests lower them to reach the split path). */
+export const WASM_LIMITS = { packedBytes: 256 * 2 ** 20 };
+
 function contractCore(
   a: tf.Tensor,
   aLabels: Label[],
@@ -143,6 +146,26 @@ function contractCore(
   }
   const sz = (ls: Label[]) => prod(ls.map((l) => size.get(l)!));
   const [B, M, K, N] = [sz(batch), sz(freeA), sz(contr), sz(freeB)];
+  // tfjs-wasm (XNNPACK) packs the right operand on every matMul; when that allocation fails it
+  // logs and returns garbage. Keep each packed operand small by splitting a free axis of b.
+  const split = freeB.find((l) => size.get(l)! > 1);
+  if (tf.getBackend() === "wasm" && split !== undefined && 4 * B * K * N > WASM_LIMITS.packedBytes) {
+    const axis = bKeep.indexOf(split), total = size.get(split)!;
+    const pieces = Math.min(total, Math.ceil((4 * B * K * N) / WASM_LIMITS.packedBytes));
+    const step = Math.ceil(total / pieces);
+    const parts: tf.Tensor[] = [];
+    for (let from = 0; from < total; from += step) {
+      const n = Math.min(step, total - from);
+      const begin = b1.shape.map((_, i) => (i === axis ? from : 0));
+      const piece = tf.slice(b1, begin, b1.shape.map((d, i) => (i === axis ? n : d)));
+      const sizes = new Map(size).set(split, n);
+      parts.push(tf.tidy(() => contractCore(a1, aKeep, piece, bKeep, out, sizes)));
+      piece.dispose();
+    }
+    const r = tf.concat(parts, out.indexOf(split));
+    tf.dispose(parts);
+    return r;
+  }
   const at = permute(a1, [...batch, ...freeA, ...contr].map((l) => aKeep.indexOf(l)));
   const bt = permute(b1, [...batch, ...contr, ...freeB].map((l) => bKeep.indexOf(l)));
   let r: tf.Tensor;

@@ -153,3 +153,82 @@ export function heatmapSvg(data: ArrayLike<number>, rows: number, cols: number, 
     `</svg>`,
   ].join("\n");
 }
+
+/** One line of a chart: (x, y) points, drawn in order. */
+export interface LineSeries {
+  label: string;
+  points: [x: number, y: number][];
+  colour?: string;
+  dashed?: boolean;
+}
+
+export interface LineChartOptions {
+  title?: string;
+  xLabel?: string;
+  yLabel?: string;
+  /** Log-scale axes (points ≤ 0 or non-finite on a log axis are left out). @default false */
+  logX?: boolean;
+  logY?: boolean;
+}
+
+const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"];
+
+/** An SVG line chart of several series on shared axes, with a legend — e.g. loss against time. */
+export function lineChartSvg(series: LineSeries[], o: LineChartOptions = {}): string {
+  const tx = (v: number) => (o.logX ? Math.log10(v) : v), ty = (v: number) => (o.logY ? Math.log10(v) : v);
+  const usable = ([x, y]: [number, number]) =>
+    Number.isFinite(x) && Number.isFinite(y) && (!o.logX || x > 0) && (!o.logY || y > 0);
+  const kept = series.map((s) => s.points.filter(usable).map(([x, y]) => [tx(x), ty(y)] as [number, number]));
+  const all = kept.flat();
+  const span = (vs: number[]) => {
+    let [lo, hi] = vs.length ? [Math.min(...vs), Math.max(...vs)] : [0, 1];
+    if (!(hi > lo)) [lo, hi] = [lo - 0.5, hi + 0.5];
+    return [lo, hi];
+  };
+  const [xlo, xhi] = span(all.map((p) => p[0])), [ylo, yhi] = span(all.map((p) => p[1]));
+  const [left, top, w, h] = [70, 40, 460, 260];
+  const X = (v: number) => left + ((v - xlo) / (xhi - xlo)) * w,
+    Y = (v: number) => top + h - ((v - ylo) / (yhi - ylo)) * h;
+  const label = (v: number, log?: boolean) => (log ? `1e${v.toFixed(1).replace(/\.0$/, "")}` : v.toPrecision(3));
+  const ticks = (lo: number, hi: number, log?: boolean) => {
+    // Log axes: whole decades, thinned to at most 7 labels.
+    const decades = Array.from({ length: Math.floor(hi) - Math.ceil(lo) + 1 }, (_, i) => Math.ceil(lo) + i);
+    if (log && decades.length >= 2) return decades.filter((_, i) => i % Math.ceil(decades.length / 7) === 0);
+    return Array.from({ length: 5 }, (_, i) => lo + ((hi - lo) * i) / 4);
+  };
+  const parts: string[] = [`<rect x="${left}" y="${top}" width="${w}" height="${h}" fill="none" stroke="#999"/>`];
+  for (const v of ticks(xlo, xhi, o.logX)) {
+    parts.push(`<text x="${X(v).toFixed(1)}" y="${top + h + 16}" text-anchor="middle">${label(v, o.logX)}</text>`);
+  }
+  for (const v of ticks(ylo, yhi, o.logY)) {
+    parts.push(`<text x="${left - 6}" y="${(Y(v) + 4).toFixed(1)}" text-anchor="end">${label(v, o.logY)}</text>`);
+  }
+  kept.forEach((pts, i) => {
+    const s = series[i], c = s.colour ?? PALETTE[i % PALETTE.length];
+    if (pts.length) {
+      const d = pts.map(([x, y], k) => `${k ? "L" : "M"}${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(" ");
+      parts.push(
+        `<path d="${d}" fill="none" stroke="${c}" stroke-width="2"${s.dashed ? ` stroke-dasharray="6 4"` : ""}/>`,
+      );
+    }
+    const ly = top + 14 + 16 * i;
+    parts.push(
+      `<line x1="${left + w + 14}" y1="${ly - 4}" x2="${left + w + 38}" y2="${
+        ly - 4
+      }" stroke="${c}" stroke-width="2"/>`,
+    );
+    parts.push(`<text x="${left + w + 44}" y="${ly}">${esc(s.label)}</text>`);
+  });
+  const width = left + w + 200, height = top + h + 48;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="${left}" y="22" font-size="14">${esc(o.title ?? "")}</text>`,
+    ...parts,
+    `<text x="${left + w / 2}" y="${top + h + 36}" text-anchor="middle">${esc(o.xLabel ?? "")}</text>`,
+    `<text transform="translate(${left - 50},${top + h / 2}) rotate(-90)" text-anchor="middle">${
+      esc(o.yLabel ?? "")
+    }</text>`,
+    `</svg>`,
+  ].join("\n");
+}

@@ -1,7 +1,7 @@
 // Contractions: the pure planner (no tfjs), and contract2 / contractMany against plain loops.
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { contract2, contractMany, type Label, planContraction } from "../src/einsum.ts";
+import { contract2, contractMany, type Label, planContraction, WASM_LIMITS } from "../src/einsum.ts";
 import { initBackend } from "../src/backend.ts";
 import { randn } from "./_data.ts";
 
@@ -103,5 +103,39 @@ Deno.test({
       () => contract2(tf.zeros([2, 3]), ["i", "j"], tf.zeros([4, 5]), ["j", "k"], ["i", "k"]),
       /label j has size 3 in lhs and 4/,
     );
+  },
+});
+
+Deno.test({
+  name: "contract2() on wasm splits a large right operand (XNNPACK packs it) and matches the unsplit result",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await initBackend("wasm");
+    const cases: { shapes: number[][]; labels: Label[][]; out: Label[] }[] = [
+      { shapes: [[6, 40], [7, 40]], labels: [["i", "k"], ["j", "k"]], out: ["i", "j"] }, // J1·J2ᵀ
+      { shapes: [[3, 5, 8], [3, 8, 9]], labels: [["b", "i", "k"], ["b", "k", "j"]], out: ["j", "b", "i"] },
+      { shapes: [[4, 6, 5], [5, 6, 11]], labels: [["i", "k", "l"], ["l", "k", "j"]], out: ["i", "j"] },
+    ];
+    const saved = WASM_LIMITS.packedBytes;
+    try {
+      for (const c of cases) {
+        const [a, b] = c.shapes.map((s, i) => randn(s, 30 + i));
+        const whole = contract2(a, c.labels[0], b, c.labels[1], c.out);
+        WASM_LIMITS.packedBytes = 64; // a few columns per piece
+        const before = tf.memory().numTensors;
+        const split = contract2(a, c.labels[0], b, c.labels[1], c.out);
+        assert.equal(tf.memory().numTensors, before + 1, "pieces are freed");
+        WASM_LIMITS.packedBytes = saved;
+        assert.deepEqual(split.shape, whole.shape);
+        const [x, y] = [await split.data(), await whole.data()];
+        for (let i = 0; i < x.length; i++) {
+          assert.ok(Math.abs(x[i] - y[i]) < 1e-5, `${JSON.stringify(c.labels)} at ${i}`);
+        }
+        tf.dispose([a, b, whole, split]);
+      }
+    } finally {
+      WASM_LIMITS.packedBytes = saved;
+    }
   },
 });

@@ -29,8 +29,11 @@ export interface ProgramProfile {
   paramSizes: number[];
   /** Largest var, per row (entries). */
   maxVarPerRow: number;
-  /** Structured uses: per use, y's entries per row, J̃'s parameter-side entries, J̃ per row. */
-  uses: { yPerRow: number; wCore: number; jtPerRow: number }[];
+  /**
+   * Structured uses: per use, its parameter, y's entries per row, J̃'s parameter-side entries,
+   * J̃ per row.
+   */
+  uses: { param: string; yPerRow: number; wCore: number; jtPerRow: number }[];
   /** Parameters structured derivatives leaves dense (their sizes). */
   denseParams: number[];
   /** Whether the rows stay apart through the program. */
@@ -49,7 +52,12 @@ export function profileProgram(p: LinearProgram): ProgramProfile {
     const w = (e.in[u.slot] as { var: { shape: number[] } }).var.shape;
     const kept = keptAxes(s, e.out.shape.length, w.length);
     const jt = numel([...kept.y.map((a) => e.out.shape[a]), ...kept.w.map((b) => w[b])]);
-    return { yPerRow: numel(e.out.shape) / r, wCore: Math.max(1, numel(kept.w.map((b) => w[b]))), jtPerRow: jt / r };
+    return {
+      param: u.param,
+      yPerRow: numel(e.out.shape) / r,
+      wCore: Math.max(1, numel(kept.w.map((b) => w[b]))),
+      jtPerRow: jt / r,
+    };
   });
   const sizes = [...p.params.values()].map((v) => numel(v.shape));
   return {
@@ -122,9 +130,17 @@ export function estimate(
     moved: 4 * 4 * basis * prof.params,
     ops: Math.ceil(basis / chunk) * 2 * 3 * prof.eqns,
   };
-  // Structured derivatives: the reverse pass, then per pair of uses the cheaper of
-  // df·df over y and the data Gram over the parameter's core, for every row pair.
-  const pairCost = prof.uses.reduce((acc, u) => acc + 2 * n1 * n2 * (pairs * u.yPerRow + u.wCore), 0);
+  // Structured derivatives: the reverse pass, then a term per pair of uses of a parameter (one
+  // use on each side: k uses make k² terms — shared weights, RNN steps), each about df·df over y
+  // plus the data Gram over the parameter's core, for every row pair.
+  let pairCost = 0, pairTerms = 0;
+  for (const u of prof.uses) {
+    for (const v of prof.uses) {
+      if (u.param !== v.param) continue;
+      pairCost += 2 * n1 * n2 * (pairs * (u.yPerRow + v.yPerRow) / 2 + u.wCore);
+      pairTerms++;
+    }
+  }
   const dense = prof.denseParams.reduce((a, s) => a + 2 * n1 * n2 * pairs * s, 0);
   const structured: Estimate = {
     flops: jcReverse / 2 + pairCost + dense,
@@ -140,7 +156,7 @@ export function estimate(
     ),
     moved: 4 * 3 * o * (n1 + n2) * prof.uses.reduce((a, u) => a + u.yPerRow, 0) +
       4 * 3 * o * (n1 + n2) * prof.denseParams.reduce((a, s) => a + s, 0),
-    ops: 2 * 4 * prof.eqns + 8 * prof.uses.length,
+    ops: 2 * 4 * prof.eqns + 8 * pairTerms,
   };
   return { jacobian, ntkvp, structured };
 }

@@ -22,6 +22,14 @@ export interface ParallelNtkOptions extends Omit<EmpiricalNtkOptions, "block" | 
    * 1 (computed in this thread, no workers). @default navigator.hardwareConcurrency (CPU backends)
    */
   workers?: number;
+  /**
+   * How the work is divided: "params" — each worker computes the whole kernel for its share of
+   * the parameters (Θ is a sum over parameters; no per-parameter work is repeated), "examples" —
+   * blocks of examples, "auto" — by parameters when they divide evenly enough, else by examples;
+   * in this process for structured derivatives (measured: workers only repeat its passes).
+   * @default "auto"
+   */
+  split?: "auto" | "params" | "examples";
 }
 
 /** What `.run()` reports beside the kernel. */
@@ -29,6 +37,8 @@ export interface ParallelNtkInfo {
   method: Exclude<NtkMethod, "auto">;
   backend: BackendName;
   workers: number;
+  /** How the work was divided (see `ParallelNtkOptions.split`). */
+  split: "params" | "examples" | "none";
   blocks: { size: number; count: number };
   /** FLOPs of all blocks together. */
   flops: number;
@@ -79,6 +89,25 @@ function rebuildError(m: { name: string; message: string }): Error {
   const e = new Error(m.message);
   e.name = m.name;
   return e;
+}
+
+/**
+ * The parameters dealt to `workers` bins by size, largest first (sizes stand for per-parameter
+ * cost). Null when fewer than two bins result or, unless `force`, the largest bin exceeds 1.5×
+ * an even share.
+ */
+export function shareParams(params: Record<string, tf.Tensor>, workers: number, force: boolean): string[][] | null {
+  const names = Object.keys(params).sort((a, b) => params[b].size - params[a].size);
+  const bins = Array.from({ length: Math.min(workers, names.length) }, () => ({ names: [] as string[], size: 0 }));
+  if (bins.length < 2) return null;
+  for (const n of names) {
+    const lightest = bins.reduce((a, b) => (b.size < a.size ? b : a));
+    lightest.names.push(n);
+    lightest.size += params[n].size;
+  }
+  const total = bins.reduce((a, b) => a + b.size, 0);
+  const heaviest = Math.max(...bins.map((b) => b.size));
+  return force || heaviest <= (1.5 * total) / bins.length ? bins.map((b) => b.names) : null;
 }
 
 /**
@@ -168,11 +197,17 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
     const local = empiricalNtkFn(loaded.f, { ...options, backend });
     const plan = await local.plan(x1, x2, params);
     const n1 = asList(x1)[0].shape[0], n2 = x2 ? asList(x2)[0].shape[0] : n1;
-    if (workers === 1 || !plan.splittable || Math.max(n1, n2) === 1) {
+    const split = options.split ?? "auto";
+    // Structured derivatives' cost is mostly the passes over each side, which every share or
+    // block repeats: measured slower on workers (bench report), so "auto" keeps it in process.
+    const inProcess = workers === 1 || (split === "auto" && plan.method === "structured");
+    const shares = inProcess || split === "examples" ? null : shareParams(params, workers, split === "params");
+    // Without a share of parameters per worker, blocks of examples — unless examples interact.
+    if (inProcess || (!shares && (!plan.splittable || Math.max(n1, n2) === 1))) {
       const { kernel, info } = await local.run(x1, x2, params);
       return {
         kernel,
-        info: { ...info, backend, workers: 1, busyMs: [info.ms], ms: performance.now() - t0 },
+        info: { ...info, backend, workers: 1, split: "none", busyMs: [info.ms], ms: performance.now() - t0 },
       };
     }
     const layout: Layout = normalizeLayout(
@@ -185,21 +220,30 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
       throw new ShapeMismatchError("x2", n2, `the example axis is traced or diagonal, so x2 needs ${n1} examples`);
     }
     const symmetric = x2 === null;
-    const k = blocksPerSide(Math.max(n1, n2), workers, role, symmetric);
-    const size = Math.min(plan.blocks.size, Math.ceil(Math.max(n1, n2) / k));
-    const blocks = planBlocks(n1, n2, size, role, symmetric);
-    const used = Math.min(workers, blocks.length);
+    // Split by examples: blocks of the kernel; by parameters: each worker the whole kernel of its
+    // share of the parameters (Θ is a sum over parameters), so no example is linearized twice for
+    // the per-parameter work that dominates at large widths.
+    let size = Math.max(n1, n2), blocks: Block[] = [], used: number;
+    if (shares) {
+      used = shares.length;
+    } else {
+      const k = blocksPerSide(Math.max(n1, n2), workers, role, symmetric);
+      size = Math.min(plan.blocks.size, Math.ceil(Math.max(n1, n2) / k));
+      blocks = planBlocks(n1, n2, size, role, symmetric);
+      used = Math.min(workers, blocks.length);
+    }
     await startPool(used, backend, plan.method);
 
     const wireParams: Record<string, WireTensor> = {};
     for (const [name, t] of Object.entries(params)) wireParams[name] = await toWire(t);
-    // Each worker gets its own copy of the parameters (sent once per call, before its blocks).
-    for (const p of pool.slice(0, used)) {
+    // Each worker gets its own copy of the parameters (sent once per call, before its work).
+    pool.slice(0, used).forEach((p, w) => {
       const copy = Object.fromEntries(
-        Object.entries(wireParams).map(([n, w]) => [n, { ...w, data: w.data.slice() }]),
+        Object.entries(wireParams).map(([n, t]) => [n, { ...t, data: t.data.slice() }]),
       ) as Record<string, WireTensor>;
-      p.worker.postMessage({ type: "params", params: copy } satisfies ToWorker, buffers(Object.values(copy)));
-    }
+      const msg: ToWorker = { type: "params", params: copy, ...(shares ? { own: shares[w] } : {}) };
+      p.worker.postMessage(msg, buffers(Object.values(copy)));
+    });
 
     const rows = async (x: Input, r: [number, number]) => {
       const part = sliceRows(x, r[0], r[1]);
@@ -212,24 +256,38 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
     const done = new Map<string, tf.Tensor>();
     const busyMs = new Array(used).fill(0);
     let flops = 0, finished = 0, failure: Error | null = null;
+    const total = shares ? used : blocks.length;
+    /** Sends one piece of work and files its kernel under `key`; false when the worker failed. */
+    const compute = async (p: PoolWorker, w: number, key: string, xa: WireTensor[], xb: WireTensor[] | null) => {
+      p.worker.postMessage(
+        { type: "block", id: finished, x1: xa, x2: xb } satisfies ToWorker,
+        buffers([...xa, ...(xb ?? [])]),
+      );
+      const reply = await p.next();
+      if (reply.type === "error") {
+        failure ??= rebuildError(reply);
+        return false;
+      }
+      if (reply.type === "done") {
+        done.set(key, tf.tensor(reply.data, reply.shape));
+        flops += reply.flops;
+        busyMs[w] += reply.ms;
+        options.onProgress?.(++finished / total);
+      }
+      return true;
+    };
     const queue = [...blocks];
     const drive = async (p: PoolWorker, w: number) => {
+      if (shares) {
+        const all = (x: Input) => rows(x, [0, asList(x)[0].shape[0]]);
+        await compute(p, w, `share ${w}`, await all(x1), x2 ? await all(x2) : null);
+        return;
+      }
       for (let blk: Block | undefined; !failure && (blk = queue.shift());) {
         const sameRows = symmetric && blk.i === blk.j;
         const xa = await rows(x1, blk.r1);
         const xb = sameRows ? null : await rows(x2 ?? x1, blk.r2);
-        const msg: ToWorker = { type: "block", id: blk.i * blocks.length + blk.j, x1: xa, x2: xb };
-        p.worker.postMessage(msg, buffers([...xa, ...(xb ?? [])]));
-        const reply = await p.next();
-        if (reply.type === "error") {
-          failure ??= rebuildError(reply);
-          return;
-        }
-        if (reply.type !== "done") continue;
-        done.set(`${blk.i},${blk.j}`, tf.tensor(reply.data, reply.shape));
-        flops += reply.flops;
-        busyMs[w] += reply.ms;
-        options.onProgress?.(++finished / blocks.length);
+        if (!(await compute(p, w, `${blk.i},${blk.j}`, xa, xb))) return;
       }
     };
     await Promise.all(pool.slice(0, used).map(drive));
@@ -239,14 +297,22 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
       stopPool();
       throw failure;
     }
-    const kernel = assemble(done, n1, n2, size, layout, role);
+    const kernel = shares
+      ? tf.tidy(() => {
+        const parts = [...done.values()];
+        const sum = parts.reduce((acc, t) => tf.add(acc, t));
+        tf.dispose(parts);
+        return sum;
+      })
+      : assemble(done, n1, n2, size, layout, role);
     return {
       kernel,
       info: {
         method: plan.method,
         backend,
         workers: used,
-        blocks: { size, count: blocks.length },
+        split: shares ? "params" : "examples",
+        blocks: { size, count: shares ? used : blocks.length },
         flops,
         busyMs,
         ms: performance.now() - t0,

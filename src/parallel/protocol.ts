@@ -32,7 +32,8 @@ export type WorkerNtkOptions = Pick<
 
 export type ToWorker =
   | { type: "init"; source: NtkSource; backend: BackendName; options: WorkerNtkOptions }
-  | { type: "params"; params: Record<string, WireTensor> }
+  /** All parameters; `own`: the names this worker differentiates (a share of the NTK's sum). */
+  | { type: "params"; params: Record<string, WireTensor>; own?: string[] }
   | { type: "block"; id: number; x1: WireTensor[]; x2: WireTensor[] | null };
 
 export type FromWorker =

@@ -7,24 +7,35 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../backend.ts";
 import { type EmpiricalNtk, empiricalNtkFn } from "../ntk/mod.ts";
 import { fromWire, type WireTensor } from "./wire.ts";
-import { loadSource, type ToWorker } from "./protocol.ts";
+import { loadSource, type ToWorker, type WorkerNtkOptions } from "./protocol.ts";
+import type { ParamFn } from "../../adapters/trace.ts";
 
 const port = self as unknown as Worker;
+let f: ParamFn | null = null;
+let options: WorkerNtkOptions = {};
 let ntk: EmpiricalNtk | null = null;
+/** The parameters of the NTK (all, or this worker's share); the others are constants of f. */
 let params: Record<string, tf.Tensor> = {};
+let fixed: Record<string, tf.Tensor> = {};
 
 async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case "init": {
       await initBackend(msg.backend);
-      const { f } = await loadSource(msg.source);
-      ntk = empiricalNtkFn(f, msg.options);
+      f = (await loadSource(msg.source)).f;
+      options = msg.options;
       port.postMessage({ type: "ready" });
       return;
     }
     case "params": {
-      tf.dispose(Object.values(params));
-      params = Object.fromEntries(Object.entries(msg.params).map(([k, w]) => [k, fromWire(w)]));
+      tf.dispose([...Object.values(params), ...Object.values(fixed)]);
+      const all = Object.entries(msg.params).map(([k, w]) => [k, fromWire(w)] as const);
+      const mine = (k: string) => !msg.own || msg.own.includes(k);
+      params = Object.fromEntries(all.filter(([k]) => mine(k)));
+      fixed = Object.fromEntries(all.filter(([k]) => !mine(k)));
+      // The NTK of a share of the parameters: f with the rest held constant.
+      const g = f!;
+      ntk = empiricalNtkFn(msg.own ? (p, x) => g({ ...fixed, ...p }, x) : g, options);
       return;
     }
     case "block": {
