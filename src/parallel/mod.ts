@@ -149,7 +149,7 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
   let poolBackend: BackendName | null = null;
   let disposed = false;
 
-  const startPool = async (n: number, backend: BackendName, method: Exclude<NtkMethod, "auto">) => {
+  const startPool = async (n: number, backend: BackendName) => {
     if (pool.length >= n && poolBackend === backend) return;
     stopPool();
     pool = Array.from({ length: n }, spawn);
@@ -159,7 +159,6 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
       source: where,
       backend,
       options: {
-        method,
         traceAxes: options.traceAxes,
         diagonalAxes: options.diagonalAxes,
         memoryBudget: options.memoryBudget,
@@ -232,7 +231,7 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
       blocks = planBlocks(n1, n2, size, role, symmetric);
       used = Math.min(workers, blocks.length);
     }
-    await startPool(used, backend, plan.method);
+    await startPool(used, backend);
 
     const wireParams: Record<string, WireTensor> = {};
     for (const [name, t] of Object.entries(params)) wireParams[name] = await toWire(t);
@@ -241,7 +240,12 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
       const copy = Object.fromEntries(
         Object.entries(wireParams).map(([n, t]) => [n, { ...t, data: t.data.slice() }]),
       ) as Record<string, WireTensor>;
-      const msg: ToWorker = { type: "params", params: copy, ...(shares ? { own: shares[w] } : {}) };
+      const msg: ToWorker = {
+        type: "params",
+        params: copy,
+        method: plan.method, // decided here for this call: AUTO may choose differently next time
+        ...(shares ? { own: shares[w] } : {}),
+      };
       p.worker.postMessage(msg, buffers(Object.values(copy)));
     });
 

@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { BackendName } from "../backend.ts";
 import type { ParamFn } from "../../adapters/trace.ts";
-import type { EmpiricalNtkOptions } from "../ntk/mod.ts";
+import type { EmpiricalNtkOptions, NtkMethod } from "../ntk/mod.ts";
 import { fromLayersModel } from "../../adapters/layers.ts";
 import { loadModel } from "../../adapters/io.ts";
 import { InvalidOptionError } from "../errors.ts";
@@ -24,16 +24,21 @@ export type NtkSource =
   | { model: string; params?: string[]; flatten?: boolean }
   | { module: string | URL; export?: string };
 
-/** Options a worker's `empiricalNtkFn` gets: the serializable ones. */
+/** Options a worker's `empiricalNtkFn` gets: the serializable ones (the method comes per call). */
 export type WorkerNtkOptions = Pick<
   EmpiricalNtkOptions,
-  "method" | "traceAxes" | "diagonalAxes" | "memoryBudget" | "maxTensorBytes"
+  "traceAxes" | "diagonalAxes" | "memoryBudget" | "maxTensorBytes"
 >;
 
 export type ToWorker =
   | { type: "init"; source: NtkSource; backend: BackendName; options: WorkerNtkOptions }
   /** All parameters; `own`: the names this worker differentiates (a share of the NTK's sum). */
-  | { type: "params"; params: Record<string, WireTensor>; own?: string[] }
+  | {
+    type: "params";
+    params: Record<string, WireTensor>;
+    method: Exclude<NtkMethod, "auto">;
+    own?: string[];
+  }
   | { type: "block"; id: number; x1: WireTensor[]; x2: WireTensor[] | null };
 
 export type FromWorker =

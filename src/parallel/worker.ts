@@ -35,7 +35,7 @@ async function handle(msg: ToWorker): Promise<void> {
       fixed = Object.fromEntries(all.filter(([k]) => !mine(k)));
       // The NTK of a share of the parameters: f with the rest held constant.
       const g = f!;
-      ntk = empiricalNtkFn(msg.own ? (p, x) => g({ ...fixed, ...p }, x) : g, options);
+      ntk = empiricalNtkFn(msg.own ? (p, x) => g({ ...fixed, ...p }, x) : g, { ...options, method: msg.method });
       return;
     }
     case "block": {
