@@ -12,7 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { InvalidOptionError, NonFiniteInputError, ShapeMismatchError } from "../errors.ts";
-import { checkTolerance, symmetricEigen, symmetrize, zippedToMatrix } from "./spectrum.ts";
+import { checkTolerance, offsets, symmetricEigen, symmetrize, zippedToMatrix } from "./spectrum.ts";
 
 export interface PredictGradientDescentMseOptions {
   /** Gradient descent's learning rate η; only η·t matters. @default 1 */
@@ -57,22 +57,8 @@ const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 /** Host transpose of a row-major array: out has shape perm.map(i => shape[i]). */
 function transpose(data: ArrayLike<number>, shape: readonly number[], perm: readonly number[]): Float64Array {
   const strides = shape.map((_, i) => size(shape.slice(i + 1)));
-  const outShape = perm.map((p) => shape[p]);
-  const from = perm.map((p) => strides[p]);
-  const out = new Float64Array(data.length);
-  const idx = outShape.map(() => 0);
-  let src = 0;
-  for (let i = 0; i < out.length; i++) {
-    out[i] = data[src];
-    for (let k = outShape.length - 1; k >= 0; k--) {
-      idx[k]++;
-      src += from[k];
-      if (idx[k] < outShape[k]) break;
-      src -= idx[k] * from[k];
-      idx[k] = 0;
-    }
-  }
-  return out;
+  const from = offsets(perm.map((p) => shape[p]), perm.map((p) => strides[p]));
+  return Float64Array.from(from, (o) => data[o]);
 }
 
 function checkTensor(t: unknown, argument: string): tf.Tensor {

@@ -59,7 +59,7 @@ export interface SymmetricEigen {
 }
 
 /** Flat offsets of every multi-index over `dims` (row-major order), with the given strides. */
-function offsets(dims: number[], strides: number[]): Int32Array {
+export function offsets(dims: number[], strides: number[]): Int32Array {
   const size = dims.reduce((a, b) => a * b, 1);
   const out = new Int32Array(size);
   const idx = dims.map(() => 0);
