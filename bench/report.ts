@@ -301,11 +301,6 @@ if (!opt["no-workers"] && backend !== "webgpu" && navigator.hardwareConcurrency 
       await b.data();
       times.par.push(performance.now() - t);
       if (r === reps - 1) {
-        const [u, v] = [await a.data(), await b.data()];
-        let num = 0, den = 0;
-        for (let i = 0; i < u.length; i++) {
-          num = Math.max(num, Math.abs(u[i] - v[i])), den = Math.max(den, Math.abs(u[i]));
-        }
         const entry: WorkerRun = {
           id: job.id,
           method: job.method,
@@ -316,7 +311,7 @@ if (!opt["no-workers"] && backend !== "webgpu" && navigator.hardwareConcurrency 
           speedup: median(times.single) / median(times.par),
           startupMs,
           blocks: run.info.blocks.count,
-          agreement: num / den,
+          agreement: maxRelDiff(await a.data(), await b.data()),
         };
         workerRuns.push(entry);
         console.error(
@@ -370,14 +365,19 @@ if (!opt["no-torch"] && torchJobs.length) {
   }
 }
 
-async function agreement(a: string, b: string): Promise<number> {
-  const { readNpy } = await import("../mod.ts");
-  const [x, y] = [await readNpy(a), await readNpy(b)];
-  const [u, v] = [await x.data(), await y.data()];
-  tf.dispose([x, y]);
+/** max|u − v| / max|u|: how far v (a peer's kernel, or the workers') is from ours. */
+function maxRelDiff(u: ArrayLike<number>, v: ArrayLike<number>): number {
   let num = 0, den = 0;
   for (let i = 0; i < u.length; i++) num = Math.max(num, Math.abs(u[i] - v[i])), den = Math.max(den, Math.abs(u[i]));
   return num / den;
+}
+
+async function agreement(a: string, b: string): Promise<number> {
+  const { readNpy } = await import("../mod.ts");
+  const [x, y] = [await readNpy(a), await readNpy(b)];
+  const d = maxRelDiff(await x.data(), await y.data());
+  tf.dispose([x, y]);
+  return d;
 }
 
 // ---- summary, targets, files ----

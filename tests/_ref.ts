@@ -4,6 +4,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
 import type { ParamFn } from "../adapters/trace.ts";
 
 export type Params = Record<string, tf.Tensor>;
@@ -105,6 +106,12 @@ export function referenceNtk(
 }
 
 /** max|K − Kref| / max|Kref|. */
+/** `relError` of two tensors of the same shape (asserted), read asynchronously. */
+export async function tensorRelError(k: tf.Tensor, ref: tf.Tensor): Promise<number> {
+  assert.deepEqual(k.shape, ref.shape, "shapes differ");
+  return relError(await k.data(), await ref.data());
+}
+
 export function relError(k: ArrayLike<number>, ref: ArrayLike<number>): number {
   let num = 0, den = 0;
   for (let i = 0; i < ref.length; i++) {

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { main } from "../../src/cli.ts";
 import { empiricalNtkFn, fromLayersModel, loadModel, readNpy, saveModel } from "../../mod.ts";
 import { initBackend } from "../../src/backend.ts";
+import { relError } from "../_ref.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const root = new URL("../../", import.meta.url).pathname;
@@ -19,12 +20,6 @@ async function libraryNtk(modelPath: string, x1: tf.Tensor, x2: tf.Tensor | null
     return tf.reshape(y, [y.shape[0], -1]);
   };
   return await empiricalNtkFn(flat, { method: "jacobian", traceAxes: full ? [] : [-1] })(x1, x2, params);
-}
-
-function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < b.length; i++) num = Math.max(num, Math.abs(a[i] - b[i])), den = Math.max(den, Math.abs(b[i]));
-  return num / den;
 }
 
 for (const name of FIXTURES) {
@@ -57,7 +52,7 @@ for (const name of FIXTURES) {
         const want = await libraryNtk(`${dir}/model.json`, x1, x2, true);
         assert.deepEqual(k.shape, want.shape);
         assert.equal(k.shape.length, 4);
-        assert.ok(maxRelDiff(await k.data(), await want.data()) <= 1e-5);
+        assert.ok(relError(await k.data(), await want.data()) <= 1e-5);
         tf.dispose([k, want, x1, x2]);
         await Deno.remove(out);
       },
@@ -79,7 +74,7 @@ Deno.test({
         await libraryNtk(`${dir}/model.json`, x1, null, false),
         await libraryNtk(`${tmp}/model.json`, x1, null, false),
       ];
-      assert.ok(maxRelDiff(await b.data(), await a.data()) <= 1e-6, name);
+      assert.ok(relError(await b.data(), await a.data()) <= 1e-6, name);
       tf.dispose([a, b, x1]);
       await Deno.remove(tmp, { recursive: true });
     }
@@ -109,7 +104,7 @@ Deno.test({
       await libraryNtk(`${dir}/model.json`, x1, null, true),
       await libraryNtk(`${tmp}/model.json`, x1, null, true),
     ];
-    assert.ok(maxRelDiff(await b.data(), await a.data()) <= 1e-6);
+    assert.ok(relError(await b.data(), await a.data()) <= 1e-6);
     tf.dispose([a, b, x1]);
     await Deno.remove(tmp, { recursive: true });
   },
@@ -136,7 +131,7 @@ Deno.test({
     const gram = tf.add(tf.matMul(h, h, false, true), 1);
     const o = (k.shape as number[])[2];
     const want = tf.einsum("ij,ab->ijab", gram, tf.eye(o));
-    assert.ok(maxRelDiff(await k.data(), await want.data()) <= 1e-5);
+    assert.ok(relError(await k.data(), await want.data()) <= 1e-5);
     tf.dispose([k, h, gram, want, x1]);
   },
 });
@@ -247,7 +242,7 @@ Deno.test({
     assert.equal(await main([...base, "--out", `${dir}/whole.npy`]), 0);
     const [k, whole] = [await readNpy(`${dir}/k.npy`), await readNpy(`${dir}/whole.npy`)];
     assert.deepEqual(k.shape, whole.shape);
-    assert.ok(maxRelDiff(await k.data(), await whole.data()) <= 1e-6);
+    assert.ok(relError(await k.data(), await whole.data()) <= 1e-6);
     tf.dispose([k, whole]);
     await Deno.remove(dir, { recursive: true });
   },
@@ -265,7 +260,7 @@ Deno.test({
     assert.equal(await main([...common, "--out", b, "--backend", "wasm"]), 0);
     const [ka, kb] = [await readNpy(a), await readNpy(b)];
     assert.deepEqual(ka.shape, kb.shape);
-    const err = maxRelDiff(await ka.data(), await kb.data());
+    const err = relError(await ka.data(), await kb.data());
     assert.ok(err <= 1e-5, `workers vs one process: ${err}`);
     await assert.rejects(() => main([...common, "--workers", "0"]), /--workers/);
     await assert.rejects(() => main([...common, "--workers", "2", "--block", "0/2"]), /--workers/);

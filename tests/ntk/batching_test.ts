@@ -4,16 +4,9 @@ import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { empiricalNtkFn, MemoryBudgetError } from "../../mod.ts";
 import { batchStats, convNet, mlp, type Model, timeDense } from "./_models.ts";
+import { tensorRelError } from "../_ref.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-async function maxRelDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
-  assert.deepEqual(a.shape, b.shape);
-  const [x, y] = [await a.data(), await b.data()];
-  let num = 0, den = 0;
-  for (let i = 0; i < y.length; i++) num = Math.max(num, Math.abs(x[i] - y[i])), den = Math.max(den, Math.abs(y[i]));
-  return num / den;
-}
 
 const LAYOUTS: { traceAxes: number[]; diagonalAxes: number[]; x2: boolean }[] = [
   { traceAxes: [-1], diagonalAxes: [], x2: true },
@@ -40,7 +33,7 @@ for (const method of ["jacobian", "ntkvp", "structured"] as const) {
         assert.equal(tf.memory().numTensors - before, 1);
         assert.equal(parts.info.blocks.size, 3);
         assert.ok(parts.info.blocks.count > 1);
-        const err = await maxRelDiff(parts.kernel, whole.kernel);
+        const err = await tensorRelError(parts.kernel, whole.kernel);
         assert.ok(err <= 1e-5, `${JSON.stringify(l)}: ${err}`);
         tf.dispose([whole.kernel, parts.kernel]);
       }
@@ -59,7 +52,7 @@ Deno.test({
     const r = await empiricalNtkFn(m.f, { method: "jacobian", traceAxes: [], blockSize: 3 }).run(x, null, p);
     assert.equal(r.info.blocks.count, 6); // 3×3 blocks, upper triangle
     const k = r.kernel, kt = tf.transpose(k, [1, 0, 3, 2]);
-    assert.ok((await maxRelDiff(k, kt)) <= 1e-6);
+    assert.ok((await tensorRelError(k, kt)) <= 1e-6);
     tf.dispose([k, kt, x, ...Object.values(p)]);
   },
 });
@@ -81,7 +74,7 @@ Deno.test({
     })
       .run(x1, x2, p);
     assert.ok(r.info.blocks.count > 1, `blocks ${JSON.stringify(r.info.blocks)}`);
-    assert.ok((await maxRelDiff(r.kernel, whole)) <= 1e-5);
+    assert.ok((await tensorRelError(r.kernel, whole)) <= 1e-5);
     assert.ok(seen.length > 1 && seen.every((v, i) => i === 0 || v >= seen[i - 1]));
     assert.ok(Math.abs(seen[seen.length - 1] - 1) < 1e-9);
     tf.dispose([whole, r.kernel, x1, x2, ...Object.values(p)]);
@@ -116,7 +109,7 @@ Deno.test({
     const whole = await empiricalNtkFn(m.f, { method: "jacobian" })(x1, x2, p);
     const r = await empiricalNtkFn(m.f, { method: "jacobian", blockSize: 2 }).run(x1, x2, p);
     assert.equal(r.info.blocks.count, 1);
-    assert.ok((await maxRelDiff(r.kernel, whole)) <= 1e-6);
+    assert.ok((await tensorRelError(r.kernel, whole)) <= 1e-6);
     tf.dispose([whole, r.kernel, x1, x2, ...Object.values(p)]);
   },
 });
@@ -135,7 +128,7 @@ Deno.test({
         slabs.push(await empiricalNtkFn(m.f, { method: "structured", traceAxes: [], block: [i, 3] })(x1, x2s, p));
       }
       const joined = tf.concat(slabs, 0);
-      assert.ok((await maxRelDiff(joined, whole)) <= 1e-5);
+      assert.ok((await tensorRelError(joined, whole)) <= 1e-5);
       tf.dispose([whole, joined, ...slabs]);
     }
     tf.dispose([x1, x2, ...Object.values(p)]);
@@ -154,7 +147,7 @@ Deno.test({
     for (const method of ["jacobian", "structured"] as const) {
       const r = await empiricalNtkFn(m.f, { method, traceAxes: [], maxTensorBytes: 64 * 1024 }).run(x1, x2, p);
       assert.ok(r.info.blocks.count > 1, JSON.stringify(r.info.blocks));
-      assert.ok((await maxRelDiff(r.kernel, want)) <= 1e-3, method);
+      assert.ok((await tensorRelError(r.kernel, want)) <= 1e-3, method);
       r.kernel.dispose();
     }
     tf.dispose([want, x1, x2, ...Object.values(p)]);

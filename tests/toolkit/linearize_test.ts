@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { DTypeError, empiricalNtkFn, fromLayersModel, linearize, type ParamFn, ShapeMismatchError } from "../../mod.ts";
 import { randn } from "../_data.ts";
 import { convNet, mlp, type Model } from "../ntk/_models.ts";
+import { tensorRelError } from "../_ref.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 type Params = Record<string, tf.Tensor>;
@@ -33,17 +34,6 @@ function direction(p0: Params, seed: number, scale = 1): Params {
   return Object.fromEntries(Object.entries(p0).map(([n, t], i) => [n, randn(t.shape, seed + i, scale)]));
 }
 
-async function maxRelDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
-  assert.deepEqual(a.shape, b.shape);
-  const [x, y] = [await a.data(), await b.data()];
-  let num = 0, den = 0;
-  for (let i = 0; i < y.length; i++) {
-    num = Math.max(num, Math.abs(x[i] - y[i]));
-    den = Math.max(den, Math.abs(y[i]));
-  }
-  return num / den;
-}
-
 /** ‖t‖₂, disposing t. */
 async function norm(t: tf.Tensor): Promise<number> {
   const n = tf.norm(t);
@@ -64,7 +54,7 @@ for (const backend of ["cpu", "wasm"] as const) {
         const before = tf.memory().numTensors;
         const [y0, lin0] = [tf.tidy(() => m.f(p0, x) as tf.Tensor), fLin(p0, x)];
         assert.equal(tf.memory().numTensors - before, 2, "fLin leaves only its result");
-        const e0 = await maxRelDiff(lin0, y0);
+        const e0 = await tensorRelError(lin0, y0);
         assert.ok(e0 <= 1e-6, `${m.name}: fLin(params0) vs f(params0): ${e0}`);
         // Remainder ‖f − fLin‖ as ε halves: ratio 4 (second order), within ±10%.
         const eps = [0.1, 0.05, 0.025, 0.0125];
@@ -107,13 +97,13 @@ for (const backend of ["cpu", "wasm"] as const) {
         const fLin = linearize(m.f, p0);
         const want = await empiricalNtkFn(m.f, { method: "jacobian", traceAxes: [] })(x1, x2, p0);
         const atP = await empiricalNtkFn(m.f, { method: "jacobian", traceAxes: [] })(x1, x2, p);
-        const moved = await maxRelDiff(atP, want);
+        const moved = await tensorRelError(atP, want);
         assert.ok(moved > 1e-2, `${m.name}: f's NTK should change with params (${moved})`);
         for (const method of methods) {
           const before = tf.memory().numTensors;
           const got = await empiricalNtkFn(fLin, { method, traceAxes: [] })(x1, x2, p);
           assert.equal(tf.memory().numTensors - before, 1, "only the kernel stays alive");
-          const err = await maxRelDiff(got, want);
+          const err = await tensorRelError(got, want);
           assert.ok(err <= 1e-4, `${m.name} (${method}): NTK of fLin vs f's NTK at params0: ${err}`);
           console.log(`  ${m.name} (${method}): ${err.toExponential(2)} (f's own NTK moved by ${moved.toFixed(3)})`);
           got.dispose();
@@ -150,9 +140,9 @@ for (const backend of ["cpu", "wasm"] as const) {
       const want = await empiricalNtkFn(f, { traceAxes: [] })(x, null, params);
       const got = await empiricalNtkFn(fLin, { traceAxes: [] })(x, null, p);
       const atP = await empiricalNtkFn(f, { traceAxes: [] })(x, null, p);
-      const moved = await maxRelDiff(atP, want);
+      const moved = await tensorRelError(atP, want);
       assert.ok(moved > 1e-2, `the model's NTK should change with params (${moved})`);
-      const err = await maxRelDiff(got, want);
+      const err = await tensorRelError(got, want);
       assert.ok(err <= 1e-4, `layers model: ${err}`);
       console.log(`  layers model: ${err.toExponential(2)} (the model's own NTK moved by ${moved.toFixed(3)})`);
       fLin.dispose();
@@ -180,11 +170,11 @@ Deno.test({
       const [fp, fm, f0] = [m.f(shifted(p0, d, h), x), m.f(shifted(p0, d, -h), x), m.f(p0, x)] as tf.Tensor[];
       return tf.add(f0, tf.div(tf.sub(fp, fm), 2 * h));
     });
-    const err = await maxRelDiff(y, fd);
+    const err = await tensorRelError(y, fd);
     assert.ok(err <= 1e-3, `fLin vs central differences: ${err}`);
     const want = await empiricalNtkFn(m.f, { traceAxes: [] })(x, null, p0);
     const got = await empiricalNtkFn(fLin, { traceAxes: [] })(x, null, p);
-    const errNtk = await maxRelDiff(got, want);
+    const errNtk = await tensorRelError(got, want);
     assert.ok(errNtk <= 1e-4, `NTK of fLin on webgpu: ${errNtk}`);
     console.log(`  fLin vs central differences ${err.toExponential(2)}; NTK ${errNtk.toExponential(2)}`);
     fLin.dispose();
@@ -206,7 +196,7 @@ Deno.test({
     tf.dispose(Object.values(p0)); // the caller's copy may go: fLin holds its own
     assert.equal(tf.memory().numTensors - before, 1 + Object.keys(fLin.params0).length);
     const y = fLin(fLin.params0 as Params, x);
-    assert.ok((await maxRelDiff(y, ref)) <= 1e-6);
+    assert.ok((await tensorRelError(y, ref)) <= 1e-6);
     tf.dispose([y, ref]);
     fLin.dispose();
     fLin.dispose(); // twice is harmless

@@ -11,6 +11,7 @@ import {
   ShapeMismatchError,
 } from "../../mod.ts";
 import { mlp, type Model, timeDense } from "../ntk/_models.ts";
+import { tensorRelError } from "../_ref.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 type Params = Record<string, tf.Tensor>;
@@ -81,17 +82,6 @@ const CASES: LayoutCase[] = [
   },
 ];
 
-async function maxRelDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
-  assert.deepEqual(a.shape, b.shape);
-  const [x, y] = [await a.data(), await b.data()];
-  let num = 0, den = 0;
-  for (let i = 0; i < y.length; i++) {
-    num = Math.max(num, Math.abs(x[i] - y[i]));
-    den = Math.max(den, Math.abs(y[i]));
-  }
-  return num / den;
-}
-
 function oracleFor(c: LayoutCase, f: ParamFn, p: Params, x1: tf.Tensor, x2: tf.Tensor | null): tf.Tensor {
   return tf.tidy(() => {
     const y1 = f(p, x1) as tf.Tensor;
@@ -113,16 +103,16 @@ for (const backend of ["cpu", "wasm"] as const) {
         const before = tf.memory().numTensors;
         const nngp = await empiricalNngpFn(m.f, layout)(x1, x2, p);
         assert.equal(tf.memory().numTensors - before, 1, "empiricalNngpFn: only the kernel stays alive");
-        const e1 = await maxRelDiff(nngp, want);
+        const e1 = await tensorRelError(nngp, want);
         assert.ok(e1 <= 1e-6, `empiricalNngpFn: max error ${e1} × max|oracle|`);
 
         const both = await empiricalKernelFn(m.f, layout)(x1, x2, p, ["ntk", "nngp"]);
         assert.deepEqual(Object.keys(both).sort(), ["nngp", "ntk"]);
         assert.equal(tf.memory().numTensors - before, 3, "empiricalKernelFn: only the two kernels stay alive");
-        const e2 = await maxRelDiff(both.nngp, want);
+        const e2 = await tensorRelError(both.nngp, want);
         assert.ok(e2 <= 1e-6, `empiricalKernelFn's NNGP: max error ${e2} × max|oracle|`);
         const ntk = await empiricalNtkFn(m.f, layout)(x1, x2, p);
-        const e3 = await maxRelDiff(both.ntk, ntk);
+        const e3 = await tensorRelError(both.ntk, ntk);
         assert.ok(e3 <= 1e-5, `empiricalKernelFn's NTK vs empiricalNtkFn: ${e3}`);
         console.log(`  NNGP ${e1.toExponential(1)}, kernel fn NNGP ${e2.toExponential(1)}, NTK ${e3.toExponential(1)}`);
         tf.dispose([nngp, want, both.ntk, both.nngp, ntk, x1, ...(x2 ? [x2] : []), ...Object.values(p)]);
@@ -144,9 +134,9 @@ Deno.test({
     const { ntk, nngp: shared } = await empiricalKernelFn(m.f)(x1, x2, p, ["ntk", "nngp"]);
     assert.equal(tf.memory().numTensors - before, 3);
     const ref = await empiricalNtkFn(m.f)(x1, x2, p);
-    assert.ok((await maxRelDiff(nngp, want)) <= 1e-5);
-    assert.ok((await maxRelDiff(shared, want)) <= 1e-5);
-    assert.ok((await maxRelDiff(ntk, ref)) <= 1e-4);
+    assert.ok((await tensorRelError(nngp, want)) <= 1e-5);
+    assert.ok((await tensorRelError(shared, want)) <= 1e-5);
+    assert.ok((await tensorRelError(ntk, ref)) <= 1e-4);
     tf.dispose([want, nngp, ntk, shared, ref, x1, x2, ...Object.values(p)]);
   },
 });
@@ -169,9 +159,9 @@ Deno.test({
     const d = await kf(x, null, p); // default: both
     assert.deepEqual(Object.keys(d).sort(), ["nngp", "ntk"]);
     assert.equal(tf.memory().numTensors - before, 5);
-    assert.ok((await maxRelDiff(a.ntk, d.ntk)) <= 1e-6);
-    assert.ok((await maxRelDiff(b.nngp, d.nngp)) <= 1e-6);
-    assert.ok((await maxRelDiff(c.nngp, d.nngp)) <= 1e-6);
+    assert.ok((await tensorRelError(a.ntk, d.ntk)) <= 1e-6);
+    assert.ok((await tensorRelError(b.nngp, d.nngp)) <= 1e-6);
+    assert.ok((await tensorRelError(c.nngp, d.nngp)) <= 1e-6);
     assert.deepEqual(d.ntk.shape, [4, 4, O, O]);
     tf.dispose([a.ntk, b.nngp, c.nngp, d.ntk, d.nngp]);
     for (const bad of ["ntkk", [], ["ntk", "nngp", "x"]]) {
@@ -214,8 +204,8 @@ Deno.test({
     const want = tf.tidy(() => tf.div(tf.matMul(m.f(p, x1), m.f(p, x2), false, true), O));
     const tiled = await empiricalKernelFn(f, { blockSize: 2 })(x1, x2, p, ["ntk", "nngp"]);
     const ref = await empiricalNtkFn(m.f)(x1, x2, p);
-    assert.ok((await maxRelDiff(tiled.nngp, want)) <= 1e-6);
-    assert.ok((await maxRelDiff(tiled.ntk, ref)) <= 1e-5);
+    assert.ok((await tensorRelError(tiled.nngp, want)) <= 1e-6);
+    assert.ok((await tensorRelError(tiled.ntk, ref)) <= 1e-5);
     tf.dispose([want, tiled.ntk, tiled.nngp, ref, x1, x2, ...Object.values(p)]);
   },
 });
@@ -237,8 +227,8 @@ Deno.test({
     const nngp = await empiricalNngpFn(f)(x1, x2, p);
     const both = await empiricalKernelFn(f)(x1, x2, p, ["ntk", "nngp"]);
     assert.equal(tf.memory().numTensors - before, 3);
-    assert.ok((await maxRelDiff(nngp, want)) <= 1e-6);
-    assert.ok((await maxRelDiff(both.nngp, want)) <= 1e-6);
+    assert.ok((await tensorRelError(nngp, want)) <= 1e-6);
+    assert.ok((await tensorRelError(both.nngp, want)) <= 1e-6);
     tf.dispose([want, nngp, both.ntk, both.nngp, x1, x2, ...Object.values(p)]);
   },
 });

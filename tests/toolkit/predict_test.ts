@@ -15,6 +15,7 @@ import {
 } from "../../mod.ts";
 import { randn } from "../_data.ts";
 import { mlp } from "../ntk/_models.ts";
+import { relError } from "../_ref.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -77,12 +78,6 @@ function expm(a: Float64Array, n: number): Float64Array {
 
 const read = async (t: tf.Tensor) => Float64Array.from(await t.data());
 
-function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < b.length; i++) num = Math.max(num, Math.abs(a[i] - b[i])), den = Math.max(den, Math.abs(b[i]));
-  return num / den;
-}
-
 /** A PSD train kernel φφᵀ [n, n] and test kernel φ'φᵀ [m, n] from random features. */
 function kernels(n: number, m: number, features: number, seed: number) {
   return tf.tidy(() => {
@@ -115,7 +110,7 @@ for (const backend of ["cpu", "wasm", "webgpu"]) {
         const a = kd.map((v, i) => (i % (n + 1) === 0 ? v + ridge : v));
         const alpha = cholSolve(a, yd.map((v, i) => v - f0d[i]), n, o);
         const want = matmul(ktd, alpha, m, n, o).map((v, i) => v + ft0d[i]);
-        const [trainErr, testErr] = [maxRelDiff(await read(train), yd), maxRelDiff(await read(test!), want)];
+        const [trainErr, testErr] = [relError(await read(train), yd), relError(await read(test!), want)];
         console.log(
           `  diagReg ${reg}${absolute ? " (absolute)" : ""}: train ${trainErr.toExponential(2)}, ` +
             `test ${testErr.toExponential(2)} (relative to max |expected|)`,
@@ -170,8 +165,8 @@ Deno.test({
       const moved = matmul(e, r0, n, n, o).map((v, i) => v - r0[i]);
       const wantTest = matmul(ktd, cholSolve(kd, moved, n, o), m, n, o).map((v, i) => v + ft0d[i]);
       const errs = [
-        maxRelDiff(trainAll.subarray(ti * n * o, (ti + 1) * n * o), wantTrain),
-        maxRelDiff(testAll.subarray(ti * m * o, (ti + 1) * m * o), wantTest),
+        relError(trainAll.subarray(ti * n * o, (ti + 1) * n * o), wantTrain),
+        relError(testAll.subarray(ti * m * o, (ti + 1) * m * o), wantTest),
       ];
       console.log(`  t = ${t}: train ${errs[0].toExponential(2)}, test ${errs[1].toExponential(2)}`);
       assert.ok(errs[0] <= 1e-5 && errs[1] <= 1e-4, `t = ${t}: ${errs}`);
@@ -226,8 +221,8 @@ async function compare(
   checkpoints.forEach((s, i) => {
     const [a, b] = [gd.train[i].length, gd.test[i].length];
     const e = [
-      maxRelDiff(train.subarray(i * a, (i + 1) * a), gd.train[i]),
-      maxRelDiff(test.subarray(i * b, (i + 1) * b), gd.test[i]),
+      relError(train.subarray(i * a, (i + 1) * a), gd.train[i]),
+      relError(test.subarray(i * b, (i + 1) * b), gd.test[i]),
     ];
     console.log(`  step ${s}: train ${e[0].toExponential(2)}, test ${e[1].toExponential(2)}`);
     [trainErr, testErr] = [Math.max(trainErr, e[0]), Math.max(testErr, e[1])];
@@ -312,8 +307,8 @@ Deno.test({
     const a = await (await predictGradientDescentMse(k, y, { diagReg: 1e-3 }))(times, f0, ft0, kt);
     const b = await (await predictGradientDescentMse(full, y, { diagReg: 1e-3, traceAxes: [] }))(times, f0, ft0, fullT);
     const errs = [
-      maxRelDiff(await read(a.train), await read(b.train)),
-      maxRelDiff(await read(a.test!), await read(b.test!)),
+      relError(await read(a.train), await read(b.train)),
+      relError(await read(a.test!), await read(b.test!)),
     ];
     assert.ok(errs.every((e) => e <= 1e-5), `${errs}`);
 
@@ -327,11 +322,11 @@ Deno.test({
     const [y2, f02] = [tf.reshape(y3, [n * t, o]), tf.reshape(f03, [n * t, o])];
     const d = await (await predictGradientDescentMse(k2, y2))(times, f02);
     assert.deepEqual(c.train.shape, [4, n, t, o]);
-    assert.ok(maxRelDiff(await read(c.train), await read(d.train)) <= 1e-5);
+    assert.ok(relError(await read(c.train), await read(d.train)) <= 1e-5);
     const [yT, f0T] = [tf.transpose(y3, [0, 2, 1]), tf.transpose(f03, [0, 2, 1])];
     const e = await (await predictGradientDescentMse(k4, yT, { traceAxes: [1] }))(times, f0T);
     const eBack = tf.transpose(e.train, [0, 1, 3, 2]);
-    assert.ok(maxRelDiff(await read(eBack), await read(c.train)) <= 1e-6);
+    assert.ok(relError(await read(eBack), await read(c.train)) <= 1e-6);
     tf.dispose([k, kt, y, f0, ft0, eye, full, fullT, a.train, a.test!, b.train, b.test!, k4, y3, f03, c.train]);
     tf.dispose([k2, y2, f02, d.train, yT, f0T, e.train, eBack]);
   },
