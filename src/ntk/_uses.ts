@@ -39,6 +39,11 @@ export interface Use {
   virtual?: { id: number; shape: number[] };
   /** Per operand axis: the parameter axis it reads, or null (a size-1 axis a view inserted). */
   axes: (ParamAxis | null)[];
+  /**
+   * Parameter axes the use reads at one index only (`offset`), which no operand axis carries:
+   * size-1 axes that a view (a reshape or squeeze after a slice, unstack, split) dropped.
+   */
+  pinned: ParamAxis[];
   scale: number;
   factors: Factor[];
 }
@@ -63,6 +68,8 @@ function traceView(
 ): Traced | string {
   const identity = (shape: number[]) => shape.map((_, i): ParamAxis | null => ({ axis: i, offset: 0, sign: 1 }));
   let axes = identity(v.shape);
+  // Axes of `cur` no axis of `v` reads: each stands for one index (offset) of that axis.
+  let pinned: ParamAxis[] = [];
   const factors: Factor[] = [];
   let scale = 1;
   let cur = v;
@@ -75,7 +82,7 @@ function traceView(
   };
   for (;;) {
     const name = paramName.get(cur.id);
-    if (name !== undefined) return { param: name, axes, scale, factors };
+    if (name !== undefined) return { param: name, axes, pinned, scale, factors };
     const at = producer.get(cur.id);
     if (at === undefined) return "not computed from one parameter";
     const e: Eqn = p.eqns[at];
@@ -85,7 +92,9 @@ function traceView(
     if (!view) {
       // A reshape of the parameter itself: the reshaped var stands for it (same NTK).
       const owner = vars.length === 1 && rule.relabels ? paramName.get(vars[0].var.id) : undefined;
-      if (owner !== undefined) return { param: owner, virtual: { id: cur.id, shape: cur.shape }, axes, scale, factors };
+      if (owner !== undefined) {
+        return { param: owner, virtual: { id: cur.id, shape: cur.shape }, axes, pinned, scale, factors };
+      }
       return `reaches the data through ${e.prim} (${e.source}), which has no structure`;
     }
     if (view.factor) {
@@ -96,6 +105,16 @@ function traceView(
     }
     axes = axes.map((a) => step(a, view));
     for (const f of factors) f.axes = f.axes.map((a) => step(a, view));
+    // An operand axis the view drops is read at one index: size 1, so index 0 (pinned there).
+    // Dropping it from the use would read the use as constant along that axis.
+    const operand = vars[0].var.shape;
+    const read = new Set(view.axes.flatMap((t) => (t ? [t.axis] : [])));
+    const dropped = operand.flatMap((n, j) => (read.has(j) ? [] : [{ n, j }]));
+    if (dropped.some(({ n }) => n !== 1)) return `${e.prim} (${e.source}) drops an axis it reads more than once`;
+    pinned = [
+      ...pinned.flatMap((a) => step(a, view) ?? []),
+      ...dropped.map(({ j }): ParamAxis => ({ axis: j, offset: 0, sign: 1 })),
+    ];
     scale *= view.scale;
     cur = vars[0].var;
   }

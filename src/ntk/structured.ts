@@ -84,6 +84,7 @@ function labelSide(u: SideUse, p: string, rowLabel: Label, outLabels: Label[], p
   let df = tf.reshape(u.df, [...perRowOut, ...u.y]);
   let jt = u.jt;
   const spans = new Map<number, { start: number; length: number }>();
+  for (const ax of use.pinned) spans.set(ax.axis, spanOf(ax, 1));
   for (const [b, ax] of use.axes.entries()) {
     if (!ax) continue;
     spans.set(ax.axis, spanOf(ax, u.wShape[b]));
