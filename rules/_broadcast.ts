@@ -1,7 +1,16 @@
-// Elementwise ops that stay correct at any rank: tfjs-wasm 4.22's XNNPACK binary ops and pad
-// return wrong values at rank 7 (and tfjs-webgpu stops at rank 6), while lead axes easily push
-// tangents there. Axes that broadcast alike are merged first, so the op sees few axes.
+// Tensor ops that stay correct at any rank: tfjs-wasm 4.22's XNNPACK binary ops and pad
+// return wrong values from rank 7 on (and tfjs-webgpu throws there), while lead axes and
+// kernel layouts (an output of rank r gives a kernel of rank up to 2r) easily reach it. Axes
+// that behave alike are merged first; what still has more than MAX_RANK axes is done in steps
+// (or regrouped by transposes) that never hand tfjs more than MAX_RANK axes.
 import * as tf from "@tensorflow/tfjs";
+
+/** The most axes any tfjs op is given here (tfjs-webgpu's limit; tfjs-wasm fails above it). */
+export const MAX_RANK = 6;
+/** The most axes given to pad and reverse: tfjs-webgpu's pad is wrong and its reverse throws above 4. */
+const PAD_REVERSE_RANK = 4;
+
+const prod = (xs: readonly number[]) => xs.reduce((p, x) => p * x, 1);
 
 /** The broadcast shape of a and b, and both reshaped onto as few axes as the pattern allows. */
 export function coalesce(as: readonly number[], bs: readonly number[]): { a: number[]; b: number[]; out: number[] } {
@@ -40,7 +49,23 @@ function broadcastShape(as: readonly number[], bs: readonly number[]): number[] 
 function binary(op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   const full = broadcastShape(a.shape, b.shape);
   const c = coalesce(a.shape, b.shape);
-  return tf.tidy(() => tf.reshape(op(tf.reshape(a, c.a), tf.reshape(b, c.b)), full));
+  if (c.out.length <= MAX_RANK) return tf.tidy(() => tf.reshape(op(tf.reshape(a, c.a), tf.reshape(b, c.b)), full));
+  // Broadcast patterns alternate: gather the axes both have, a's alone and b's alone (three
+  // axes), apply op there, and move the result's axes back.
+  const kind = c.out.map((o, i) => (c.a[i] === o ? (c.b[i] === o ? 0 : 1) : 2));
+  const order = [0, 1, 2].flatMap((k) => c.out.flatMap((_, i) => (kind[i] === k ? [i] : [])));
+  const size = (k: number) => prod(c.out.filter((_, i) => kind[i] === k));
+  const side = (t: tf.Tensor, dims: number[], skip: number, grouped: number[]) => {
+    const axes = c.out.flatMap((_, i) => (kind[i] === skip ? [] : [i]));
+    const own = order.filter((i) => kind[i] !== skip);
+    return tf.reshape(transposeB(tf.reshape(t, axes.map((i) => dims[i])), own.map((i) => axes.indexOf(i))), grouped);
+  };
+  return tf.tidy(() => {
+    const ga = side(a, c.a, 2, [size(0), size(1), 1]);
+    const gb = side(b, c.b, 1, [size(0), 1, size(2)]);
+    const r = tf.reshape(op(ga, gb), order.map((i) => c.out[i]));
+    return tf.reshape(transposeB(r, c.out.map((_, i) => order.indexOf(i))), full);
+  });
 }
 
 /** a · b with numpy broadcasting, at any rank. */
@@ -57,8 +82,52 @@ export const subB = (a: tf.Tensor, b: tf.Tensor) => binary(tf.sub, a, b);
  * kernels (tfjs-wasm's Tile, behind broadcastTo, is 18× slower).
  */
 export function broadcastToB(t: tf.Tensor, shape: number[]): tf.Tensor {
-  const c = coalesce(t.shape, shape);
-  return tf.tidy(() => tf.reshape(tf.add(tf.reshape(t, c.a), tf.zeros(c.out, t.dtype)), shape));
+  return tf.tidy(() => binary(tf.add, t, tf.zeros(shape, t.dtype)));
+}
+
+/** An op on axis `axis` of `t` alone, done on `t` viewed as [before, axis, after] (rank 3). */
+function onAxis(t: tf.Tensor, axis: number, op: (v: tf.Tensor) => tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const r = op(tf.reshape(t, [prod(t.shape.slice(0, axis)), t.shape[axis], prod(t.shape.slice(axis + 1))]));
+    return tf.reshape(r, [...t.shape.slice(0, axis), r.shape[1]!, ...t.shape.slice(axis + 1)]);
+  });
+}
+
+/** `tf.slice` at any rank: one axis at a time where more than MAX_RANK axes are cut or kept. */
+export function sliceB(t: tf.Tensor, begin: number[], size: number[]): tf.Tensor {
+  const ends = size.map((n, i) => (n < 0 ? t.shape[i] - begin[i] : n));
+  if (t.rank <= MAX_RANK) return tf.slice(t, begin, ends);
+  const cut = t.shape.flatMap((n, i) => (begin[i] === 0 && ends[i] === n ? [] : [i]));
+  if (cut.length === 0) return tf.clone(t);
+  return tf.tidy(() =>
+    cut.reduce((cur, i) => onAxis(cur, i, (v) => tf.slice(v, [0, begin[i], 0], [-1, ends[i], -1])), t)
+  );
+}
+
+/** `tf.gather(t, indices, axis)` at any rank (tfjs's gather works on [before, axis, after]). */
+export function gatherB(t: tf.Tensor, indices: tf.Tensor, axis: number): tf.Tensor {
+  if (t.rank + indices.rank - 1 <= MAX_RANK) return tf.gather(t, indices, axis);
+  return tf.tidy(() => {
+    const v = tf.reshape(t, [prod(t.shape.slice(0, axis)), t.shape[axis], prod(t.shape.slice(axis + 1))]);
+    const g = tf.gather(v, tf.reshape(indices, [-1]), 1);
+    return tf.reshape(g, [...t.shape.slice(0, axis), ...indices.shape, ...t.shape.slice(axis + 1)]);
+  });
+}
+
+/** `tf.concat` at any rank: the parts viewed as [before, axis·after]. */
+export function concatB(ts: tf.Tensor[], axis: number): tf.Tensor {
+  const s = ts[0].shape, a = axis < 0 ? axis + s.length : axis;
+  if (s.length <= MAX_RANK) return tf.concat(ts, a);
+  return tf.tidy(() => {
+    const outer = prod(s.slice(0, a));
+    const r = tf.concat(ts.map((t) => tf.reshape(t, [outer, prod(t.shape.slice(a))])), 1);
+    return tf.reshape(r, [...s.slice(0, a), ts.reduce((n, t) => n + t.shape[a], 0), ...s.slice(a + 1)]);
+  });
+}
+
+/** `tf.zeros(shape)` at any rank (made flat, then given its shape). */
+export function zerosB(shape: number[], dtype: "float32" | "int32" = "float32"): tf.Tensor {
+  return tf.tidy(() => tf.reshape(tf.zeros([prod(shape)], dtype), shape));
 }
 
 /** `tf.pad` (zeros) at any rank: an unpadded axis merges into the axis before it. */
@@ -72,12 +141,16 @@ export function padB(t: tf.Tensor, widths: [number, number][]): tf.Tensor {
       g.inner *= s;
     } else groups.push({ size: s, inner: 1, lo, hi });
   });
+  const out = t.shape.map((s, i) => s + widths[i][0] + widths[i][1]);
   return tf.tidy(() => {
-    const padded = tf.pad(
-      tf.reshape(t, groups.map((g) => g.size)),
-      groups.map((g) => [g.lo * g.inner, g.hi * g.inner] as [number, number]),
+    const grouped = tf.reshape(t, groups.map((g) => g.size));
+    const w = groups.map((g) => [g.lo * g.inner, g.hi * g.inner] as [number, number]);
+    if (groups.length <= PAD_REVERSE_RANK) return tf.reshape(tf.pad(grouped, w), out);
+    const padded = w.reduce(
+      (cur, [lo, hi], k) => (lo || hi ? onAxis(cur, k, (v) => tf.pad(v, [[0, 0], [lo, hi], [0, 0]])) : cur),
+      grouped,
     );
-    return tf.reshape(padded, t.shape.map((s, i) => s + widths[i][0] + widths[i][1]));
+    return tf.reshape(padded, out);
   });
 }
 
@@ -94,8 +167,16 @@ export function sumB(t: tf.Tensor, axes: number[], keepDims = false): tf.Tensor 
     else runs.push({ size: s, sum });
   });
   return tf.tidy(() => {
-    const r = tf.sum(tf.reshape(t, runs.map((x) => x.size)), runs.flatMap((x, i) => (x.sum ? [i] : [])));
-    return tf.reshape(r, outShape);
+    const merged = tf.reshape(t, runs.map((x) => x.size));
+    if (runs.length <= MAX_RANK) {
+      return tf.reshape(tf.sum(merged, runs.flatMap((x, i) => (x.sum ? [i] : []))), outShape);
+    }
+    // Kept runs first, summed runs last, then one sum over the flattened tail.
+    const idx = runs.map((_, i) => i);
+    const kept = idx.filter((i) => !runs[i].sum), gone = idx.filter((i) => runs[i].sum);
+    const moved = transposeB(merged, [...kept, ...gone]);
+    const flat = [prod(kept.map((i) => runs[i].size)), prod(gone.map((i) => runs[i].size))];
+    return tf.reshape(tf.sum(tf.reshape(moved, flat), 1), outShape);
   });
 }
 
@@ -109,13 +190,35 @@ export function transposeB(t: tf.Tensor, perm: number[]): tf.Tensor {
     if (last && last[last.length - 1] + 1 === p) last.push(p);
     else runs.push([p]);
   }
-  if (runs.length === perm.length) return tf.transpose(t, perm);
+  if (runs.length === perm.length) return transposeFew(t, perm);
   const bySource = [...runs].sort((a, b) => a[0] - b[0]);
   const size = (run: number[]) => run.reduce((acc, a) => acc * t.shape[a], 1);
   return tf.tidy(() => {
     const merged = tf.reshape(t, bySource.map(size));
-    const moved = tf.transpose(merged, runs.map((r) => bySource.indexOf(r)));
+    const moved = transposeFew(merged, runs.map((r) => bySource.indexOf(r)));
     return tf.reshape(moved, perm.map((p) => t.shape[p]));
+  });
+}
+
+/**
+ * A transpose whose axes no longer merge. Above MAX_RANK axes it moves one axis into place at
+ * a time: each move is a transpose of [placed, skipped, the axis, rest] (four axes).
+ */
+function transposeFew(t: tf.Tensor, perm: number[]): tf.Tensor {
+  if (perm.length <= MAX_RANK) return tf.transpose(t, perm);
+  return tf.tidy(() => {
+    let cur = t;
+    let order = perm.map((_, i) => i); // order[k]: the source axis now at position k
+    for (let k = 0; k < perm.length; k++) {
+      const i = order.indexOf(perm[k]);
+      if (i === k) continue;
+      const s = cur.shape;
+      const four = [prod(s.slice(0, k)), prod(s.slice(k, i)), s[i], prod(s.slice(i + 1))];
+      const moved = tf.transpose(tf.reshape(cur, four), [0, 2, 1, 3]);
+      cur = tf.reshape(moved, [...s.slice(0, k), s[i], ...s.slice(k, i), ...s.slice(i + 1)]);
+      order = [...order.slice(0, k), order[i], ...order.slice(k, i), ...order.slice(i + 1)];
+    }
+    return cur;
   });
 }
 
@@ -151,7 +254,11 @@ export function reverseB(t: tf.Tensor, dims: number[]): tf.Tensor {
     else runs.push({ size: s, rev: rev.has(i) });
   });
   return tf.tidy(() => {
-    const r = tf.reverse(tf.reshape(t, runs.map((x) => x.size)), runs.flatMap((x, i) => (x.rev ? [i] : [])));
+    const merged = tf.reshape(t, runs.map((x) => x.size));
+    const axes = runs.flatMap((x, i) => (x.rev ? [i] : []));
+    const r = runs.length <= PAD_REVERSE_RANK
+      ? tf.reverse(merged, axes)
+      : axes.reduce((cur, a) => onAxis(cur, a, (v) => tf.reverse(v, [1])), merged);
     return tf.reshape(r, t.shape);
   });
 }

@@ -1,11 +1,12 @@
 // Gathering and scatter-adding along one axis with lead axes, using only kernels every backend
 // has (GatherV2 without batchDims — broken on wasm — and ScatterNd, which sums duplicates).
 import * as tf from "@tensorflow/tfjs";
+import { gatherB, transposeB } from "./_broadcast.ts";
 import { numel, range } from "./_axes.ts";
 
 /** `operand[..., indices, ...]` along `axis` of the operand (after `lead` lead axes). */
 export function gatherLead(t: tf.Tensor, indices: tf.Tensor, axis: number, lead: number): tf.Tensor {
-  return tf.gather(t, indices, axis + lead);
+  return gatherB(t, indices, axis + lead);
 }
 
 /**
@@ -24,7 +25,7 @@ export function scatterLead(
   const p = lead + axis; // first index axis in ct
   const idxAxes = range(idxRank, p);
   const rest = range(ct.rank).filter((a) => !idxAxes.includes(a));
-  const moved = tf.transpose(ct, [...idxAxes, ...rest]);
+  const moved = transposeB(ct, [...idxAxes, ...rest]);
   const restShape = rest.map((a) => ct.shape[a]);
   const m = numel(indices.shape);
   const updates = tf.reshape(moved, [m, numel(restShape)]);
@@ -33,5 +34,5 @@ export function scatterLead(
   const shaped = tf.reshape(scattered, [size, ...restShape]);
   // Axes now: size, then lead+pre, then post; move `size` back to position p.
   const perm = [...range(p, 1), 0, ...range(shaped.rank - 1 - p, p + 1)];
-  return tf.transpose(shaped, perm);
+  return transposeB(shaped, perm);
 }

@@ -1,7 +1,7 @@
 // Zero padding with interior (dilation) and negative (cropping) edges, and its transpose.
 // Shared by `pad`, `slice` (whose transpose is a pad) and the convolution helpers.
 import * as tf from "@tensorflow/tfjs";
-import { padB } from "./_broadcast.ts";
+import { padB, sliceB } from "./_broadcast.ts";
 
 export type PadConfig = [lo: number, hi: number, interior: number][];
 
@@ -15,7 +15,7 @@ export function dilate(t: tf.Tensor, axis: number, interior: number): tf.Tensor 
   const padded = tf.reshape(padB(x, widths), [...s.slice(0, axis), n * (interior + 1), ...s.slice(axis + 1)]);
   const begin = s.map(() => 0);
   const size = [...s.slice(0, axis), n * (interior + 1) - interior, ...s.slice(axis + 1)];
-  return tf.slice(padded, begin, size);
+  return sliceB(padded, begin, size);
 }
 
 /** Pads the last `config.length` axes of `t` (earlier axes are lead axes). */
@@ -32,7 +32,7 @@ export function padLead(t: tf.Tensor, config: PadConfig): tf.Tensor {
     const size = x.shape.map((s, i) =>
       i < lead ? s : s - Math.max(-config[i - lead][0], 0) - Math.max(-config[i - lead][1], 0)
     );
-    x = tf.slice(x, begin, size);
+    x = sliceB(x, begin, size);
   }
   return x === t ? tf.clone(t) : x; // callers own the result
 }
@@ -49,7 +49,7 @@ export function unpadLead(ct: tf.Tensor, config: PadConfig, operand: readonly nu
   const dilated = operand.map((s, k) => (s === 0 ? 0 : s + (s - 1) * config[k][2]));
   const begin = x.shape.map((_, i) => (i < lead ? 0 : Math.max(config[i - lead][0], 0)));
   const size = x.shape.map((s, i) => (i < lead ? s : dilated[i - lead]));
-  x = tf.slice(x, begin, size);
+  x = sliceB(x, begin, size);
   if (config.some(([, , interior]) => interior > 0)) {
     const end = x.shape.slice();
     const strides = x.shape.map((_, i) => (i < lead ? 1 : config[i - lead][2] + 1));

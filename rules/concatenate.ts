@@ -2,6 +2,7 @@
 // zero part (a tangent that does not depend on the parameters). The transpose of part k is
 // its slice of the cotangent.
 import * as tf from "@tensorflow/tfjs";
+import { concatB, sliceB } from "./_broadcast.ts";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
 import { matrix, perAxisPlan, planned, varShape } from "./_structure_util.ts";
@@ -16,7 +17,7 @@ export const concatenate: LinearRule<"concatenate"> = {
     const live = tangents.find((t) => t != null)!;
     const ld = live.shape.slice(0, lead);
     const parts = shapes(eqn).map((s, k) => tangents[k] ?? tf.zeros([...ld, ...s]));
-    return tf.concat(parts, eqn.params.dimension + lead);
+    return concatB(parts, eqn.params.dimension + lead);
   },
   transpose: (eqn, ct, lead, slot) => {
     const ss = shapes(eqn);
@@ -24,7 +25,7 @@ export const concatenate: LinearRule<"concatenate"> = {
     const offset = ss.slice(0, slot).reduce((acc, s) => acc + s[d], 0);
     const begin = ct.shape.map((_, i) => (i === d + lead ? offset : 0));
     const size = ct.shape.map((s, i) => (i === d + lead ? ss[slot][d] : s));
-    return tf.slice(ct, begin, size);
+    return sliceB(ct, begin, size);
   },
   exampleAxis: (eqn, rows) => (rows.out.axis === eqn.params.dimension ? null : rows.out),
   flops: noFlops,

@@ -1,5 +1,6 @@
 // cumsum(v; axis, exclusive, reverse): running sums; the transpose runs the other way.
 import * as tf from "@tensorflow/tfjs";
+import { reverseB } from "./_broadcast.ts";
 import type { LinearRule } from "./_types.ts";
 import { elementwiseFlops } from "./_families.ts";
 import { matrix, perAxisPlan, planned, varShape } from "./_structure_util.ts";
@@ -10,7 +11,7 @@ import { matrix, perAxisPlan, planned, varShape } from "./_structure_util.ts";
  */
 function cumsumAlong(t: tf.Tensor, axis: number, exclusive: boolean, reverse: boolean): tf.Tensor {
   if (!reverse) return tf.cumsum(t, axis, exclusive, false);
-  return tf.reverse(tf.cumsum(tf.reverse(t, axis), axis, exclusive, false), axis);
+  return reverseB(tf.cumsum(reverseB(t, [axis]), axis, exclusive, false), [axis]);
 }
 
 export const cumsum: LinearRule<"cumsum"> = {

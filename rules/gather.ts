@@ -1,6 +1,7 @@
 // gather(v; indices, axis): out = v.shape[:axis] + indices.shape + v.shape[axis+1:], reading
 // v at `indices` along `axis` (Embedding, GatherV2). The transpose scatter-adds.
 import * as tf from "@tensorflow/tfjs";
+import { transposeB } from "./_broadcast.ts";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
 import { gatherLead, scatterLead } from "./_gather.ts";
@@ -43,7 +44,7 @@ export const gather: LinearRule<"gather"> = {
       ...Array.from({ length: axis }, (_, i) => lead + i),
       ...Array.from({ length: split.rank - p - 1 }, (_, i) => p + 1 + i),
     ];
-    return tf.transpose(split, perm);
+    return transposeB(split, perm);
   },
   flops: noFlops,
   // A lookup: the operand's other axes pair up (shifted past the index axes). J̃ = 1.

@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { type Layout, layoutLabels } from "./layout.ts";
 import type { Label } from "./einsum.ts";
+import { addAll, concatB, mulB, transposeB } from "../rules/_broadcast.ts";
 
 /** What the layout does with the example (row) axis: kept twice, kept once, or summed. */
 export type RowRole = "free" | "diagonal" | "traced";
@@ -69,14 +70,14 @@ export function assemble(
     const at = (i: number, j: number) => computed.get(`${i},${j}`);
     let result: tf.Tensor;
     if (role === "diagonal") {
-      result = tf.concat(g1.map((_, i) => at(i, i)!), 0);
+      result = concatB(g1.map((_, i) => at(i, i)!), 0);
     } else if (role === "traced") {
       // Each block is a mean over its own rows: weight by the rows it covers.
-      result = tf.addN(g1.map((r, i) => tf.mul(at(i, i)!, (r[1] - r[0]) / n1)));
+      result = addAll(g1.map((r, i) => mulB(at(i, i)!, tf.scalar((r[1] - r[0]) / n1))));
     } else {
       const perm = mirrorPermutation(l);
-      const rows = g1.map((_, i) => tf.concat(g2.map((_, j) => at(i, j) ?? tf.transpose(at(j, i)!, perm)), 1));
-      result = tf.concat(rows, 0);
+      const rows = g1.map((_, i) => concatB(g2.map((_, j) => at(i, j) ?? transposeB(at(j, i)!, perm)), 1));
+      result = concatB(rows, 0);
     }
     computed.forEach((t) => t.dispose());
     return result;

@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { InvalidOptionError, ShapeMismatchError } from "./errors.ts";
 import { contract2, type Label } from "./einsum.ts";
+import { divB, transposeB } from "../rules/_broadcast.ts";
 
 export interface Layout {
   rank: number;
@@ -64,6 +65,14 @@ export function tracedSize(l: Layout, shape: readonly number[]): number {
 }
 
 /**
+ * A summed kernel divided by the traced sizes (a mean), as a new tensor. Kernels reach twice
+ * the output's rank, so this and every other op on them is rank-safe (rules/_broadcast.ts).
+ */
+export function meanOverTraced(summed: tf.Tensor, l: Layout, s1: readonly number[]): tf.Tensor {
+  return tf.tidy(() => divB(summed, tf.scalar(tracedSize(l, s1))));
+}
+
+/**
  * Applies the layout to a full block `[...s1, ...s2]` (all pairs of output entries), as the
  * NTK-vector-product method produces it.
  */
@@ -83,6 +92,6 @@ export function layoutFromFull(full: tf.Tensor, l: Layout, s1: readonly number[]
     }
     const want = out.map((x) => (String(x).startsWith("b") ? `${x}_2` : `${x}_1`));
     const perm = want.map((x) => labels.indexOf(x));
-    return tf.div(tf.transpose(t, perm), tracedSize(l, s1));
+    return meanOverTraced(transposeB(t, perm), l, s1);
   });
 }

@@ -8,9 +8,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { contract2, contract2Flops, type Label } from "../einsum.ts";
 import { inferRows } from "../linear_program.ts";
-import { layoutLabels, tracedSize } from "../layout.ts";
+import { layoutLabels, meanOverTraced } from "../layout.ts";
 import { numel } from "../../rules/_axes.ts";
-import { broadcastToB } from "../../rules/_broadcast.ts";
+import { addB, broadcastToB, zerosB } from "../../rules/_broadcast.ts";
 import { backward } from "./_passes.ts";
 import type { Method } from "./_types.ts";
 import { layoutShape } from "./_shape.ts";
@@ -69,7 +69,7 @@ export const jacobianNtk: Method = ({ p1, p2, layout, stats, progress }) => {
     stats.contraction.flops += flops;
     tf.dispose([v1, v2]);
     if (acc) {
-      const next = tf.add(acc, term);
+      const next = addB(acc, term);
       acc.dispose(), term.dispose();
       acc = next;
     } else acc = term;
@@ -94,8 +94,8 @@ export const jacobianNtk: Method = ({ p1, p2, layout, stats, progress }) => {
   } finally {
     c1.dispose(), c2?.dispose();
   }
-  const result: tf.Tensor = acc ?? tf.zeros(layoutShape(layout, s1, s2));
-  const k = tf.div(result, tracedSize(layout, s1));
+  const result: tf.Tensor = acc ?? zerosB(layoutShape(layout, s1, s2));
+  const k = meanOverTraced(result, layout, s1);
   result.dispose();
   return k;
 };

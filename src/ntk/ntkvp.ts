@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { layoutFromFull } from "../layout.ts";
 import { numel, range } from "../../rules/_axes.ts";
+import { concatB, transposeB, zerosB } from "../../rules/_broadcast.ts";
 import { backward, forward } from "./_passes.ts";
 import type { Method } from "./_types.ts";
 import { identityRows } from "../tensor_util.ts";
@@ -27,7 +28,7 @@ export const ntkvpNtk: Method = ({ p1, p2, layout, stats, memoryBudget, progress
       try {
         for (const [name, g] of backward(q, ct, 1, null, stats)) directions.set(name, g);
         const y = forward(p1, directions, 1, stats);
-        blocks.push(y ?? tf.zeros([n, ...s1]));
+        blocks.push(y ?? zerosB([n, ...s1]));
       } finally {
         ct.dispose();
         tf.dispose([...directions.values()]);
@@ -40,10 +41,10 @@ export const ntkvpNtk: Method = ({ p1, p2, layout, stats, memoryBudget, progress
     throw e;
   }
   return tf.tidy(() => {
-    const all = blocks.length === 1 ? blocks[0] : tf.concat(blocks, 0);
+    const all = blocks.length === 1 ? blocks[0] : concatB(blocks, 0);
     // [...s2, ...s1] → [...s1, ...s2]
     const r1 = s1.length, r2 = s2.length;
-    const full = tf.transpose(tf.reshape(all, [...s2, ...s1]), [...range(r1, r2), ...range(r2)]);
+    const full = transposeB(tf.reshape(all, [...s2, ...s1]), [...range(r1, r2), ...range(r2)]);
     tf.dispose(blocks);
     return layoutFromFull(full, layout, s1);
   });

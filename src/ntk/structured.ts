@@ -16,7 +16,8 @@ import * as tf from "@tensorflow/tfjs";
 import type { ExampleAxis, LinearProgram } from "../ir.ts";
 import { contract2, contract2Flops, contractMany, type Label, planContraction } from "../einsum.ts";
 import { inferRows, type RowTags } from "../linear_program.ts";
-import { layoutLabels, tracedSize } from "../layout.ts";
+import { layoutLabels, meanOverTraced } from "../layout.ts";
+import { addB, gatherB, mulB, reverseB, sliceB, zerosB } from "../../rules/_broadcast.ts";
 import type { Structure } from "../structure.ts";
 import { floatMask } from "../tensor_util.ts";
 import { ruleOf } from "../../rules/mod.ts";
@@ -90,11 +91,11 @@ function labelSide(u: SideUse, p: string, rowLabel: Label, outLabels: Label[], p
     spans.set(ax.axis, spanOf(ax, u.wShape[b]));
     if (ax.sign === 1) continue;
     const pair = [...s.constantBlockDiagonal, ...s.blockDiagonal].find(([, w]) => w === b);
-    if (pair) df = tf.reverse(df, [perRowOut.length + pair[0]]);
+    if (pair) df = reverseB(df, [perRowOut.length + pair[0]]);
     const bd = s.blockDiagonal.find(([, w]) => w === b);
-    if (bd) jt = tf.reverse(jt, [keptY.indexOf(bd[0])]);
+    if (bd) jt = reverseB(jt, [keptY.indexOf(bd[0])]);
     const k = keptW.indexOf(b);
-    if (k >= 0) jt = tf.reverse(jt, [keptY.length + k]);
+    if (k >= 0) jt = reverseB(jt, [keptY.length + k]);
   }
   const wLabel = (b: number): Label => (use.axes[b] ? `W${use.axes[b]!.axis}` : `${p}u${b}`);
   const yLabel: Label[] = u.y.map((_, a) => `${p}y${a}`);
@@ -114,7 +115,7 @@ function labelSide(u: SideUse, p: string, rowLabel: Label, outLabels: Label[], p
     const fStarts = new Map<Label, number>();
     const labels = f.axes.map((ax, j): Label => {
       if (!ax) return `${p}f${i}_${j}`;
-      if (ax.sign === -1) t = tf.reverse(t, [j]);
+      if (ax.sign === -1) t = reverseB(t, [j]);
       fStarts.set(`W${ax.axis}`, spanOf(ax, f.shape[j]).start);
       return `W${ax.axis}`;
     });
@@ -144,7 +145,7 @@ function sliceLabel(ops: Operand[], label: Label, lo: number, hi: number): Opera
     if (from === 0 && hi - lo === o.t.shape[k]) return o;
     const begin = o.t.shape.map((_, i) => (i === k ? from : 0));
     const size = o.t.shape.map((s, i) => (i === k ? hi - lo : s));
-    return { ...o, t: tf.slice(o.t, begin, size) };
+    return { ...o, t: sliceB(o.t, begin, size) };
   });
 }
 
@@ -172,10 +173,10 @@ function gatherLabel(
     const k = o.labels.indexOf(label);
     if (k < 0) return o;
     const { local, valid } = mask(o.starts.get(label) ?? 0, o.t.shape[k]);
-    const g = tf.gather(o.t, local, k);
+    const g = gatherB(o.t, local, k);
     const labels = [...o.labels.slice(0, k), ...idxLabels, ...o.labels.slice(k + 1)];
     const shape = labels.map((l, i) => (idxLabels.includes(l) ? g.shape[i] : 1));
-    return { t: tf.mul(g, tf.reshape(valid, shape)), labels, starts: o.starts };
+    return { t: mulB(g, tf.reshape(valid, shape)), labels, starts: o.starts };
   });
 }
 
@@ -231,7 +232,7 @@ function pairTerm(
     const plan = planContraction(labels, out, (lb) => size.get(lb)!);
     flops.n += plan.flops;
     const r = contractMany(ops.map((o) => o.t), labels, out, plan);
-    return factor === 1 ? r : tf.mul(r, factor);
+    return factor === 1 ? r : mulB(r, tf.scalar(factor));
   }) ?? null;
 }
 
@@ -271,7 +272,7 @@ export const structuredNtk: Method = (m) => {
     if (!t) return;
     if (!acc) acc = t;
     else {
-      const next = tf.add(acc, t);
+      const next = addB(acc, t);
       acc.dispose(), t.dispose();
       acc = next;
     }
@@ -336,7 +337,7 @@ export const structuredNtk: Method = (m) => {
             continue;
           }
           const o = sides[i].output.shape.slice(1).reduce((a, b) => a * b, 1);
-          const zeros = () => tf.zeros([o, rows[i].count, ...sides[i].params.get(y.param)!.shape]);
+          const zeros = () => zerosB([o, rows[i].count, ...sides[i].params.get(y.param)!.shape]);
           state[i].dense.set(y.param, y.ct ?? zeros());
           if (state.every((st) => st.dense.has(y.param))) finishDense(y.param);
           continue;
@@ -367,8 +368,8 @@ export const structuredNtk: Method = (m) => {
     for (const g of gens) g.return(undefined);
   }
   stats.flops += flops.n;
-  const result: tf.Tensor = acc ?? tf.zeros(layoutShape(layout, s1, s2));
-  const k = tf.div(result, tracedSize(layout, s1));
+  const result: tf.Tensor = acc ?? zerosB(layoutShape(layout, s1, s2));
+  const k = meanOverTraced(result, layout, s1);
   result.dispose();
   return k;
 };

@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { type BackendName, ensureBackend } from "../backend.ts";
 import { InvalidOptionError, ShapeMismatchError } from "../errors.ts";
 import { contract2 } from "../einsum.ts";
-import { checkPairedAxes, layoutLabels, normalizeLayout, tracedSize } from "../layout.ts";
+import { checkPairedAxes, layoutLabels, meanOverTraced, normalizeLayout } from "../layout.ts";
 import { empiricalNtkFn, type EmpiricalNtkOptions } from "../ntk/mod.ts";
 import { checkArguments, type Input } from "../validate.ts";
 import type { ParamFn } from "../../adapters/trace.ts";
@@ -48,7 +48,7 @@ function nngpOfOutputs(y1: tf.Tensor, y2: tf.Tensor, traceAxes: number[], diagon
   const layout = normalizeLayout(s1.length, traceAxes, diagonalAxes);
   checkPairedAxes(layout, s1, s2);
   const { one, two, out } = layoutLabels(layout);
-  return tf.tidy(() => tf.div(contract2(y1, one, y2, two, out), tracedSize(layout, s1)));
+  return tf.tidy(() => meanOverTraced(contract2(y1, one, y2, two, out), layout, s1));
 }
 
 /** The NNGP from plain evaluations of f (no tracing): one forward pass per side. */
