@@ -89,8 +89,8 @@ const OPS: Op[] = [
   { name: "cast", apply: (t) => tf.cast(t, "float32") },
 ];
 
-const W_SHAPE = [3, 2, 3];
-const N1 = 2, N2 = 3;
+const W_SHAPE = [3, 2, 2];
+const N1 = 2, N2 = 1;
 
 /** W used as B(A(W)) (and, with `both`, also as A(W)) against the data, flattened per row. */
 function pairFn(a: Op, b: Op, both: boolean) {
