@@ -1,12 +1,12 @@
 /**
  * Views of a parameter, composed in pairs: for every ordered pair (A, B) of the operations below
- * (the view primitives of the rule table — slice, reshape, squeeze, broadcast_in_dim, transpose,
- * rev, neg, mul and div by consts, copy — and the non-view ones that sit next to them: tiling,
- * pad, gather, concatenate, unstack, split, merging reshape; strided slices have no tf.grads), the parameter W is
- * used as B(A(W)) against the data, and every method's kernel is compared with J1·J2ᵀ from
- * explicit tf.grads Jacobians (tests/_ref.ts) on cpu, to 1e-4 relative. Each pair also runs with
- * a second use of W through A alone, so the cross terms between two views of one parameter
- * (overlapping or disjoint parts of it) are checked too.
+ * — every view primitive the tracer emits (slice, reshape, broadcast_in_dim, transpose, rev, neg,
+ * mul by a const or a scalar, copy, convert_element_type; it emits no squeeze or div) and the
+ * non-views next to them (tiling, pad, gather, concatenate, unstack, split, merging reshape;
+ * strided slices have no tf.grads) — the parameter W is used as B(A(W)) against the data, and
+ * every method's kernel is compared with J1·J2ᵀ from explicit tf.grads Jacobians (tests/_ref.ts)
+ * on cpu, to 1e-4 relative. Each pair also runs with a second use of W through A alone, so the
+ * cross terms between two views of one parameter (overlapping or disjoint parts) are checked too.
  *
  * Structured derivatives follow chains of views back to the parameter (src/ntk/_uses.ts): this
  * is the check that every way two views compose keeps the parameter index each use reads.
