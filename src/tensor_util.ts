@@ -10,7 +10,9 @@ import * as tf from "@tensorflow/tfjs";
  * elsewhere (80× faster than a broadcasting Select on wasm).
  */
 export function floatMask(cond: tf.Tensor): tf.Tensor {
-  return tf.getBackend() === "webgpu" ? tf.where(cond, tf.scalar(1), tf.scalar(0)) : tf.cast(cond, "float32");
+  if (tf.getBackend() !== "webgpu") return tf.cast(cond, "float32");
+  // Flat: tfjs-webgpu's where throws from rank 5 on.
+  return tf.reshape(tf.where(tf.reshape(cond, [-1]), tf.scalar(1), tf.scalar(0)), cond.shape);
 }
 
 /** Rows `start … start+n−1` of the `total`×`total` identity, `[n, total]`, built on the host. */

@@ -44,7 +44,8 @@ export function explicitJacobian(
   const g = tf.grads((...ps: tf.Tensor[]) => asOne(f(Object.fromEntries(names.map((n, i) => [n, ps[i]])), x)));
   for (let i = 0; i < outSize; i++) {
     const row = tf.tidy(() => {
-      const dy = tf.reshape(tf.oneHot([i], outSize, 1, 0, "float32"), outShape);
+      // Not tf.oneHot: it wants a depth of at least 2, and an output may have one entry.
+      const dy = tf.tensor(Float32Array.from({ length: outSize }, (_, k) => (k === i ? 1 : 0)), outShape);
       const gs = g(names.map((n) => params[n]), dy);
       return tf.concat(gs.map((t) => tf.reshape(t, [-1])));
     });

@@ -17,7 +17,7 @@ import type { ExampleAxis, LinearProgram } from "../ir.ts";
 import { contract2, contract2Flops, contractMany, type Label, planContraction } from "../einsum.ts";
 import { inferRows, type RowTags } from "../linear_program.ts";
 import { layoutLabels, meanOverTraced } from "../layout.ts";
-import { addB, gatherB, mulB, reverseB, sliceB, zerosB } from "../../rules/_broadcast.ts";
+import { addB, gatherB, mulB, reverseB, sliceB, subB, transposeB, zerosB } from "../../rules/_broadcast.ts";
 import type { Structure } from "../structure.ts";
 import { floatMask } from "../tensor_util.ts";
 import { ruleOf } from "../../rules/mod.ts";
@@ -169,15 +169,48 @@ function gatherLabel(
   if (!ops.some((o) => o.labels.includes(label))) {
     return span ? [...ops, { t: mask(span.start, span.length).valid, labels: idxLabels, starts: new Map() }] : ops;
   }
-  return ops.map((o) => {
+  // An index label the operand already carries (the shared row label of a diagonal example
+  // axis) is renamed, and an identity ties the two: an operand never repeats a label.
+  const renamed = new Set<Label>();
+  const gathered = ops.map((o) => {
     const k = o.labels.indexOf(label);
     if (k < 0) return o;
     const { local, valid } = mask(o.starts.get(label) ?? 0, o.t.shape[k]);
     const g = gatherB(o.t, local, k);
-    const labels = [...o.labels.slice(0, k), ...idxLabels, ...o.labels.slice(k + 1)];
-    const shape = labels.map((l, i) => (idxLabels.includes(l) ? g.shape[i] : 1));
+    const own = idxLabels.map((l) => (o.labels.includes(l) && l !== label ? (renamed.add(l), `${l}:g`) : l));
+    const labels = [...o.labels.slice(0, k), ...own, ...o.labels.slice(k + 1)];
+    const shape = labels.map((l, i) => (own.includes(l) ? g.shape[i] : 1));
     return { t: mulB(g, tf.reshape(valid, shape)), labels, starts: o.starts };
   });
+  for (const l of renamed) {
+    const n = indices.shape[idxLabels.indexOf(l)];
+    gathered.push({ t: tf.eye(n), labels: [l, `${l}:g`], starts: new Map() });
+  }
+  return gathered;
+}
+
+/**
+ * `[ia == ib]` over the union of both index tensors' labels: a label both carry (a diagonal
+ * example axis, shared by x1's and x2's rows) is one axis, compared entry by entry, not an
+ * outer product. Built through a flat difference, so no rank reaches tfjs's limits.
+ */
+export function indexEquality(ia: tf.Tensor, aLabels: Label[], ib: tf.Tensor, bLabels: Label[]): Operand {
+  const labels = [...aLabels, ...bLabels.filter((l) => !aLabels.includes(l))];
+  const sizes = new Map<Label, number>();
+  aLabels.forEach((l, i) => sizes.set(l, ia.shape[i]));
+  bLabels.forEach((l, i) => sizes.set(l, ib.shape[i]));
+  // Each side's axes in the union's order, size 1 where it lacks a label.
+  const place = (t: tf.Tensor, own: Label[]) => {
+    const perm = labels.filter((l) => own.includes(l)).map((l) => own.indexOf(l));
+    // Moving only axes of size 1 keeps the data's order: a reshape does it.
+    const real = perm.filter((i) => t.shape[i] !== 1);
+    const moved = real.every((v, i) => i === 0 || real[i - 1] < v) ? t : transposeB(t, perm);
+    return tf.reshape(moved, labels.map((l) => (own.includes(l) ? sizes.get(l)! : 1)));
+  };
+  // int32 throughout: no Cast (tfjs-webgpu's is unreliable).
+  const d = subB(place(ia, aLabels), place(ib, bLabels));
+  const e = tf.reshape(floatMask(tf.equal(tf.reshape(d, [-1]), tf.scalar(0, "int32"))), d.shape);
+  return { t: e, labels, starts: new Map() };
 }
 
 /** The contribution of one pair of uses (one at x1, one at x2) to the kernel, in `out` order. */
@@ -209,12 +242,8 @@ function pairTerm(
       if (selB) bOps = gatherLabel(bOps, label, selB.indices, selB.labels, null);
       if (selA && selB) {
         // Both sides look rows up by index: the pair term is the index-equality matrix.
-        const [ia, ib] = [selA.indices, selB.indices];
-        const e = floatMask(tf.equal(
-          tf.reshape(ia, [...ia.shape, ...ib.shape.map(() => 1)]),
-          tf.reshape(ib, [...ia.shape.map(() => 1), ...ib.shape]),
-        ));
-        extra.push({ t: e, labels: [...selA.labels, ...selB.labels], starts: new Map() });
+        const e = indexEquality(selA.indices, selA.labels, selB.indices, selB.labels);
+        extra.push(e);
       } else if (selA) {
         bOps = gatherLabel(bOps, label, selA.indices, selA.labels, sb);
       } else if (selB) {

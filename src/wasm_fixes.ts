@@ -1,0 +1,101 @@
+/**
+ * Corrected tfjs-wasm 4.22 kernels, registered in place of the originals (tfjs bug workarounds;
+ * node_modules stays untouched). Each wraps the original and differs only where it is wrong:
+ * - Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D with pad 'same': XNNPACK's
+ *   TensorFlow-SAME mode is wrong when an axis needs a negative pad (stride 2, kernel 1, even
+ *   size) while another is padded. The same pads, given explicitly, are right.
+ * - MaxPool3D: its running maximum starts at FLT_MIN, not −∞, so a window of negative values
+ *   pools to 1.18e-38. Computed here on the host (wasm memory is host memory).
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+
+type Attrs = Record<string, unknown>;
+type Inputs = Record<string, tf.TensorInfo>;
+// deno-lint-ignore no-explicit-any
+type Backend = any;
+
+function replace(name: string, wrap: (original: tf.KernelFunc) => tf.KernelFunc): void {
+  const config = tf.getKernel(name, "wasm");
+  if (!config) return;
+  tf.unregisterKernel(name, "wasm");
+  tf.registerKernel({ ...config, kernelFunc: wrap(config.kernelFunc) });
+}
+
+/** 'same' as the explicit pads tfjs computes for it (channels-last only, as tfjs-wasm). */
+function explicitSame(name: string, depthwise: boolean): void {
+  replace(name, (original) => (args) => {
+    const { inputs, attrs } = args as unknown as { inputs: Inputs; attrs: Attrs };
+    if (attrs.pad !== "same" || (attrs.dataFormat ?? "NHWC") !== "NHWC") return original(args);
+    const x = inputs.x, filter = inputs.filter;
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      attrs.strides as number | [number, number],
+      (attrs.dilations ?? 1) as number | [number, number],
+      "same",
+      undefined,
+      depthwise,
+    );
+    const { top, bottom, left, right } = info.padInfo;
+    const pad = [[0, 0], [top, bottom], [left, right], [0, 0]];
+    return original({ ...args, attrs: { ...attrs, pad } } as unknown as Parameters<tf.KernelFunc>[0]);
+  });
+}
+
+/** MaxPool3D (NDHWC) by loops over each window; padding never wins. */
+function maxPool3d(args: { inputs: Inputs; attrs: Attrs; backend: Backend }): tf.TensorInfo {
+  const { inputs, attrs, backend } = args;
+  const x = inputs.x;
+  const c = tf.backend_util.computePool3DInfo(
+    x.shape as [number, number, number, number, number],
+    attrs.filterSize as number,
+    attrs.strides as number,
+    1,
+    attrs.pad as "same",
+    attrs.dimRoundingMode as "floor" | undefined,
+    attrs.dataFormat as "NDHWC" | undefined,
+  );
+  const src = backend.typedArrayFromHeap(x) as Float32Array;
+  const out = backend.makeOutput(c.outShape, x.dtype);
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  const [D, H, W, C] = [c.inDepth, c.inHeight, c.inWidth, c.inChannels];
+  let o = 0;
+  for (let b = 0; b < c.batchSize; b++) {
+    for (let od = 0; od < c.outDepth; od++) {
+      const d0 = od * c.strideDepth - c.padInfo.front;
+      for (let oh = 0; oh < c.outHeight; oh++) {
+        const h0 = oh * c.strideHeight - c.padInfo.top;
+        for (let ow = 0; ow < c.outWidth; ow++) {
+          const w0 = ow * c.strideWidth - c.padInfo.left;
+          for (let ch = 0; ch < C; ch++, o++) {
+            let best = -Infinity;
+            for (let kd = 0; kd < c.effectiveFilterDepth; kd += c.dilationDepth) {
+              const d = d0 + kd;
+              if (d < 0 || d >= D) continue;
+              for (let kh = 0; kh < c.effectiveFilterHeight; kh += c.dilationHeight) {
+                const h = h0 + kh;
+                if (h < 0 || h >= H) continue;
+                for (let kw = 0; kw < c.effectiveFilterWidth; kw += c.dilationWidth) {
+                  const w = w0 + kw;
+                  if (w < 0 || w >= W) continue;
+                  const v = src[(((b * D + d) * H + h) * W + w) * C + ch];
+                  if (v > best) best = v; // as tfjs's cpu pool3d compares
+                }
+              }
+            }
+            dst[o] = best;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+explicitSame("Conv2D", false);
+explicitSame("DepthwiseConv2dNative", true);
+explicitSame("FusedConv2D", false);
+explicitSame("FusedDepthwiseConv2D", true);
+replace("MaxPool3D", () => maxPool3d as unknown as tf.KernelFunc);
