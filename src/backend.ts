@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-webgpu";
-import "./wasm_fixes.ts";
+import "./tfjs_fixes.ts";
 import { InvalidOptionError } from "./errors.ts";
 
 export type BackendName = "webgpu" | "wasm" | "cpu";

@@ -1,6 +1,9 @@
 /**
- * Corrected tfjs-wasm 4.22 kernels, registered in place of the originals (tfjs bug workarounds;
- * node_modules stays untouched). Each wraps the original and differs only where it is wrong:
+ * Corrected tfjs 4.22 backend kernels, registered in place of the originals (tfjs bug
+ * workarounds; node_modules stays untouched), so that f's own forward pass is right too. Each
+ * wraps the original and differs only where it is wrong:
+ * - webgpu PadV2 from rank 5: all zeros. Padded one axis at a time through [outer, n, inner]
+ *   views, each by the original kernel.
  * - Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D with pad 'same': XNNPACK's
  *   TensorFlow-SAME mode is wrong when an axis needs a negative pad (stride 2, kernel 1, even
  *   size) while another is padded. The same pads, given explicitly, are right.
@@ -10,16 +13,17 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
+import "@tensorflow/tfjs-backend-webgpu";
 
 type Attrs = Record<string, unknown>;
 type Inputs = Record<string, tf.TensorInfo>;
 // deno-lint-ignore no-explicit-any
 type Backend = any;
 
-function replace(name: string, wrap: (original: tf.KernelFunc) => tf.KernelFunc): void {
-  const config = tf.getKernel(name, "wasm");
+function replace(name: string, wrap: (original: tf.KernelFunc) => tf.KernelFunc, backend = "wasm"): void {
+  const config = tf.getKernel(name, backend);
   if (!config) return;
-  tf.unregisterKernel(name, "wasm");
+  tf.unregisterKernel(name, backend);
   tf.registerKernel({ ...config, kernelFunc: wrap(config.kernelFunc) });
 }
 
@@ -94,6 +98,50 @@ function maxPool3d(args: { inputs: Inputs; attrs: Attrs; backend: Backend }): tf
   return out;
 }
 
+const prod = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
+
+/** PadV2 of rank ≥ 5 as rank-3 pads, one padded axis at a time (webgpu). */
+function padByAxis(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
+    const x = inputs.x;
+    if (x.shape.length < 5) return original(args);
+    const paddings = attrs.paddings as [number, number][];
+    const reshape = tf.getKernel("Reshape", "webgpu")!.kernelFunc;
+    const view = (t: tf.TensorInfo, shape: number[]) =>
+      reshape(
+        { inputs: { x: t }, backend, attrs: { shape } } as unknown as Parameters<tf.KernelFunc>[0],
+      ) as tf.TensorInfo;
+    const pad = (t: tf.TensorInfo, widths: [number, number][]) =>
+      original(
+        { inputs: { x: t }, backend, attrs: { ...attrs, paddings: widths } } as unknown as Parameters<
+          tf.KernelFunc
+        >[0],
+      ) as tf.TensorInfo;
+    const shape = [...x.shape];
+    let cur: tf.TensorInfo | null = null; // the latest padded result, ours to free
+    paddings.forEach(([lo, hi], i) => {
+      if (!lo && !hi) return;
+      const v = view(cur ?? x, [prod(shape.slice(0, i)), shape[i], prod(shape.slice(i + 1))]);
+      const next = pad(v, [[0, 0], [lo, hi], [0, 0]]);
+      backend.disposeData(v.dataId);
+      if (cur) backend.disposeData(cur.dataId);
+      cur = next;
+      shape[i] += lo + hi;
+    });
+    if (!cur) {
+      // Nothing to pad: a copy, through a flat view.
+      const v = view(x, [prod(shape)]);
+      cur = pad(v, [[0, 0]]);
+      backend.disposeData(v.dataId);
+    }
+    const out = view(cur, shape);
+    backend.disposeData((cur as tf.TensorInfo).dataId);
+    return out;
+  };
+}
+
+replace("PadV2", padByAxis, "webgpu");
 explicitSame("Conv2D", false);
 explicitSame("DepthwiseConv2dNative", true);
 explicitSame("FusedConv2D", false);
