@@ -4,6 +4,10 @@
  * wraps the original and differs only where it is wrong:
  * - webgpu PadV2 from rank 5: all zeros. Padded one axis at a time through [outer, n, inner]
  *   views, each by the original kernel.
+ * - webgpu Conv2D, DepthwiseConv2dNative and their fused forms with an empty output (a batch
+ *   of 0): the im2col path throws halfway ("Size(n) must match the product of shape 0,…") and
+ *   leaves the filter's buffer free for reuse, so the caller's filter reads back changed (zeros).
+ *   An empty output is returned without running anything.
  * - Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D with pad 'same': XNNPACK's
  *   TensorFlow-SAME mode is wrong when an axis needs a negative pad (stride 2, kernel 1, even
  *   size) while another is padded. The same pads, given explicitly, are right.
@@ -141,7 +145,33 @@ function padByAxis(original: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
+/** Convolutions with an empty output return it without running (webgpu). */
+function emptyConv(name: string, depthwise: boolean): void {
+  replace(name, (original) => (args) => {
+    const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
+    const x = inputs.x, filter = inputs.filter;
+    if (prod(x.shape) > 0 && prod(filter.shape) > 0) return original(args);
+    const format = attrs.dataFormat === "NCHW" ? "channelsFirst" : "channelsLast";
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      attrs.strides as number | [number, number],
+      (attrs.dilations ?? 1) as number | [number, number],
+      attrs.pad as "same",
+      attrs.dimRoundingMode as "floor" | undefined,
+      depthwise,
+      format,
+    );
+    if (prod(info.outShape) > 0) return original(args);
+    return backend.makeTensorInfo(info.outShape, x.dtype, new Float32Array(0));
+  }, "webgpu");
+}
+
 replace("PadV2", padByAxis, "webgpu");
+emptyConv("Conv2D", false);
+emptyConv("DepthwiseConv2dNative", true);
+emptyConv("FusedConv2D", false);
+emptyConv("FusedDepthwiseConv2D", true);
 explicitSame("Conv2D", false);
 explicitSame("DepthwiseConv2dNative", true);
 explicitSame("FusedConv2D", false);
