@@ -194,23 +194,38 @@ function gatherLabel(
  * example axis, shared by x1's and x2's rows) is one axis, compared entry by entry, not an
  * outer product. Built through a flat difference, so no rank reaches tfjs's limits.
  */
-export function indexEquality(ia: tf.Tensor, aLabels: Label[], ib: tf.Tensor, bLabels: Label[]): Operand {
-  const labels = [...aLabels, ...bLabels.filter((l) => !aLabels.includes(l))];
+function indexEquality(ia: tf.Tensor, aLabels: Label[], ib: tf.Tensor, bLabels: Label[]): Operand {
+  const labels = mergeLabels(aLabels, bLabels);
   const sizes = new Map<Label, number>();
   aLabels.forEach((l, i) => sizes.set(l, ia.shape[i]));
   bLabels.forEach((l, i) => sizes.set(l, ib.shape[i]));
-  // Each side's axes in the union's order, size 1 where it lacks a label.
+  // Each side's axes in the union's order (already so when merged), size 1 where it lacks a label.
   const place = (t: tf.Tensor, own: Label[]) => {
     const perm = labels.filter((l) => own.includes(l)).map((l) => own.indexOf(l));
-    // Moving only axes of size 1 keeps the data's order: a reshape does it.
-    const real = perm.filter((i) => t.shape[i] !== 1);
-    const moved = real.every((v, i) => i === 0 || real[i - 1] < v) ? t : transposeB(t, perm);
+    const moved = perm.every((p, i) => p === i) ? t : transposeB(t, perm);
     return tf.reshape(moved, labels.map((l) => (own.includes(l) ? sizes.get(l)! : 1)));
   };
   // int32 throughout: no Cast (tfjs-webgpu's is unreliable).
   const d = subB(place(ia, aLabels), place(ib, bLabels));
   const e = tf.reshape(floatMask(tf.equal(tf.reshape(d, [-1]), tf.scalar(0, "int32"))), d.shape);
   return { t: e, labels, starts: new Map() };
+}
+
+/**
+ * The union of two label lists in which both keep their order (shared labels met in the same
+ * order), so that neither side's indices need a transpose: on webgpu, int32 indices moved by a
+ * transpose here came out as zeros. Else a's order, then b's own labels.
+ */
+function mergeLabels(a: Label[], b: Label[]): Label[] {
+  const out: Label[] = [];
+  let [i, j] = [0, 0];
+  while (i < a.length || j < b.length) {
+    if (i < a.length && !b.includes(a[i])) out.push(a[i++]);
+    else if (j < b.length && !a.includes(b[j])) out.push(b[j++]);
+    else if (i < a.length && j < b.length && a[i] === b[j]) out.push(a[i++]), j++;
+    else return [...a, ...b.filter((l) => !a.includes(l))];
+  }
+  return out;
 }
 
 /** The contribution of one pair of uses (one at x1, one at x2) to the kernel, in `out` order. */

@@ -79,6 +79,24 @@ for (const backend of ["cpu", "wasm", "webgpu"]) {
   });
 }
 
+// found-A, wider: a 4×2 table, three examples of two lookups, the full per-example kernel.
+for (const backend of ["cpu", "webgpu"]) {
+  Deno.test({
+    name: `found-A: every method's NTK of tf.gather(w [4,2], int x [3,2]), traceAxes [], diagonalAxes [0] [${backend}]`,
+    ...opts,
+    fn: () =>
+      check(
+        backend,
+        METHODS,
+        (p, x) => tf.gather(p.w, x as tf.Tensor),
+        () => ({ w: tf.tensor2d([[1, -1], [2, 0.5], [3, 1.5], [-0.5, 2]]) }),
+        () => tf.tensor2d([[0, 3], [1, 1], [3, 2]], [3, 2], "int32"),
+        [],
+        [0],
+      ),
+  });
+}
+
 // found-A, mixed: one side of a use pair looks the parameter up (gather), the other multiplies
 // it (matMul), so the lookup's row label meets an operand that already carries it.
 for (const backend of ["cpu", "webgpu"]) {
