@@ -87,8 +87,12 @@ export function fileSaver(dir: string): tf.io.IOHandler {
  *
  * @example Usage
  * ```ts
- * import { loadModel } from "./mod.ts";
- * const model = await loadModel("examples/mlp/model.json");
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
+ * import { loadModel } from "@fast-ntk/fast-ntk";
+ * // the bundled example CNN (paths are relative to the working directory, a clone of fast-ntk)
+ * const model = await loadModel("examples/cnn/model.json");
+ * assert.deepEqual(model.inputs[0].shape, [null, 8, 8, 1]);
  * ```
  */
 export async function loadModel(pathOrUrl: string): Promise<tf.LayersModel> {

@@ -71,11 +71,17 @@ function owners(model: tf.LayersModel): Map<AnyVariable, AnyLayer> {
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNtkFn, fromLayersModel } from "./mod.ts";
- * const model = tf.sequential({ layers: [tf.layers.dense({ units: 8, inputShape: [3], activation: "relu" }), tf.layers.dense({ units: 2 })] });
+ * import { empiricalNtkFn, fromLayersModel } from "@fast-ntk/fast-ntk";
+ * const model = tf.sequential({
+ *   layers: [tf.layers.dense({ units: 8, inputShape: [3], activation: "relu" }), tf.layers.dense({ units: 2 })],
+ * });
  * const { f, params } = fromLayersModel(model);
+ * assert.deepEqual(Object.keys(params).length, 4); // two kernels, two biases
  * const k = await empiricalNtkFn(f)(tf.randomNormal([4, 3]), null, params); // [4, 4]
+ * assert.deepEqual(k.shape, [4, 4]);
  * ```
  */
 export function fromLayersModel(model: tf.LayersModel, options: FromLayersModelOptions = {}): LayersModelFn {

@@ -159,12 +159,16 @@ function rowsOf(x: Input): number {
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNtkFn } from "./mod.ts";
- * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.relu(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * import { empiricalNtkFn } from "@fast-ntk/fast-ntk";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
+ *   tf.matMul(tf.relu(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
  * const params = { w1: tf.randomNormal([3, 8]), w2: tf.randomNormal([8, 2]) };
  * const ntk = empiricalNtkFn(f, { traceAxes: [] });
  * const k = await ntk(tf.randomNormal([4, 3]), tf.randomNormal([5, 3]), params); // [4, 5, 2, 2]
+ * assert.deepEqual(k.shape, [4, 5, 2, 2]);
  * ```
  */
 export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): EmpiricalNtk {

@@ -132,10 +132,14 @@ function blocksPerSide(n: number, workers: number, role: RowRole, symmetric: boo
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNtkParallelFn } from "./mod.ts";
+ * import { empiricalNtkParallelFn } from "@fast-ntk/fast-ntk";
+ * // examples/cnn takes [N, 8, 8, 1]; paths are relative to the working directory (a clone of fast-ntk)
  * const ntk = empiricalNtkParallelFn({ model: "examples/cnn/model.json" }, { workers: 2 });
- * const k = await ntk(tf.randomNormal([16, 8, 8, 3]), null); // [16, 16], the model's own weights
+ * const k = await ntk(tf.randomNormal([16, 8, 8, 1]), null); // [16, 16], the model's own weights
+ * assert.deepEqual(k.shape, [16, 16]);
  * ntk.dispose();
  * ```
  */

@@ -51,13 +51,19 @@ function checkParams(params: Record<string, tf.Tensor>, what: string): void {
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { linearize } from "./mod.ts";
- * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * import { linearize } from "@fast-ntk/fast-ntk";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
+ *   tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
  * const params0 = { w1: tf.randomNormal([3, 8]), w2: tf.randomNormal([8, 2]) };
  * const fLin = linearize(f, params0);
- * const params = { w1: tf.add(params0.w1, 0.01), w2: params0.w2 };
- * const y = fLin(params, tf.randomNormal([4, 3])); // [4, 2], ≈ f(params, x) to first order
+ * const x = tf.randomNormal([4, 3]);
+ * const params = { w1: tf.add(params0.w1, 0.001), w2: params0.w2 };
+ * const y = fLin(params, x); // [4, 2], ≈ f(params, x) to first order
+ * assert.deepEqual(y.shape, [4, 2]);
+ * assert.ok(tf.max(tf.abs(tf.sub(y, f(params, x) as tf.Tensor))).dataSync()[0] < 1e-3);
  * fLin.dispose();
  * ```
  */

@@ -83,12 +83,19 @@ function nngpByEvaluation(
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNngpFn } from "./mod.ts";
- * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.relu(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * import { empiricalNngpFn } from "@fast-ntk/fast-ntk";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
+ *   tf.matMul(tf.relu(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
  * const params = { w1: tf.randomNormal([3, 8]), w2: tf.randomNormal([8, 2]) };
  * const nngp = empiricalNngpFn(f);
- * const k = await nngp(tf.randomNormal([4, 3]), tf.randomNormal([5, 3]), params); // [4, 5]
+ * const [x1, x2] = [tf.randomNormal([4, 3]), tf.randomNormal([5, 3])];
+ * const k = await nngp(x1, x2, params); // [4, 5]: f(x1)·f(x2)ᵀ / 2, the mean over the 2 outputs
+ * assert.deepEqual(k.shape, [4, 5]);
+ * const want = tf.div(tf.matMul(f(params, x1), f(params, x2), false, true), 2);
+ * assert.ok(tf.max(tf.abs(tf.sub(k, want))).dataSync()[0] <= 1e-4 * tf.max(tf.abs(want)).dataSync()[0]);
  * ```
  */
 export function empiricalNngpFn(f: ParamFn, options: EmpiricalNngpOptions = {}): EmpiricalNngp {
@@ -148,12 +155,17 @@ interface Capture {
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalKernelFn } from "./mod.ts";
- * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * import { empiricalKernelFn } from "@fast-ntk/fast-ntk";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
+ *   tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
  * const params = { w1: tf.randomNormal([3, 8]), w2: tf.randomNormal([8, 2]) };
  * const kernelFn = empiricalKernelFn(f, { traceAxes: [] });
  * const { ntk, nngp } = await kernelFn(tf.randomNormal([4, 3]), null, params, ["ntk", "nngp"]); // both [4, 4, 2, 2]
+ * assert.deepEqual(ntk.shape, [4, 4, 2, 2]);
+ * assert.deepEqual(nngp.shape, [4, 4, 2, 2]);
  * ```
  */
 export function empiricalKernelFn(f: ParamFn, options: EmpiricalNtkOptions = {}): EmpiricalKernel {

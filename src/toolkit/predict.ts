@@ -110,16 +110,23 @@ async function readInitial(f0: tf.Tensor | number | undefined, shape: number[], 
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNtkFn, predictGradientDescentMse } from "./mod.ts";
- * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * import { empiricalNtkFn, predictGradientDescentMse } from "@fast-ntk/fast-ntk";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
+ *   tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
  * const params = { w1: tf.randomNormal([3, 16]), w2: tf.randomNormal([16, 2]) };
  * const [xTrain, yTrain, xTest] = [tf.randomNormal([8, 3]), tf.randomNormal([8, 2]), tf.randomNormal([4, 3])];
  * const ntk = empiricalNtkFn(f); // traceAxes [-1]: kernels [N1, N2]
  * const predict = await predictGradientDescentMse(await ntk(xTrain, null, params), yTrain, { diagReg: 1e-4 });
  * const fTrain0 = f(params, xTrain) as tf.Tensor, fTest0 = f(params, xTest) as tf.Tensor;
  * const { train, test } = await predict([0, 10, Infinity], fTrain0, fTest0, await ntk(xTest, xTrain, params));
- * // train: [3, 8, 2], test: [3, 4, 2]
+ * // train: [3, 8, 2], test: [3, 4, 2]; at t = 0 the outputs are f's, at t = ∞ the training targets (nearly: diagReg)
+ * assert.deepEqual(train!.shape, [3, 8, 2]);
+ * assert.deepEqual(test!.shape, [3, 4, 2]);
+ * assert.ok(tf.max(tf.abs(tf.sub(tf.gather(train!, 0), fTrain0))).dataSync()[0] < 1e-4);
+ * assert.ok(tf.max(tf.abs(tf.sub(tf.gather(train!, 2), yTrain))).dataSync()[0] < 1e-2);
  * ```
  */
 export async function predictGradientDescentMse(

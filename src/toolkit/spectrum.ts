@@ -219,12 +219,18 @@ export function checkTolerance(name: string, value: number): number {
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNtkFn, ntkSpectrum } from "./mod.ts";
- * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * import { empiricalNtkFn, ntkSpectrum } from "@fast-ntk/fast-ntk";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
+ *   tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
  * const params = { w1: tf.randomNormal([3, 16]), w2: tf.randomNormal([16, 2]) };
  * const k = await empiricalNtkFn(f)(tf.randomNormal([6, 3]), null, params); // [6, 6]
  * const { eigenvalues, conditionNumber, effectiveRank } = await ntkSpectrum(k);
+ * assert.equal(eigenvalues.length, 6); // descending
+ * assert.ok(eigenvalues.every((l, i) => i === 0 || l <= eigenvalues[i - 1]));
+ * assert.ok(conditionNumber >= 1 && effectiveRank >= 1 && effectiveRank <= 6);
  * ```
  */
 export async function ntkSpectrum(k: tf.Tensor, options: NtkSpectrumOptions = {}): Promise<NtkSpectrum> {
