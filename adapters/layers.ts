@@ -4,7 +4,7 @@
  * never rebuilt or mutated, and its weights are untouched afterwards.
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { ShapeMismatchError } from "../src/errors.ts";
 import { type ParamFn, traceContext } from "./trace.ts";
 

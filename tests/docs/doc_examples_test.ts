@@ -51,7 +51,7 @@ Deno.test("README ts blocks and @examples run as written, with their own permiss
     await Promise.all([0, 1].map(async () => {
       for (let i; (i = next++) < snippets.length;) results[i] = await run(snippets[i], files[i]);
     }));
-    let ran = { readme: 0, examples: 0 };
+    const ran = { readme: 0, examples: 0 };
     for (const [i, s] of snippets.entries()) {
       await t.step(`${s.name} (deno run ${s.flags.join(" ")})`, () => {
         assert.equal(results[i].code, 0, `${s.name} failed:\n${s.code}\n---\n${results[i].log}`);
