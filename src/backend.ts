@@ -15,10 +15,30 @@ export type BackendName = "webgpu" | "wasm" | "cpu";
 /** The backends fast-ntk can run on, fastest first. */
 export const BACKENDS: readonly BackendName[] = ["webgpu", "wasm", "cpu"];
 
-// The tracer hooks the engine of "@tensorflow/tfjs"; kernels registered through another copy of
-// tfjs-core would run past it unseen.
-if (tf.version_core !== tfCore.version_core || tf.engine() !== tfCore.engine()) {
-  throw new TfjsVersionError(tf.version_core, tfCore.version_core);
+/**
+ * The version of another tfjs-core that made the process's tfjs engine (the engine is a global,
+ * shared by every copy of tfjs-core; the first one loaded makes it), or null when it is ours.
+ */
+function otherCore(): string | null {
+  // deno-lint-ignore no-explicit-any
+  const engine = tf.engine() as any;
+  if (engine.ENV instanceof tf.Environment) return null;
+  // The other copy's version is in the path of its own code, seen in a stack trace.
+  try {
+    engine.removeBackend("fast-ntk: no such backend");
+  } catch (e) {
+    const m = String((e as Error)?.stack ?? "").match(/tfjs-core(?:@|\/)(\d[^/_\s:]*)/);
+    if (m) return m[1];
+  }
+  return "unknown version";
+}
+
+// The tracer hooks the engine that fast-ntk's tfjs runs kernels through; a user's tfjs on another
+// tfjs-core (or two copies of ours) would run kernels past it unseen.
+{
+  const other = otherCore();
+  if (other !== null) throw new TfjsVersionError(tf.version_core, other);
+  if (tf.version_core !== tfCore.version_core) throw new TfjsVersionError(tf.version_core, tfCore.version_core);
 }
 
 // tfjs believes Deno is Node and prints a banner about tfjs-node on first use.

@@ -136,19 +136,18 @@ export class GpuError extends Error {
 }
 
 /**
- * The `@tensorflow/tfjs` in use runs on a different tfjs-core than `@tensorflow/tfjs-core` resolves
- * to (two copies in one process): the tracer would not see the kernels of the other copy. Map both
- * to the same version in deno.json.
+ * Two copies of tfjs-core in one process: the user's `@tensorflow/tfjs` resolves to a different
+ * tfjs-core than fast-ntk's, and the tracer would not see the kernels run through the other one.
+ * Map `@tensorflow/tfjs` (and its siblings) to the versions fast-ntk's deno.json names.
  */
 export class TfjsVersionError extends Error {
   /** The class name, so that messages and logs say which error. */
   override name = "TfjsVersionError";
   /** Builds the one-sentence message from the two versions. */
-  constructor(readonly tfjsCore: string, readonly tfjsCoreDirect: string) {
+  constructor(readonly ours: string, readonly theirs: string) {
     super(
-      `@tensorflow/tfjs runs on tfjs-core ${tfjsCore} but @tensorflow/tfjs-core resolves to ${tfjsCoreDirect}` +
-        (tfjsCore === tfjsCoreDirect ? " (another copy of the same version)" : "") +
-        `: map both to the same version in your deno.json "imports"`,
+      `fast-ntk runs on tfjs-core ${ours} but this process also loaded tfjs-core ${theirs}: ` +
+        `map "@tensorflow/tfjs" to npm:@tensorflow/tfjs@${ours} in your deno.json "imports", as fast-ntk's README says`,
     );
   }
 }
