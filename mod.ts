@@ -63,6 +63,12 @@ export {
 } from "./adapters/layers.ts";
 export { loadModel, ModelLoadError, saveModel } from "./adapters/io.ts";
 export { NpyError, parseNpy, readNpy, toNpy, writeNpy } from "./src/npy.ts";
+// Types that appear in the signatures above.
+export type { LayersModel, Tensor } from "./src/types.ts";
+export type { Input } from "./src/validate.ts";
+export type { NtkPlan } from "./src/ntk/mod.ts";
+export type { StructureReport } from "./src/ntk/structured.ts";
+export type { Requested } from "./src/toolkit/nngp.ts";
 
 // Importing leaves tfjs ready on the default backend (or the one set before), so the first tf.*
 // call works: tfjs's own choice would take WebGPU before it is initialized.

@@ -8,6 +8,7 @@ import { DTypeError, ShapeMismatchError } from "../errors.ts";
 import { disposeProgram } from "../linear_program.ts";
 import { forward } from "../ntk/_passes.ts";
 import { type ParamFn, traceLinear } from "../../adapters/trace.ts";
+import type { Tensor } from "../types.ts";
 
 /** The linearized function: a `ParamFn` that owns a copy of `params0`. */
 export interface LinearizedFn {
@@ -15,9 +16,9 @@ export interface LinearizedFn {
    * f(params0, x) + J(x)·(params − params0), synchronously. `params` must have the names and
    * shapes of `params0`. Several outputs come back concatenated per row, as the NTK sees them.
    */
-  (params: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]): tf.Tensor;
+  (params: Record<string, Tensor>, x: Tensor | Tensor[]): Tensor;
   /** The expansion point (this function's own copies; read-only). */
-  readonly params0: Readonly<Record<string, tf.Tensor>>;
+  readonly params0: Readonly<Record<string, Tensor>>;
   /** Frees the copy of `params0`; the function cannot be called afterwards. */
   dispose(): void;
 }
@@ -67,7 +68,7 @@ function checkParams(params: Record<string, tf.Tensor>, what: string): void {
  * fLin.dispose();
  * ```
  */
-export function linearize(f: ParamFn, params0: Record<string, tf.Tensor>): LinearizedFn {
+export function linearize(f: ParamFn, params0: Record<string, Tensor>): LinearizedFn {
   checkParams(params0, "params0");
   // Our own copies: the expansion point must outlive (and not alias) the caller's tensors.
   const p0: Record<string, tf.Tensor> = Object.fromEntries(

@@ -12,7 +12,9 @@ import { empiricalNtkFn, type EmpiricalNtkOptions } from "../ntk/mod.ts";
 import { checkArguments, type Input } from "../validate.ts";
 import type { ParamFn } from "../../adapters/trace.ts";
 import { checkFiniteArguments } from "./ntk_vp.ts";
+import type { Tensor } from "../types.ts";
 
+/** Options of `empiricalNngpFn`: the output layout and the backend. */
 export interface EmpiricalNngpOptions {
   /** Output axes contracted pairwise and averaged. @default [-1] */
   traceAxes?: number[];
@@ -23,7 +25,7 @@ export interface EmpiricalNngpOptions {
 }
 
 /** The NNGP f(x1)·f(x2)ᵀ at `params` (x2 = null: x1), in the layout of the options. */
-export type EmpiricalNngp = (x1: Input, x2: Input | null, params: Record<string, tf.Tensor>) => Promise<tf.Tensor>;
+export type EmpiricalNngp = (x1: Input, x2: Input | null, params: Record<string, Tensor>) => Promise<Tensor>;
 
 /** f's output as the NTK sees it: several outputs flattened per row and concatenated. */
 function asOutput(y: tf.Tensor | tf.Tensor[]): tf.Tensor {
@@ -111,20 +113,22 @@ export function empiricalNngpFn(f: ParamFn, options: EmpiricalNngpOptions = {}):
 
 /** The kernels `empiricalKernelFn` computes. */
 export type KernelName = "ntk" | "nngp";
+/** Every kernel name `empiricalKernelFn` accepts. */
 export const KERNEL_NAMES: readonly KernelName[] = ["ntk", "nngp"];
 
 /** The names requested by a `get` argument. */
 export type Requested<G> = G extends readonly (infer K)[] ? K : G;
 
 /** The requested kernels, by name: `{ ntk }`, `{ nngp }` or `{ ntk, nngp }`. */
-export type Kernels<K extends KernelName> = { [k in K]: tf.Tensor };
+export type Kernels<K extends KernelName> = { [k in K]: Tensor };
 
+/** The kernel function `empiricalKernelFn` returns. */
 export interface EmpiricalKernel {
   /** The kernels named by `get` at `params` (x2 = null: x1). @default get ["ntk", "nngp"] */
   <G extends KernelName | readonly KernelName[] = ["ntk", "nngp"]>(
     x1: Input,
     x2: Input | null,
-    params: Record<string, tf.Tensor>,
+    params: Record<string, Tensor>,
     get?: G,
   ): Promise<Kernels<Requested<G> & KernelName>>;
   /** Frees what this function caches; it cannot be called afterwards. */

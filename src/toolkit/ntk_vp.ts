@@ -11,7 +11,9 @@ import { disposeProgram } from "../linear_program.ts";
 import { backward, forward } from "../ntk/_passes.ts";
 import { asList, checkArguments, checkFinite, type Input } from "../validate.ts";
 import { type Linearized, type ParamFn, traceLinear } from "../../adapters/trace.ts";
+import type { Tensor } from "../types.ts";
 
+/** Options of `empiricalNtkVpFn`. */
 export interface EmpiricalNtkVpOptions {
   /** Backend to run on; by default the one in use, or the fastest present. */
   backend?: BackendName | "auto";
@@ -25,9 +27,9 @@ export interface EmpiricalNtkVpOptions {
 export type EmpiricalNtkVp = (
   x1: Input,
   x2: Input | null,
-  params: Record<string, tf.Tensor>,
-  v: tf.Tensor,
-) => Promise<tf.Tensor>;
+  params: Record<string, Tensor>,
+  v: Tensor,
+) => Promise<Tensor>;
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i]);
@@ -41,8 +43,8 @@ function named(side: string, x: Input): [string, tf.Tensor][] {
 export async function checkFiniteArguments(
   x1: Input,
   x2: Input | null,
-  params: Record<string, tf.Tensor>,
-  more: [string, tf.Tensor][] = [],
+  params: Record<string, Tensor>,
+  more: [string, Tensor][] = [],
 ): Promise<void> {
   await checkFinite([
     ...Object.entries(params).map(([n, t]) => [`params["${n}"]`, t] as [string, tf.Tensor]),

@@ -13,7 +13,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { InvalidOptionError, NonFiniteInputError, ShapeMismatchError } from "../errors.ts";
 import { checkTolerance, offsets, symmetricEigen, symmetrize, zippedToMatrix } from "./spectrum.ts";
+import type { Tensor } from "../types.ts";
 
+/** Options of `predictGradientDescentMse`: learning rate, ridge and the kernels' layout. */
 export interface PredictGradientDescentMseOptions {
   /** Gradient descent's learning rate η; only η·t matters. @default 1 */
   learningRate?: number;
@@ -36,9 +38,9 @@ export interface PredictGradientDescentMseOptions {
 /** Predicted outputs: a leading time axis when `t` is an array. */
 export interface GradientDescentMsePrediction {
   /** f_train(t), with yTrain's shape. */
-  train: tf.Tensor;
+  train: Tensor;
   /** f_test(t), when `kTestTrain` was given. */
-  test?: tf.Tensor;
+  test?: Tensor;
 }
 
 /**
@@ -47,9 +49,9 @@ export interface GradientDescentMsePrediction {
  */
 export type PredictGradientDescentMseFn = (
   t: number | readonly number[],
-  fTrain0?: tf.Tensor | number,
-  fTest0?: tf.Tensor | number,
-  kTestTrain?: tf.Tensor,
+  fTrain0?: Tensor | number,
+  fTest0?: Tensor | number,
+  kTestTrain?: Tensor,
 ) => Promise<GradientDescentMsePrediction>;
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -130,8 +132,8 @@ async function readInitial(f0: tf.Tensor | number | undefined, shape: number[], 
  * ```
  */
 export async function predictGradientDescentMse(
-  kTrainTrain: tf.Tensor,
-  yTrain: tf.Tensor,
+  kTrainTrain: Tensor,
+  yTrain: Tensor,
   options: PredictGradientDescentMseOptions = {},
 ): Promise<PredictGradientDescentMseFn> {
   const learningRate = options.learningRate ?? 1;
