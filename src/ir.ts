@@ -6,7 +6,6 @@
  * Primitive names follow JAX's list of linear primitives (Table 5 of the paper).
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
 import type { Tensor } from "./types.ts";
 
 /**
