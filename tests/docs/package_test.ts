@@ -79,3 +79,22 @@ console.log(JSON.stringify({ backend: tf.getBackend(), k: await k.array() }));
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deno publish --dry-run passes offline and publishes only what a user needs", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["publish", "--dry-run", "--allow-dirty"],
+    cwd: new URL(".", ROOT).pathname,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const log = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, log);
+  assert.match(log, /Success Dry run complete/);
+  const root = new URL(".", ROOT).href;
+  const files = [...log.matchAll(/^\s+(file:\/\/\S+)/gm)].map((m) => m[1].slice(root.length));
+  for (const f of ["mod.ts", "LICENSE", "README.md", "src/cli.ts", "rules/mod.ts", "examples/cnn/model.json"]) {
+    assert.ok(files.includes(f), `${f} is published`);
+  }
+  for (const f of files) assert.doesNotMatch(f, /^(tests|bench|tools|lab|node_modules)\/|^deno\.lock$|^\.doctest/, f);
+});
