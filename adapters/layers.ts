@@ -4,18 +4,24 @@
  * never rebuilt or mutated, and its weights are untouched afterwards.
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { ShapeMismatchError } from "../src/errors.ts";
 import { type ParamFn, traceContext } from "./trace.ts";
+import type { LayersModel, Tensor } from "../src/types.ts";
 
 /** What the `params` option's predicate sees of each trainable weight. */
 export interface WeightInfo {
+  /** The weight's layer-qualified name, e.g. `"dense_1/kernel"` (the key in `params`). */
   name: string;
+  /** The name of the layer that owns it. */
   layer: string;
+  /** The class of that layer, e.g. `"Dense"`. */
   className: string;
+  /** The weight's shape. */
   shape: number[];
 }
 
+/** Options of `fromLayersModel`. */
 export interface FromLayersModelOptions {
   /**
    * Which trainable weights are parameters of the NTK: names (`"dense_1/kernel"`), or a
@@ -24,11 +30,12 @@ export interface FromLayersModelOptions {
   params?: readonly string[] | ((w: WeightInfo) => boolean);
 }
 
+/** A layers model as a function of its parameters, with the parameters and the weights' descriptions. */
 export interface LayersModelFn {
   /** Runs the model with `params` substituted for its weights; inference mode. */
   f: ParamFn;
   /** The selected trainable weights by layer-qualified name (the model's own variables). */
-  params: Record<string, tf.Tensor>;
+  params: Record<string, Tensor>;
   /** Every trainable weight, selected or not. */
   weights: WeightInfo[];
 }
@@ -71,14 +78,20 @@ function owners(model: tf.LayersModel): Map<AnyVariable, AnyLayer> {
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNtkFn, fromLayersModel } from "./mod.ts";
- * const model = tf.sequential({ layers: [tf.layers.dense({ units: 8, inputShape: [3], activation: "relu" }), tf.layers.dense({ units: 2 })] });
+ * import { empiricalNtkFn, fromLayersModel } from "@fast-ntk/fast-ntk";
+ * const model = tf.sequential({
+ *   layers: [tf.layers.dense({ units: 8, inputShape: [3], activation: "relu" }), tf.layers.dense({ units: 2 })],
+ * });
  * const { f, params } = fromLayersModel(model);
+ * assert.deepEqual(Object.keys(params).length, 4); // two kernels, two biases
  * const k = await empiricalNtkFn(f)(tf.randomNormal([4, 3]), null, params); // [4, 4]
+ * assert.deepEqual(k.shape, [4, 4]);
  * ```
  */
-export function fromLayersModel(model: tf.LayersModel, options: FromLayersModelOptions = {}): LayersModelFn {
+export function fromLayersModel(model: LayersModel, options: FromLayersModelOptions = {}): LayersModelFn {
   const owner = owners(model);
   const names = new Map<AnyVariable, string>();
   const used = new Set<string>();

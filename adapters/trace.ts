@@ -14,9 +14,10 @@ import { ProgramBuilder } from "../src/linear_program.ts";
 import { DataDependentTraceError, DTypeError, UnsupportedKernelError } from "../src/errors.ts";
 import type { Arg, KernelCtx } from "./kernels/_types.ts";
 import { KERNELS } from "./kernels/mod.ts";
+import type { Tensor } from "../src/types.ts";
 
 /** A function of parameters and input(s) built from tfjs ops. */
-export type ParamFn = (params: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.Tensor | tf.Tensor[];
+export type ParamFn = (params: Record<string, Tensor>, x: Tensor | Tensor[]) => Tensor | Tensor[];
 
 /** Where the tracer currently is, for error messages: the layers adapter sets `layer` to
  * `"name" (ClassName)` while a layer runs. */
@@ -29,19 +30,21 @@ interface Info {
   dependsOnInput: boolean;
 }
 
+/** The linearization of `f` at (params, x): a linear program in the parameters, and f's output. */
 export interface Linearized {
+  /** The linear program: parameter tangents in, output tangent out. */
   program: LinearProgram;
   /** Names of the kernels that were linearized (those with a parameter-dependent input). */
   kernels: string[];
   /** The primal output f(params, x) (several outputs: flattened per row and concatenated). */
-  output: tf.Tensor;
+  output: Tensor;
 }
 
 // deno-lint-ignore no-explicit-any
 type Engine = any;
 
 /** Runs f on (params, x) and returns its linearization in the parameters. */
-export function traceLinear(f: ParamFn, params: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]): Linearized {
+export function traceLinear(f: ParamFn, params: Record<string, Tensor>, x: Tensor | Tensor[]): Linearized {
   const engine: Engine = tf.engine();
   const b = new ProgramBuilder();
   const info = new Map<number, Info>();

@@ -6,15 +6,17 @@
 import * as tf from "@tensorflow/tfjs";
 import { DTypeError, NonFiniteInputError, ShapeMismatchError } from "./errors.ts";
 import { floatMask } from "./tensor_util.ts";
+import type { Tensor } from "./types.ts";
 
-export type Input = tf.Tensor | tf.Tensor[];
+/** A model input: one tensor, or several (multi-input models), the examples along axis 0. */
+export type Input = Tensor | Tensor[];
 
-export function asList(x: Input): tf.Tensor[] {
+export function asList(x: Input): Tensor[] {
   return Array.isArray(x) ? x : [x];
 }
 
 /** Checks structure, dtypes and shapes; values are checked by `checkFinite`. */
-export function checkArguments(x1: Input, x2: Input | null, params: Record<string, tf.Tensor>): void {
+export function checkArguments(x1: Input, x2: Input | null, params: Record<string, Tensor>): void {
   if (params === null || typeof params !== "object") {
     throw new ShapeMismatchError("params", typeof params, "expected an object of named tensors");
   }
@@ -49,7 +51,7 @@ function checkInput(t: tf.Tensor, name: string): void {
 }
 
 /** Throws NonFiniteInputError naming the first argument holding NaN or ±Infinity. */
-export async function checkFinite(named: [string, tf.Tensor][]): Promise<void> {
+export async function checkFinite(named: [string, Tensor][]): Promise<void> {
   const floats = named.filter(([, t]) => t.dtype === "float32" && t.size > 0);
   if (!floats.length) return;
   const flags = tf.tidy(() => tf.stack(floats.map(([, t]) => floatMask(tf.all(tf.isFinite(t))))));

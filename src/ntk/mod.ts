@@ -16,6 +16,7 @@ import type { Method, MethodInput } from "./_types.ts";
 import { jacobianNtk } from "./jacobian.ts";
 import { ntkvpNtk } from "./ntkvp.ts";
 import { structuredNtk, type StructureReport } from "./structured.ts";
+import type { Tensor } from "../types.ts";
 
 /** The methods, by name. */
 export const METHODS: Record<string, Method | null> = {
@@ -24,9 +25,12 @@ export const METHODS: Record<string, Method | null> = {
   structured: structuredNtk,
 };
 
+/** A method of computing the NTK (the paper's three, or "auto": the fastest by the cost model). */
 export type NtkMethod = "auto" | "jacobian" | "ntkvp" | "structured";
+/** Every method name `empiricalNtkFn` accepts. */
 export const METHOD_NAMES: readonly NtkMethod[] = ["auto", "jacobian", "ntkvp", "structured"];
 
+/** Options of `empiricalNtkFn`: method, output layout, backend and memory. */
 export interface EmpiricalNtkOptions {
   /**
    * "jacobian" (Jacobian contraction), "ntkvp" (NTK-vector products), "structured" (structured
@@ -64,7 +68,9 @@ export interface EmpiricalNtkOptions {
 
 /** What `.run()` reports beside the kernel. */
 export interface NtkInfo {
+  /** The method that computed the kernel (AUTO's choice when asked for "auto"). */
   method: Exclude<NtkMethod, "auto">;
+  /** The tfjs backend it ran on. */
   backend: string;
   /** Whether the output's leading (example) axis was followed through every equation. */
   exampleAxis: {
@@ -73,6 +79,7 @@ export interface NtkInfo {
     /** Equations where rows got mixed, so the method carried an explicit row axis (exact, slower). */
     lost: { eqn: number; prim: string; source: string }[];
   };
+  /** Floating-point operations counted over the whole computation. */
   flops: number;
   /**
    * Structured derivatives only: the parameters it structured, and those it left to Jacobian
@@ -87,16 +94,19 @@ export interface NtkInfo {
   estimates?: Record<string, number>;
   /** Jacobian contraction's final contractions: FLOPs and milliseconds. */
   contraction?: { flops: number; ms: number };
+  /** Wall-clock milliseconds of the call. */
   ms: number;
 }
 
 /** What `.plan()` decides without computing the kernel. */
 export interface NtkPlan {
+  /** The method `run` would use. */
   method: Exclude<NtkMethod, "auto">;
   /** Estimated milliseconds per method at this backend's measured throughput. */
   estimates: Record<string, number>;
   /** Estimated FLOPs and peak bytes per method. */
   costs: Record<string, { flops: number; bytes: number }>;
+  /** How (x1, x2) would be tiled: examples per block and blocks. */
   blocks: { size: number; count: number };
   /** f's output shape for one example (several outputs: their entries concatenated). */
   outputShape: number[];
@@ -104,13 +114,14 @@ export interface NtkPlan {
   splittable: boolean;
 }
 
+/** The NTK function `empiricalNtkFn` returns: call it for the kernel, `.run` for the kernel and its report. */
 export interface EmpiricalNtk {
   /** The NTK Θ(x1, x2) (x2 = null: x1) at `params`. */
-  (x1: Input, x2: Input | null, params: Record<string, tf.Tensor>): Promise<tf.Tensor>;
+  (x1: Input, x2: Input | null, params: Record<string, Tensor>): Promise<Tensor>;
   /** The NTK and how it was computed. */
-  run(x1: Input, x2: Input | null, params: Record<string, tf.Tensor>): Promise<{ kernel: tf.Tensor; info: NtkInfo }>;
+  run(x1: Input, x2: Input | null, params: Record<string, Tensor>): Promise<{ kernel: Tensor; info: NtkInfo }>;
   /** How `run` would compute the NTK (method, estimates, blocks), without computing it. */
-  plan(x1: Input, x2: Input | null, params: Record<string, tf.Tensor>): Promise<NtkPlan>;
+  plan(x1: Input, x2: Input | null, params: Record<string, Tensor>): Promise<NtkPlan>;
   /** Frees what this function caches; it cannot be called afterwards. */
   dispose(): void;
 }
@@ -159,12 +170,16 @@ function rowsOf(x: Input): number {
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNtkFn } from "./mod.ts";
- * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.relu(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * import { empiricalNtkFn } from "@fast-ntk/fast-ntk";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
+ *   tf.matMul(tf.relu(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
  * const params = { w1: tf.randomNormal([3, 8]), w2: tf.randomNormal([8, 2]) };
  * const ntk = empiricalNtkFn(f, { traceAxes: [] });
  * const k = await ntk(tf.randomNormal([4, 3]), tf.randomNormal([5, 3]), params); // [4, 5, 2, 2]
+ * assert.deepEqual(k.shape, [4, 5, 2, 2]);
  * ```
  */
 export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): EmpiricalNtk {

@@ -13,9 +13,11 @@ import { asList, checkArguments, checkFinite, type Input } from "../validate.ts"
 import { empiricalNtkFn, type EmpiricalNtkOptions, type NtkMethod } from "../ntk/mod.ts";
 import { absoluteSource, type FromWorker, loadSource, type NtkSource, type ToWorker } from "./protocol.ts";
 import { buffers, toWire, type WireTensor } from "./wire.ts";
+import type { Tensor } from "../types.ts";
 
 export type { NtkSource } from "./protocol.ts";
 
+/** Options of `empiricalNtkParallelFn`: those of `empiricalNtkFn` (but blocks), and the workers. */
 export interface ParallelNtkOptions extends Omit<EmpiricalNtkOptions, "block" | "blockSize"> {
   /**
    * Workers to run. On WebGPU one process already has the whole GPU, so the default there is
@@ -34,27 +36,34 @@ export interface ParallelNtkOptions extends Omit<EmpiricalNtkOptions, "block" | 
 
 /** What `.run()` reports beside the kernel. */
 export interface ParallelNtkInfo {
+  /** The method that computed the kernel. */
   method: Exclude<NtkMethod, "auto">;
+  /** The tfjs backend the workers ran on. */
   backend: BackendName;
+  /** Workers used (1: computed in this thread). */
   workers: number;
   /** How the work was divided (see `ParallelNtkOptions.split`). */
   split: "params" | "examples" | "none";
+  /** Examples per block and blocks computed. */
   blocks: { size: number; count: number };
   /** FLOPs of all blocks together. */
   flops: number;
   /** Milliseconds each worker spent computing blocks (the rest of `ms` is start-up and transfers). */
   busyMs: number[];
+  /** Wall-clock milliseconds of the call. */
   ms: number;
 }
 
+/** The NTK function `empiricalNtkParallelFn` returns. */
 export interface ParallelNtk {
   /** The NTK Θ(x1, x2) (x2 = null: x1) at `params` (default: a model source's own weights). */
-  (x1: Input, x2: Input | null, params?: Record<string, tf.Tensor>): Promise<tf.Tensor>;
+  (x1: Input, x2: Input | null, params?: Record<string, Tensor>): Promise<Tensor>;
+  /** The NTK and how it was computed. */
   run(
     x1: Input,
     x2: Input | null,
-    params?: Record<string, tf.Tensor>,
-  ): Promise<{ kernel: tf.Tensor; info: ParallelNtkInfo }>;
+    params?: Record<string, Tensor>,
+  ): Promise<{ kernel: Tensor; info: ParallelNtkInfo }>;
   /** Stops the workers and frees the loaded model. */
   dispose(): void;
 }
@@ -96,7 +105,7 @@ function rebuildError(m: { name: string; message: string }): Error {
  * cost). Null when fewer than two bins result or, unless `force`, the largest bin exceeds 1.5×
  * an even share.
  */
-export function shareParams(params: Record<string, tf.Tensor>, workers: number, force: boolean): string[][] | null {
+export function shareParams(params: Record<string, Tensor>, workers: number, force: boolean): string[][] | null {
   const names = Object.keys(params).sort((a, b) => params[b].size - params[a].size);
   const bins = Array.from({ length: Math.min(workers, names.length) }, () => ({ names: [] as string[], size: 0 }));
   if (bins.length < 2) return null;
@@ -132,10 +141,14 @@ function blocksPerSide(n: number, workers: number, role: RowRole, symmetric: boo
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNtkParallelFn } from "./mod.ts";
+ * import { empiricalNtkParallelFn } from "@fast-ntk/fast-ntk";
+ * // examples/cnn takes [N, 8, 8, 1]; paths are relative to the working directory (a clone of fast-ntk)
  * const ntk = empiricalNtkParallelFn({ model: "examples/cnn/model.json" }, { workers: 2 });
- * const k = await ntk(tf.randomNormal([16, 8, 8, 3]), null); // [16, 16], the model's own weights
+ * const k = await ntk(tf.randomNormal([16, 8, 8, 1]), null); // [16, 16], the model's own weights
+ * assert.deepEqual(k.shape, [16, 16]);
  * ntk.dispose();
  * ```
  */

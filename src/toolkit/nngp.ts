@@ -12,7 +12,9 @@ import { empiricalNtkFn, type EmpiricalNtkOptions } from "../ntk/mod.ts";
 import { checkArguments, type Input } from "../validate.ts";
 import type { ParamFn } from "../../adapters/trace.ts";
 import { checkFiniteArguments } from "./ntk_vp.ts";
+import type { Tensor } from "../types.ts";
 
+/** Options of `empiricalNngpFn`: the output layout and the backend. */
 export interface EmpiricalNngpOptions {
   /** Output axes contracted pairwise and averaged. @default [-1] */
   traceAxes?: number[];
@@ -23,7 +25,7 @@ export interface EmpiricalNngpOptions {
 }
 
 /** The NNGP f(x1)·f(x2)ᵀ at `params` (x2 = null: x1), in the layout of the options. */
-export type EmpiricalNngp = (x1: Input, x2: Input | null, params: Record<string, tf.Tensor>) => Promise<tf.Tensor>;
+export type EmpiricalNngp = (x1: Input, x2: Input | null, params: Record<string, Tensor>) => Promise<Tensor>;
 
 /** f's output as the NTK sees it: several outputs flattened per row and concatenated. */
 function asOutput(y: tf.Tensor | tf.Tensor[]): tf.Tensor {
@@ -83,12 +85,19 @@ function nngpByEvaluation(
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNngpFn } from "./mod.ts";
- * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.relu(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * import { empiricalNngpFn } from "@fast-ntk/fast-ntk";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
+ *   tf.matMul(tf.relu(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
  * const params = { w1: tf.randomNormal([3, 8]), w2: tf.randomNormal([8, 2]) };
  * const nngp = empiricalNngpFn(f);
- * const k = await nngp(tf.randomNormal([4, 3]), tf.randomNormal([5, 3]), params); // [4, 5]
+ * const [x1, x2] = [tf.randomNormal([4, 3]), tf.randomNormal([5, 3])];
+ * const k = await nngp(x1, x2, params); // [4, 5]: f(x1)·f(x2)ᵀ / 2, the mean over the 2 outputs
+ * assert.deepEqual(k.shape, [4, 5]);
+ * const want = tf.div(tf.matMul(f(params, x1), f(params, x2), false, true), 2);
+ * assert.ok(tf.max(tf.abs(tf.sub(k, want))).dataSync()[0] <= 1e-4 * tf.max(tf.abs(want)).dataSync()[0]);
  * ```
  */
 export function empiricalNngpFn(f: ParamFn, options: EmpiricalNngpOptions = {}): EmpiricalNngp {
@@ -104,20 +113,22 @@ export function empiricalNngpFn(f: ParamFn, options: EmpiricalNngpOptions = {}):
 
 /** The kernels `empiricalKernelFn` computes. */
 export type KernelName = "ntk" | "nngp";
+/** Every kernel name `empiricalKernelFn` accepts. */
 export const KERNEL_NAMES: readonly KernelName[] = ["ntk", "nngp"];
 
 /** The names requested by a `get` argument. */
 export type Requested<G> = G extends readonly (infer K)[] ? K : G;
 
 /** The requested kernels, by name: `{ ntk }`, `{ nngp }` or `{ ntk, nngp }`. */
-export type Kernels<K extends KernelName> = { [k in K]: tf.Tensor };
+export type Kernels<K extends KernelName> = { [k in K]: Tensor };
 
+/** The kernel function `empiricalKernelFn` returns. */
 export interface EmpiricalKernel {
   /** The kernels named by `get` at `params` (x2 = null: x1). @default get ["ntk", "nngp"] */
   <G extends KernelName | readonly KernelName[] = ["ntk", "nngp"]>(
     x1: Input,
     x2: Input | null,
-    params: Record<string, tf.Tensor>,
+    params: Record<string, Tensor>,
     get?: G,
   ): Promise<Kernels<Requested<G> & KernelName>>;
   /** Frees what this function caches; it cannot be called afterwards. */
@@ -148,12 +159,17 @@ interface Capture {
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalKernelFn } from "./mod.ts";
- * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * import { empiricalKernelFn } from "@fast-ntk/fast-ntk";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
+ *   tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
  * const params = { w1: tf.randomNormal([3, 8]), w2: tf.randomNormal([8, 2]) };
  * const kernelFn = empiricalKernelFn(f, { traceAxes: [] });
  * const { ntk, nngp } = await kernelFn(tf.randomNormal([4, 3]), null, params, ["ntk", "nngp"]); // both [4, 4, 2, 2]
+ * assert.deepEqual(ntk.shape, [4, 4, 2, 2]);
+ * assert.deepEqual(nngp.shape, [4, 4, 2, 2]);
  * ```
  */
 export function empiricalKernelFn(f: ParamFn, options: EmpiricalNtkOptions = {}): EmpiricalKernel {

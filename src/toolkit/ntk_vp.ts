@@ -11,7 +11,9 @@ import { disposeProgram } from "../linear_program.ts";
 import { backward, forward } from "../ntk/_passes.ts";
 import { asList, checkArguments, checkFinite, type Input } from "../validate.ts";
 import { type Linearized, type ParamFn, traceLinear } from "../../adapters/trace.ts";
+import type { Tensor } from "../types.ts";
 
+/** Options of `empiricalNtkVpFn`. */
 export interface EmpiricalNtkVpOptions {
   /** Backend to run on; by default the one in use, or the fastest present. */
   backend?: BackendName | "auto";
@@ -25,9 +27,9 @@ export interface EmpiricalNtkVpOptions {
 export type EmpiricalNtkVp = (
   x1: Input,
   x2: Input | null,
-  params: Record<string, tf.Tensor>,
-  v: tf.Tensor,
-) => Promise<tf.Tensor>;
+  params: Record<string, Tensor>,
+  v: Tensor,
+) => Promise<Tensor>;
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i]);
@@ -41,8 +43,8 @@ function named(side: string, x: Input): [string, tf.Tensor][] {
 export async function checkFiniteArguments(
   x1: Input,
   x2: Input | null,
-  params: Record<string, tf.Tensor>,
-  more: [string, tf.Tensor][] = [],
+  params: Record<string, Tensor>,
+  more: [string, Tensor][] = [],
 ): Promise<void> {
   await checkFinite([
     ...Object.entries(params).map(([n, t]) => [`params["${n}"]`, t] as [string, tf.Tensor]),
@@ -76,13 +78,21 @@ function release(lin: Linearized): void {
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNtkVpFn } from "./mod.ts";
- * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.relu(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * import { empiricalNtkFn, empiricalNtkVpFn } from "@fast-ntk/fast-ntk";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
+ *   tf.matMul(tf.relu(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
  * const params = { w1: tf.randomNormal([3, 8]), w2: tf.randomNormal([8, 2]) };
- * const ntkVp = empiricalNtkVpFn(f);
+ * const [x1, x2] = [tf.randomNormal([4, 3]), tf.randomNormal([5, 3])];
  * const v = tf.randomNormal([5, 2]); // shaped like f(x2)
- * const y = await ntkVp(tf.randomNormal([4, 3]), tf.randomNormal([5, 3]), params, v); // [4, 2]
+ * const y = await empiricalNtkVpFn(f)(x1, x2, params, v); // [4, 2]: Θ(x1, x2)·v without building Θ
+ * assert.deepEqual(y.shape, [4, 2]);
+ * // the same as contracting the full kernel [4, 5, 2, 2] with v
+ * const theta = await empiricalNtkFn(f, { traceAxes: [] })(x1, x2, params);
+ * const want = tf.reshape(tf.matMul(tf.reshape(tf.transpose(theta, [0, 2, 1, 3]), [8, 10]), tf.reshape(v, [10, 1])), [4, 2]);
+ * assert.ok(tf.max(tf.abs(tf.sub(y, want))).dataSync()[0] <= 1e-4 * tf.max(tf.abs(want)).dataSync()[0]);
  * ```
  */
 export function empiricalNtkVpFn(f: ParamFn, options: EmpiricalNtkVpOptions = {}): EmpiricalNtkVp {
