@@ -109,7 +109,12 @@ async function fitInput(model: tf.LayersModel, x: tf.Tensor, flag: string): Prom
   }
   if (x.shape[0] === 0) {
     x.dispose();
-    throw flagError(flag, x.shape, "N ≥ 1", `${flag} holds no examples (shape [${x.shape}]); give at least one.`);
+    throw flagError(
+      flag,
+      x.shape,
+      "N ≥ 1",
+      `${flag} holds no examples (shape [${x.shape.join(", ")}]); give at least one.`,
+    );
   }
   const values = await x.data();
   const embeddings = embeddingsOfInput(model);
@@ -217,7 +222,6 @@ export async function computeNtk(o: NtkCommand, loadStart = performance.now()): 
     );
   }
 
-  progress.stage("loading the model and inputs");
   const modelPath = o.model ?? `${EXAMPLE}model.json`;
   let model: tf.LayersModel;
   try {
@@ -226,7 +230,13 @@ export async function computeNtk(o: NtkCommand, loadStart = performance.now()): 
     // ModelLoadError: "Cannot read model P: why", "Cannot load model P: why", "P has no modelTopology: …".
     const msg = (e as Error).message.split("\n")[0].replace(`Cannot read model ${modelPath}: `, "")
       .replace(`Cannot load model ${modelPath}: `, "");
-    const sentence = msg.startsWith(modelPath) ? `--model ${msg}` : `--model ${modelPath} cannot be loaded: ${msg}`;
+    const unknown = /^Unknown layer: (\w+)/.exec(msg)?.[1];
+    const sentence = unknown
+      ? `--model ${modelPath} uses layer class "${unknown}", which tfjs-layers does not know ` +
+        "(a custom layer must be registered with tf.serialization.registerClass)"
+      : msg.startsWith(modelPath)
+      ? `--model ${msg}`
+      : `--model ${modelPath} cannot be loaded: ${msg.split(/(?<=\.)\s/)[0]}`;
     throw flagError(
       "--model",
       modelPath,
@@ -270,9 +280,13 @@ export async function computeNtk(o: NtkCommand, loadStart = performance.now()): 
   let kernel: tf.Tensor, info: { method: string; backend: string; ms: number; flops: number; tracked?: boolean };
   let usedWorkers = 1;
   try {
+    // The plan first (method, blocks, budget; no kernel work): a budget too small for one example
+    // is refused here, and the stage line can say what AUTO chose.
+    const local = empiricalNtkFn(flattened(f), { ...options, ...(o.block ? { block: o.block } : {}) });
+    const plan = await local.plan(x1, x2, params);
+    const chosen = `${plan.method}${o.method === "auto" ? ", chosen by AUTO" : ""}`;
     if (o.workers > 1) {
       // What the pool will do, by the same plan and cost model, to say when it will not help.
-      const plan = await empiricalNtkFn(flattened(f), options).plan(x1, x2, params);
       const note = workersNote({
         workers: o.workers,
         cores: navigator.hardwareConcurrency ?? 1,
@@ -285,7 +299,7 @@ export async function computeNtk(o: NtkCommand, loadStart = performance.now()): 
         startupMs,
       });
       if (note) console.error(`note: ${note}`);
-      progress.stage(`computing the NTK (${o.method}) on ${backend} with ${o.workers} workers`);
+      progress.stage(`computing the NTK (${chosen}) on ${backend} with ${o.workers} workers`);
       const ntk = empiricalNtkParallelFn({ model: modelPath, flatten: true }, { ...options, workers: o.workers });
       try {
         const r = await ntk.run(x1, x2, params);
@@ -296,9 +310,8 @@ export async function computeNtk(o: NtkCommand, loadStart = performance.now()): 
         ntk.dispose();
       }
     } else {
-      progress.stage(`computing the NTK (${o.method}) on ${backend}`);
-      const ntk = empiricalNtkFn(flattened(f), { ...options, ...(o.block ? { block: o.block } : {}) });
-      const r = await ntk.run(x1, x2, params);
+      progress.stage(`computing the NTK (${chosen}) on ${backend}`);
+      const r = await local.run(x1, x2, params);
       kernel = r.kernel;
       info = { ...r.info, tracked: r.info.exampleAxis.tracked };
     }
