@@ -116,7 +116,7 @@ function parseFlags(args: string[], flags: Record<string, FlagSpec>, command: st
   const positionals: string[] = [];
   let help = false;
   const isFlag = (t: string) =>
-    t === "-h" || t === "--help" || (t.startsWith("--") && t.slice(2).split("=")[0] in flags);
+    t === "-h" || t === "--help" || (t.startsWith("--") && Object.hasOwn(flags, t.slice(2).split("=")[0]));
   const names = Object.keys(flags);
   const list = names.map((n) => `--${n}`).join(", ");
   for (let i = 0; i < args.length; i++) {
