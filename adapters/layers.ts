@@ -72,7 +72,9 @@ function owners(model: tf.LayersModel): Map<AnyVariable, AnyLayer> {
  * @param model a tfjs-layers model (built in code or loaded)
  * @param options which weights are parameters
  * @returns `{ f, params, weights }` — pass `f` to `empiricalNtkFn` and `params` to its calls
- * @throws {ShapeMismatchError} when `options.params` names a weight the model does not have
+ * @throws {ShapeMismatchError} when `options.params` names a weight the model does not have; and
+ *   from `f` (and the NTK functions, before any work), for inputs unlike `model.inputs` or
+ *   parameters missing, extra, or shaped unlike the model's weights
  *
  * @example Usage
  * ```ts

@@ -159,7 +159,17 @@ function watchGpu(): { check(): void; stop(): void } {
  * @param f a function of named parameters and the input (leading axis: examples)
  * @param options method, layout and backend
  * @returns the NTK function, with `.run()` and `.dispose()`
- * @throws {InvalidOptionError} for an unknown method or a bad axis
+ * Edge cases, as neural-tangents: no examples (N1 or N2 = 0), no parameter entries or no output
+ * entries give the correctly shaped kernel without computing (empty, or zeros; a mean over empty
+ * traced axes is NaN). A function whose rows are not independent examples (`x + b` with `b`
+ * `[N, D]`) is computed on all of x1 and x2 at once; `info.exampleAxis.independentRows` says so.
+ *
+ * @throws {InvalidOptionError} for an unknown method or an option out of range (here), or an axis
+ *   out of range for f's output (from the returned function)
+ * @throws {ShapeMismatchError} (from the returned function) for inputs or parameters that do not
+ *   fit each other, the model, or f — naming the argument, with f's own error as `cause`
+ * @throws {DTypeError} / {NonFiniteInputError} (from the returned function) for a bad dtype or NaN/±Infinity
+ * @throws {MemoryBudgetError} (from the returned function) when not even one block fits the budget
  *
  * @example Usage
  * ```ts

@@ -80,12 +80,16 @@ for (const backend of BACKENDS) {
     ...opts,
     fn: async () => {
       await tf.setBackend(backend);
+      const constant = randn([3, 2], 11);
+      const kept = await guard({ constant });
       const cases: [string, ParamFn][] = [
         ["(p, x) => p.w", (p) => p.w],
         ["(p, x) => x", (_p, x) => x as tf.Tensor],
         // Returned and used elsewhere too: this threw a TypeError on a disposed tensor.
         ["(p, x) => p.w, also used", (p, x) => (tf.mul(x as tf.Tensor, p.w), p.w)],
         ["(p, x) => [p.w, x * w]", (p, x) => [p.w, tf.mul(x as tf.Tensor, p.w)]],
+        // A constant f closes over: the caller's too.
+        ["(p, x) => c", () => constant],
       ];
       for (const [name, f] of cases) {
         for (const method of METHODS) {
@@ -126,6 +130,8 @@ for (const backend of BACKENDS) {
         await g.check(`${name}, the toolkit`);
         tf.dispose([p.w, x1, x2, v]);
       }
+      await kept.check("a constant f returns");
+      constant.dispose();
     },
   });
 }
