@@ -20,6 +20,7 @@ export function asList(x: Input): tf.Tensor[] {
 export interface ParamFnSpec {
   /** Each input's shape (`null`: unknown, unchecked). */
   inputs: { name: string; shape: (number | null)[] | null }[];
+  /** The parameters f expects, by name, with their shapes. */
   params: Record<string, number[]>;
 }
 

@@ -156,19 +156,20 @@ function watchGpu(): { check(): void; stop(): void } {
  * default `traceAxes: [-1]`, `[N1, N2]`, the MEAN over the last output axis; with
  * `traceAxes: []`, `[N1, N2, O, O]`; higher-rank outputs zip their axes pairwise.
  *
- * @param f a function of named parameters and the input (leading axis: examples)
- * @param options method, layout and backend
- * @returns the NTK function, with `.run()` and `.dispose()`
  * Edge cases, as neural-tangents: no examples (N1 or N2 = 0), no parameter entries or no output
  * entries give the correctly shaped kernel without computing (empty, or zeros; a mean over empty
  * traced axes is NaN). A function whose rows are not independent examples (`x + b` with `b`
  * `[N, D]`) is computed on all of x1 and x2 at once; `info.exampleAxis.independentRows` says so.
  *
+ * @param f a function of named parameters and the input (leading axis: examples)
+ * @param options method, layout and backend
+ * @returns the NTK function, with `.run()` and `.dispose()`
  * @throws {InvalidOptionError} for an unknown method or an option out of range (here), or an axis
  *   out of range for f's output (from the returned function)
  * @throws {ShapeMismatchError} (from the returned function) for inputs or parameters that do not
  *   fit each other, the model, or f — naming the argument, with f's own error as `cause`
- * @throws {DTypeError} / {NonFiniteInputError} (from the returned function) for a bad dtype or NaN/±Infinity
+ * @throws {DTypeError} (from the returned function) for a parameter or input of a bad dtype
+ * @throws {NonFiniteInputError} (from the returned function) for NaN or ±Infinity in one
  * @throws {MemoryBudgetError} (from the returned function) when not even one block fits the budget
  *
  * @example Usage
@@ -257,8 +258,10 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
       const r = tryTrace(owned(sliceRows(x1, 0, 2)));
       if (r && r.outShape[0] === 2) return { ...r, independentRows: true };
     } else if (rows === 0) {
-      const r = tryTrace(x1) ?? tryTrace(owned(zeroRow(x1)));
-      if (r) return { ...r, outShape: [0, ...r.outShape.slice(1)], independentRows: true };
+      const own = tryTrace(x1);
+      if (own) return { ...own, independentRows: own.outShape[0] === 0 };
+      const one = tryTrace(owned(zeroRow(x1)));
+      if (one?.outShape[0] === 1) return { ...one, outShape: [0, ...one.outShape.slice(1)], independentRows: true };
     }
     const r = take(traceInput(f, params, x1, "x1"));
     return { ...r, independentRows: rows > 2 ? false : r.outShape[0] === rows };
