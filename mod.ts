@@ -61,6 +61,7 @@ export {
   type LayersModelFn,
   type WeightInfo,
 } from "./adapters/layers.ts";
+export type { ParamFnSpec } from "./src/validate.ts";
 export { loadModel, ModelLoadError, saveModel } from "./adapters/io.ts";
 export { NpyError, parseNpy, readNpy, toNpy, writeNpy } from "./src/npy.ts";
 // Types that appear in the signatures above.

@@ -9,8 +9,8 @@ import { type BackendName, ensureBackend } from "../backend.ts";
 import { InvalidOptionError, ShapeMismatchError } from "../errors.ts";
 import { type Layout, normalizeLayout } from "../layout.ts";
 import { assemble, type Block, planBlocks, type RowRole, rowRole, sliceRows } from "../batching.ts";
-import { asList, checkArguments, checkFinite, type Input } from "../validate.ts";
-import { empiricalNtkFn, type EmpiricalNtkOptions, type NtkMethod } from "../ntk/mod.ts";
+import { asList, checkArguments, checkFinite, checkNtkOptions, type Input } from "../validate.ts";
+import { empiricalNtkFn, type EmpiricalNtkOptions, METHOD_NAMES, type NtkMethod } from "../ntk/mod.ts";
 import { absoluteSource, type FromWorker, loadSource, type NtkSource, type ToWorker } from "./protocol.ts";
 import { buffers, toWire, type WireTensor } from "./wire.ts";
 import type { Tensor } from "../types.ts";
@@ -153,8 +153,15 @@ function blocksPerSide(n: number, workers: number, role: RowRole, symmetric: boo
  * ```
  */
 export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOptions = {}): ParallelNtk {
+  checkNtkOptions(options);
+  if (options.method !== undefined && !METHOD_NAMES.includes(options.method)) {
+    throw new InvalidOptionError("method", options.method, METHOD_NAMES);
+  }
   if (options.workers !== undefined && !(Number.isInteger(options.workers) && options.workers >= 1)) {
     throw new InvalidOptionError("workers", options.workers, ["a positive integer"]);
+  }
+  if (options.split !== undefined && !["auto", "params", "examples"].includes(options.split)) {
+    throw new InvalidOptionError("split", options.split, ["auto", "params", "examples"]);
   }
   const where = absoluteSource(source);
   let loaded: Awaited<ReturnType<typeof loadSource>> | null = null;
@@ -199,7 +206,7 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
     loaded ??= await loadSource(where);
     const params = given ?? loaded.params;
     if (!params) throw new InvalidOptionError("params", undefined, ["the parameters of the module's function"]);
-    checkArguments(x1, x2, params);
+    checkArguments(x1, x2, params, loaded.f);
     await checkFinite([
       ...Object.entries(params).map(([n, t]) => [`params["${n}"]`, t] as [string, tf.Tensor]),
       ...asList(x1).map((t, i, l) => [l.length > 1 ? `x1[${i}]` : "x1", t] as [string, tf.Tensor]),
@@ -212,7 +219,8 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
     const split = options.split ?? "auto";
     // Structured derivatives' cost is mostly the passes over each side, which every share or
     // block repeats: measured slower on workers (bench report), so "auto" keeps it in process.
-    const inProcess = workers === 1 || (split === "auto" && plan.method === "structured");
+    // (An empty problem has no blocks: nothing to spread.)
+    const inProcess = workers === 1 || (split === "auto" && plan.method === "structured") || plan.blocks.count === 0;
     const shares = inProcess || split === "examples" ? null : shareParams(params, workers, split === "params");
     // Without a share of parameters per worker, blocks of examples — unless examples interact.
     if (inProcess || (!shares && (!plan.splittable || Math.max(n1, n2) === 1))) {

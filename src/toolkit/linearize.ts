@@ -7,8 +7,9 @@ import * as tf from "@tensorflow/tfjs";
 import { DTypeError, ShapeMismatchError } from "../errors.ts";
 import { disposeProgram } from "../linear_program.ts";
 import { forward } from "../ntk/_passes.ts";
-import { type ParamFn, traceLinear } from "../../adapters/trace.ts";
+import type { ParamFn } from "../../adapters/trace.ts";
 import type { Tensor } from "../types.ts";
+import { traceInput } from "../ntk/_inputs.ts";
 
 /** The linearized function: a `ParamFn` that owns a copy of `params0`. */
 export interface LinearizedFn {
@@ -87,7 +88,7 @@ export function linearize(f: ParamFn, params0: Record<string, Tensor>): Lineariz
     }
     const extra = Object.keys(params).find((n) => !(n in p0));
     if (extra) throw new ShapeMismatchError(`params["${extra}"]`, extra, "params0 has no such parameter");
-    const lin = traceLinear(f, p0, x);
+    const lin = traceInput(f, p0, x, "x");
     try {
       // Plain tfjs ops on (params − params0): when fLin is traced in turn, its JVP is linear in params.
       return tf.tidy(() => {

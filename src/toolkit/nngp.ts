@@ -9,10 +9,11 @@ import { InvalidOptionError, ShapeMismatchError } from "../errors.ts";
 import { contract2 } from "../einsum.ts";
 import { checkPairedAxes, layoutLabels, meanOverTraced, normalizeLayout } from "../layout.ts";
 import { empiricalNtkFn, type EmpiricalNtkOptions } from "../ntk/mod.ts";
-import { checkArguments, type Input } from "../validate.ts";
-import type { ParamFn } from "../../adapters/trace.ts";
+import { checkArguments, checkNtkOptions, type Input } from "../validate.ts";
+import { evaluateOutput, type ParamFn } from "../../adapters/trace.ts";
 import { checkFiniteArguments } from "./ntk_vp.ts";
 import type { Tensor } from "../types.ts";
+import { emptyProblemKernel, explainTraceError } from "../ntk/_inputs.ts";
 
 /** Options of `empiricalNngpFn`: the output layout and the backend. */
 export interface EmpiricalNngpOptions {
@@ -33,8 +34,13 @@ function asOutput(y: tf.Tensor | tf.Tensor[]): tf.Tensor {
   return tf.tidy(() => tf.concat(y.map((t) => tf.reshape(t, [t.shape[0], -1])), 1));
 }
 
-function evaluate(f: ParamFn, params: Record<string, tf.Tensor>, x: Input): tf.Tensor {
-  return tf.tidy(() => asOutput(f(params, x)));
+/** f(params, x) as a tensor of ours; a failure is reported on the user's argument `arg`. */
+function evaluate(f: ParamFn, params: Record<string, tf.Tensor>, x: Input, arg: string): tf.Tensor {
+  try {
+    return evaluateOutput(f, params, x);
+  } catch (e) {
+    throw explainTraceError(e, f, params, x, arg);
+  }
 }
 
 /**
@@ -49,6 +55,8 @@ function nngpOfOutputs(y1: tf.Tensor, y2: tf.Tensor, traceAxes: number[], diagon
   }
   const layout = normalizeLayout(s1.length, traceAxes, diagonalAxes);
   checkPairedAxes(layout, s1, s2);
+  // No entries on a side: sums over nothing (backends disagree on reducing an empty axis).
+  if (y1.size === 0 || y2.size === 0) return emptyProblemKernel(layout, s1, s2);
   const { one, two, out } = layoutLabels(layout);
   return tf.tidy(() => meanOverTraced(contract2(y1, one, y2, two, out), layout, s1));
 }
@@ -62,8 +70,14 @@ function nngpByEvaluation(
   traceAxes: number[],
   diagonalAxes: number[],
 ): tf.Tensor {
-  const y1 = evaluate(f, params, x1);
-  const y2 = x2 ? evaluate(f, params, x2) : y1;
+  const y1 = evaluate(f, params, x1, "x1");
+  let y2 = y1;
+  try {
+    if (x2) y2 = evaluate(f, params, x2, "x2");
+  } catch (e) {
+    y1.dispose();
+    throw e;
+  }
   try {
     return nngpOfOutputs(y1, y2, traceAxes, diagonalAxes);
   } finally {
@@ -101,11 +115,13 @@ function nngpByEvaluation(
  * ```
  */
 export function empiricalNngpFn(f: ParamFn, options: EmpiricalNngpOptions = {}): EmpiricalNngp {
+  if (typeof f !== "function") throw new InvalidOptionError("f", typeof f, ["a function f(params, x)"]);
   const traceAxes = options.traceAxes ?? [-1];
   const diagonalAxes = options.diagonalAxes ?? [];
   return async (x1, x2, params) => {
+    checkNtkOptions(options); // (documented as thrown by the returned function)
     await ensureBackend(options.backend);
-    checkArguments(x1, x2, params);
+    checkArguments(x1, x2, params, f);
     await checkFiniteArguments(x1, x2, params);
     return nngpByEvaluation(f, params, x1, x2, traceAxes, diagonalAxes);
   };
@@ -173,6 +189,7 @@ interface Capture {
  * ```
  */
 export function empiricalKernelFn(f: ParamFn, options: EmpiricalNtkOptions = {}): EmpiricalKernel {
+  if (typeof f !== "function") throw new InvalidOptionError("f", typeof f, ["a function f(params, x)"]);
   const traceAxes = options.traceAxes ?? [-1];
   const diagonalAxes = options.diagonalAxes ?? [];
   const captures = new Set<Capture>();
@@ -196,9 +213,9 @@ export function empiricalKernelFn(f: ParamFn, options: EmpiricalNtkOptions = {})
       throw new InvalidOptionError("get", get, KERNEL_NAMES);
     }
     const out: Partial<Record<KernelName, tf.Tensor>> = {};
+    checkArguments(x1, x2, params, f);
     if (!names.includes("ntk")) {
       await ensureBackend(options.backend);
-      checkArguments(x1, x2, params);
       await checkFiniteArguments(x1, x2, params);
       out.nngp = nngpByEvaluation(f, params, x1, x2, traceAxes, diagonalAxes);
       return out;
@@ -211,7 +228,7 @@ export function empiricalKernelFn(f: ParamFn, options: EmpiricalNtkOptions = {})
       try {
         const side = (x: Input) => {
           const kept = capture.outputs.get(x);
-          return kept ? asOutput(kept) : evaluate(f, params, x);
+          return kept ? asOutput(kept) : evaluate(f, params, x, x === x1 ? "x1" : "x2");
         };
         const y1 = side(x1);
         const y2 = x2 ? side(x2) : y1;

@@ -6,12 +6,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, ensureBackend } from "../backend.ts";
-import { DTypeError, ShapeMismatchError } from "../errors.ts";
+import { DTypeError, InvalidOptionError, ShapeMismatchError } from "../errors.ts";
 import { disposeProgram } from "../linear_program.ts";
 import { backward, forward } from "../ntk/_passes.ts";
-import { asList, checkArguments, checkFinite, type Input } from "../validate.ts";
-import { type Linearized, type ParamFn, traceLinear } from "../../adapters/trace.ts";
+import { asList, checkArguments, checkFinite, checkNtkOptions, type Input } from "../validate.ts";
+import type { Linearized, ParamFn } from "../../adapters/trace.ts";
 import type { Tensor } from "../types.ts";
+import { traceInput } from "../ntk/_inputs.ts";
 
 /** Options of `empiricalNtkVpFn`. */
 export interface EmpiricalNtkVpOptions {
@@ -96,9 +97,11 @@ function release(lin: Linearized): void {
  * ```
  */
 export function empiricalNtkVpFn(f: ParamFn, options: EmpiricalNtkVpOptions = {}): EmpiricalNtkVp {
+  if (typeof f !== "function") throw new InvalidOptionError("f", typeof f, ["a function f(params, x)"]);
+  checkNtkOptions(options);
   return async (x1, x2, params, v) => {
     await ensureBackend(options.backend);
-    checkArguments(x1, x2, params);
+    checkArguments(x1, x2, params, f);
     if (!(v instanceof tf.Tensor)) throw new ShapeMismatchError("v", typeof v, "expected a tf.Tensor");
     if (v.isDisposed) throw new ShapeMismatchError("v", "disposed", "the tensor is disposed");
     if (v.dtype !== "float32") throw new DTypeError("v", v.dtype, "float32");
@@ -107,17 +110,22 @@ export function empiricalNtkVpFn(f: ParamFn, options: EmpiricalNtkVpOptions = {}
     let at1: Linearized | null = null;
     try {
       // The VJP at x2: the parameter direction Jᵀ(x2)·v.
-      const at2 = traceLinear(f, params, x2 ?? x1);
+      const at2 = traceInput(f, params, x2 ?? x1, x2 ? "x2" : "x1");
       try {
         const s2 = at2.output.shape;
         if (!sameShape(v.shape, s2)) {
           throw new ShapeMismatchError("v", v.shape, `expected f(x2)'s output shape [${s2}]`);
         }
-        const ct = tf.reshape(v, [1, ...s2]);
-        try {
-          for (const [name, g] of backward(at2.program, ct, 1, null)) directions.set(name, g);
-        } finally {
-          ct.dispose();
+        // No cotangent entries or no parameter entries: the direction is zero (and backends
+        // disagree on reducing an empty axis), so nothing to push forward.
+        const paramEntries = Object.values(params).reduce((n, t) => n + t.size, 0);
+        if (v.size > 0 && paramEntries > 0) {
+          const ct = tf.reshape(v, [1, ...s2]);
+          try {
+            for (const [name, g] of backward(at2.program, ct, 1, null)) directions.set(name, g);
+          } finally {
+            ct.dispose();
+          }
         }
       } catch (e) {
         release(at2);
@@ -127,11 +135,11 @@ export function empiricalNtkVpFn(f: ParamFn, options: EmpiricalNtkVpOptions = {}
       if (x2 === null) at1 = at2;
       else {
         release(at2);
-        at1 = traceLinear(f, params, x1);
+        at1 = traceInput(f, params, x1, "x1");
       }
       const lin = at1;
       return tf.tidy(() => {
-        const y = forward(lin.program, directions, 1);
+        const y = directions.size && lin.output.size ? forward(lin.program, directions, 1) : null;
         return y ? tf.reshape(y, lin.output.shape) : tf.zeros(lin.output.shape);
       });
     } finally {
