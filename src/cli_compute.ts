@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, initBackend } from "./backend.ts";
 import { MemoryBudgetError } from "./errors.ts";
+import { formatBytes, formatMs } from "./format.ts";
 import { empiricalNtkFn } from "./ntk/mod.ts";
 import { readNpy, toNpy } from "./npy.ts";
 import { heatmapSvg } from "./plot.ts";
@@ -20,22 +21,6 @@ import type { MergeCommand, NtkCommand } from "./cli.ts";
 
 const EXAMPLE = new URL("../examples/cnn/", import.meta.url).pathname;
 const DEFAULT_BUDGET = 2 * 2 ** 30;
-
-/** Bytes with a unit and three significant digits: 105 B, 1.27 MiB, 2 GiB. */
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let u = 0;
-  while (u < units.length - 1 && n >= 1024) {
-    n /= 1024;
-    u++;
-  }
-  return `${u === 0 ? Math.round(n) : Number(n.toPrecision(3))} ${units[u]}`;
-}
-
-/** Milliseconds as ms below a second, else seconds, three significant digits. */
-export function formatMs(ms: number): string {
-  return ms < 1000 ? `${Number(ms.toPrecision(3))} ms` : `${Number((ms / 1000).toPrecision(3))} s`;
-}
 
 /** Writes files only once all their contents are complete: temp files beside them, then renames. */
 export async function writeAll(files: { path: string; bytes: Uint8Array }[]): Promise<void> {
@@ -258,15 +243,6 @@ export async function computeNtk(o: NtkCommand, loadStart = performance.now()): 
   // What a worker repeats: loading tfjs (this module's import), the backend, the model and inputs.
   const startupMs = performance.now() - loadStart;
   const n1 = x1.shape[0];
-  if (o.block && o.block[1] > n1) {
-    throw flagError(
-      "--block",
-      o.block,
-      `n ≤ ${n1}`,
-      `--block ${o.block.join("/")} splits --x1's ${n1} examples into more slabs than examples; ` +
-        `give n ≤ ${n1}.`,
-    );
-  }
 
   // O = all output entries of one example (several outputs are concatenated in order).
   const { f, params } = fromLayersModel(model);

@@ -3,6 +3,7 @@
  * without parsing messages.
  * @module
  */
+import { formatBytes } from "./format.ts";
 
 /** A traced kernel (or several) has no linearization rule. */
 export class UnsupportedKernelError extends Error {
@@ -119,8 +120,8 @@ export class MemoryBudgetError extends Error {
   /** Builds the one-sentence message from the fields. */
   constructor(readonly needed: number, readonly budget: number, what: string) {
     super(
-      `Cannot compute the NTK within the memory budget: ${what} needs about ${(needed / 2 ** 20).toFixed(0)} MiB ` +
-        `and the budget is ${(budget / 2 ** 20).toFixed(0)} MiB (raise memoryBudget, or pick a lighter method)`,
+      `Cannot compute the NTK within the memory budget: ${what} needs about ${formatBytes(needed)} ` +
+        `and the budget is ${formatBytes(budget)} (raise memoryBudget, or pick a lighter method)`,
     );
   }
 }

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { BACKENDS } from "../../src/backend.ts";
 import { METHOD_NAMES } from "../../src/ntk/mod.ts";
 import { CLI_BACKENDS, CLI_METHODS, USAGE } from "../../src/cli.ts";
-import { formatBytes, type WorkersCase, workersNote } from "../../src/cli_compute.ts";
+import { type WorkersCase, workersNote } from "../../src/cli_compute.ts";
+import { formatBytes } from "../../src/format.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const FX = `${root}tests/fixtures`;
@@ -270,11 +271,6 @@ const CASES: Case[] = [
       ...out(d),
     ],
     message: /^--x1 holds no examples \(shape \[0, 4\]\); give at least one\.$/,
-  },
-  {
-    what: "--block with more slabs than examples",
-    args: (d) => [...CPU, "--model", `${FUN}/model.json`, "--x1", `${FUN}/x1.npy`, "--block", "0/8", ...out(d)],
-    message: /^--block 0\/8 splits --x1's 3 examples into more slabs than examples; give n ≤ 3\.$/,
   },
   {
     what: "a --budget below one example",
