@@ -1,0 +1,105 @@
+// Counterexamples the fuzzer found (shrunk), beyond issue 11's five bugs. Each is ignored until
+// its fix lands (the suite stays green); KNOWN_BUGS in runner.ts lists the same signatures as
+// "found-X" so the in-suite fuzzer does not fail on them. Un-ignore a test with its fix and
+// delete its KNOWN_BUGS entry.
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import { empiricalNtkFn, type NtkMethod } from "../../mod.ts";
+import { explicitNtk } from "./runner.ts";
+
+type P = Record<string, tf.Tensor>;
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+async function check(
+  backend: string,
+  method: NtkMethod,
+  f: (p: P, x: tf.Tensor | tf.Tensor[]) => tf.Tensor,
+  params: () => P,
+  x1: () => tf.Tensor,
+  traceAxes: number[],
+  diagonalAxes: number[],
+) {
+  const ref = await explicitNtk(f, params, x1, null, traceAxes, diagonalAxes);
+  await tf.setBackend(backend);
+  if (backend === "webgpu") tf.env().set("WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD", 0);
+  try {
+    const [p, x] = [params(), x1()];
+    const k = await empiricalNtkFn(f, { method, traceAxes, diagonalAxes })(x, null, p);
+    assert.deepEqual(k.shape, ref.shape);
+    const got = await k.data();
+    const scale = Math.max(...ref.data.map(Math.abs), 1e-30);
+    for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - ref.data[i]) <= 1e-4 * scale, `entry ${i}`);
+    tf.dispose([k, x, ...Object.values(p)]);
+  } finally {
+    if (backend === "webgpu") tf.env().set("WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD", 1000);
+    await tf.setBackend("cpu");
+  }
+}
+
+// found-A: structured (and auto) throw "contract: repeated rhs label in aro,d0,ari,ay1,bro,d0,bri,by1"
+// from the einsum planner for an embedding (a parameter gathered by int inputs) with the example
+// axis in diagonalAxes.
+for (const method of ["structured"] as const) {
+  Deno.test({
+    name: `fuzz found-A: ${method} NTK of tf.gather(p.w, x) (int x) with diagonalAxes [0] [cpu]`,
+    ignore: Deno.env.get("FUZZ_FOUND") !== "1",
+    ...opts,
+    fn: () =>
+      check(
+        "cpu",
+        method,
+        (p, x) => tf.gather(p.w, x as tf.Tensor),
+        () => ({ w: tf.tensor2d([[1], [2], [3]]) }),
+        () => tf.tensor2d([[0, 2]], [1, 2], "int32"),
+        [-1],
+        [0],
+      ),
+  });
+}
+
+// found-B: webgpu (tensors on the GPU) raises tfjs's raw "GPU for rank 8 is not yet supported" for a
+// full kernel of rank 8 (output [N, 1, 1, 1], traceAxes []) — every method; README says ranks
+// above 6 are coalesced on webgpu. A case webgpu cannot run must be a named error at worst.
+for (const method of ["jacobian", "ntkvp", "structured", "auto"] as const) {
+  Deno.test({
+    name: `fuzz found-B: ${method} full NTK of rank 8 (depthwiseConv2d, output [1,1,1,1]) [webgpu]`,
+    ignore: Deno.env.get("FUZZ_FOUND") !== "1",
+    ...opts,
+    fn: () =>
+      check(
+        "webgpu",
+        method,
+        (p, x) =>
+          tf.depthwiseConv2d(tf.reshape(x as tf.Tensor, [-1, 1, 1, 1]) as tf.Tensor4D, p.w as tf.Tensor4D, 1, "valid"),
+        () => ({ w: tf.tensor4d([[[[0.7]]]]) }),
+        () => tf.tensor2d([[0.5]]),
+        [],
+        [],
+      ),
+  });
+}
+
+// found-C: webgpu, structured: a transposed convolution raises tfjs's raw "Size(n) must match the
+// product of shape …".
+Deno.test({
+  name: "fuzz found-C: structured NTK of conv2dTranspose (filter [2,2,1,1], valid) [webgpu]",
+  ignore: Deno.env.get("FUZZ_FOUND") !== "1",
+  ...opts,
+  fn: () =>
+    check(
+      "webgpu",
+      "structured",
+      (p, x) =>
+        tf.conv2dTranspose(
+          tf.reshape(x as tf.Tensor, [-1, 1, 1, 1]) as tf.Tensor4D,
+          p.w as tf.Tensor4D,
+          [(x as tf.Tensor).shape[0], 2, 2, 1],
+          1,
+          "valid",
+        ),
+      () => ({ w: tf.tensor4d([0.3, -0.5, 0.8, 1.1], [2, 2, 1, 1]) }),
+      () => tf.tensor2d([[0.5]]),
+      [1, -2],
+      [],
+    ),
+});

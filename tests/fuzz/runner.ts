@@ -1,0 +1,498 @@
+/**
+ * Runs a generated program through every method on a backend and checks each kernel against
+ * two oracles: the explicit Jacobian from tfjs's gradients of the program's reference (cpu,
+ * float64 contraction), and, on smooth programs, central finite differences. Classifies every
+ * failure; failures matching issue 11's known bug signatures are counted apart (KNOWN_BUGS).
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { empiricalNtkFn, type NtkMethod } from "../../mod.ts";
+import { COMPOSED_VIEWS, makeInputs, materialize, type Params, type Program, type WeightMode } from "./grammar.ts";
+
+export type Backend = "cpu" | "wasm" | "webgpu";
+export const ALL_METHODS: NtkMethod[] = ["jacobian", "ntkvp", "structured", "auto"];
+
+/** Named errors for limits the README documents; anything else thrown is a failure. */
+export const ALLOWED_ERRORS = ["MemoryBudgetError", "GpuError"];
+
+export interface Failure {
+  /** "wrong-kernel", "wrong-shape", "raw-error", "unsupported", "leak", "caller-disposed", "caller-changed", "fd-disagrees", "structure-fallback", "oracle-error", or a known-11-N id. */
+  cls: string;
+  backend: Backend;
+  method: NtkMethod | "oracle";
+  message: string;
+  code: string;
+}
+
+export interface FailureContext {
+  prog: Program;
+  backend: Backend;
+  method: NtkMethod | "oracle";
+  /** The raw class before known-bug matching. */
+  cls: string;
+  message: string;
+}
+
+/**
+ * KNOWN BUGS of issue 11, being fixed on other branches. Failures matching a signature are
+ * reported as "known-11-N" instead of failing the suite. DELETE the entries once the fixes are
+ * merged (make this list empty): the fuzzer then holds the fixes.
+ */
+export const KNOWN_BUGS: { id: string; matches: (c: FailureContext) => boolean }[] = [
+  {
+    // Structured (and so auto) wrong when a parameter is sliced/unstacked/split and then reshaped.
+    id: "known-11-1",
+    matches: (c) =>
+      (c.method === "structured" || c.method === "auto") && ["wrong-kernel", "fd-disagrees"].includes(c.cls) &&
+      // Unpack is a slice and a reshape in the IR, and conv1d/conv2dTranspose reshape their
+      // filters: any slice-like view of a parameter can compose with a reshape.
+      [...COMPOSED_VIEWS, "slice", "unstack"].some((m) => c.prog.modes.has(m as WeightMode)),
+  },
+  {
+    // The caller's tensors are disposed when f returns a parameter or the input unchanged.
+    id: "known-11-2",
+    matches: (c) => c.cls === "caller-disposed" || /reading 'backend'/.test(c.message),
+  },
+  {
+    // wasm: kernels (or intermediates) of rank ≥ 7 are wrong.
+    id: "known-11-3",
+    matches: (c) =>
+      c.backend === "wasm" && (kernelRank(c.prog) >= 7 || c.prog.maxRank >= 7) &&
+      ["wrong-kernel", "raw-error", "fd-disagrees"].includes(c.cls),
+  },
+  {
+    // Zero-size inputs, weights or outputs: raw tfjs errors or wrong shapes.
+    id: "known-11-4",
+    // (A parameter changed value on webgpu once, with N1 = 0: re-check after the fix.)
+    matches: (c) =>
+      c.prog.zeroSize && ["raw-error", "wrong-shape", "wrong-kernel", "leak", "caller-changed"].includes(c.cls),
+  },
+  {
+    // Rows that are not independent examples (a parameter carries the example axis).
+    id: "known-11-5",
+    matches: (c) => c.prog.rowsCoupled && ["raw-error", "wrong-kernel", "wrong-shape"].includes(c.cls),
+  },
+  // ---- Found by this fuzzer (not in issue 11); each has an ignored regression test in
+  // tests/fuzz/regressions_test.ts. Delete an entry when its test is un-ignored and green.
+  {
+    // structured: a parameter gathered by the input (embedding) with 0 in diagonalAxes throws
+    // "contract: repeated lhs/rhs label" from the einsum planner.
+    id: "found-A",
+    matches: (c) =>
+      (c.method === "structured" || c.method === "auto") && c.cls === "raw-error" &&
+      /contract: repeated (lhs|rhs) label/.test(c.message),
+  },
+  {
+    // webgpu: a kernel (or intermediate) above rank 6 raises tfjs's raw "GPU for rank N is not yet
+    // supported" instead of running (or a named error).
+    id: "found-B",
+    matches: (c) =>
+      c.backend === "webgpu" && c.cls === "raw-error" && /GPU for rank \d+ is not yet supported/.test(c.message),
+  },
+  {
+    // webgpu, structured: a transposed convolution raises tfjs's raw "Size(n) must match the
+    // product of shape …" (a reshape of a wrongly sized buffer).
+    id: "found-C",
+    matches: (c) =>
+      c.backend === "webgpu" && (c.method === "structured" || c.method === "auto") && c.cls === "raw-error" &&
+      /Size\(\d+\) must match the product of shape/.test(c.message),
+  },
+];
+
+export function kernelRank(prog: Program): number {
+  const r = prog.outShape.length;
+  const norm = (a: number) => (a < 0 ? a + r : a);
+  const tr = new Set(prog.traceAxes.map(norm)), dg = new Set(prog.diagonalAxes.map(norm));
+  return 2 * (r - tr.size - dg.size) + dg.size;
+}
+
+export function classify(c: FailureContext): string {
+  return KNOWN_BUGS.find((k) => k.matches(c))?.id ?? c.cls;
+}
+
+/** The layout shape of the kernel (neural-tangents conventions). */
+export function kernelShape(prog: Program): number[] {
+  const r = prog.outShape.length;
+  const norm = (a: number) => (a < 0 ? a + r : a);
+  const tr = prog.traceAxes.map(norm), dg = prog.diagonalAxes.map(norm);
+  const o1 = [prog.x1Shape[0], ...prog.outShape.slice(1)];
+  const o2 = [prog.x2Shape ? prog.x2Shape[0] : prog.x1Shape[0], ...prog.outShape.slice(1)];
+  const out: number[] = [];
+  for (let i = 0; i < r; i++) {
+    if (tr.includes(i)) continue;
+    if (dg.includes(i)) out.push(o1[i]);
+    else out.push(o1[i], o2[i]);
+  }
+  return out;
+}
+
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/** Runs `fn` on cpu, restoring the backend. */
+async function onCpu<T>(fn: () => T | Promise<T>): Promise<T> {
+  const prev = tf.getBackend();
+  if (prev !== "cpu") await tf.setBackend("cpu");
+  try {
+    return await fn();
+  } finally {
+    if (prev !== "cpu") await tf.setBackend(prev);
+  }
+}
+
+/** Parameters with entries (zero-size ones contribute nothing and stay constants). */
+function splitLive(p: Params): { live: Params; dead: Params } {
+  const live: Params = {}, dead: Params = {};
+  for (const [n, t] of Object.entries(p)) (t.size > 0 ? live : dead)[n] = t;
+  return { live, dead };
+}
+
+/** Jacobian rows [outSize, P] by one tf.grads VJP per output entry (cpu). */
+function explicitJacobian(
+  f: (p: Params, x: tf.Tensor | tf.Tensor[]) => tf.Tensor,
+  params: Params,
+  x: tf.Tensor,
+): { j: Float64Array; outShape: number[]; p: number } {
+  const names = Object.keys(params);
+  const y = tf.tidy(() => f(params, x));
+  const outShape = y.shape, outSize = y.size;
+  y.dispose();
+  const p = names.reduce((a, n) => a + params[n].size, 0);
+  const j = new Float64Array(outSize * p);
+  const g = tf.grads((...ps: tf.Tensor[]) => f(Object.fromEntries(names.map((n, i) => [n, ps[i]])), x));
+  for (let i = 0; i < outSize; i++) {
+    const row = tf.tidy(() => {
+      const e = new Float32Array(outSize);
+      e[i] = 1; // (tf.oneHot rejects depth 1)
+      const gs = g(names.map((n) => params[n]), tf.tensor(e, outShape));
+      return tf.concat(gs.map((t) => tf.reshape(t, [-1])));
+    });
+    j.set(row.dataSync(), i * p);
+    row.dispose();
+  }
+  return { j, outShape, p };
+}
+
+/** neural-tangents' layout of J1·J2ᵀ by loops over output indices (float64). */
+export function layoutNtk(
+  a: { j: Float64Array; outShape: number[]; p: number },
+  b: { j: Float64Array; outShape: number[]; p: number },
+  traceAxes: number[],
+  diagonalAxes: number[],
+): { data: Float64Array; shape: number[] } {
+  const r = a.outShape.length;
+  const norm = (ax: number) => (ax < 0 ? ax + r : ax);
+  const tr = traceAxes.map(norm), dg = diagonalAxes.map(norm);
+  const outShape: number[] = [];
+  for (let i = 0; i < r; i++) {
+    if (tr.includes(i)) continue;
+    if (dg.includes(i)) outShape.push(a.outShape[i]);
+    else outShape.push(a.outShape[i], b.outShape[i]);
+  }
+  const data = new Float64Array(size(outShape));
+  const strides = (s: number[]) => s.map((_, i) => size(s.slice(i + 1)));
+  const [sa, sb, so] = [strides(a.outShape), strides(b.outShape), strides(outShape)];
+  const unravel = (flat: number, s: number[], st: number[]) => s.map((_, i) => Math.floor(flat / st[i]) % s[i]);
+  const total1 = size(a.outShape), total2 = size(b.outShape);
+  for (let i1 = 0; i1 < total1; i1++) {
+    const ia = unravel(i1, a.outShape, sa);
+    for (let i2 = 0; i2 < total2; i2++) {
+      const ib = unravel(i2, b.outShape, sb);
+      if ([...tr, ...dg].some((ax) => ia[ax] !== ib[ax])) continue;
+      let dot = 0;
+      for (let q = 0; q < a.p; q++) dot += a.j[i1 * a.p + q] * b.j[i2 * b.p + q];
+      let idx = 0, k = 0;
+      for (let ax = 0; ax < r; ax++) {
+        if (tr.includes(ax)) continue;
+        if (dg.includes(ax)) idx += ia[ax] * so[k++];
+        else idx += ia[ax] * so[k++] + ib[ax] * so[k++];
+      }
+      data[idx] += dot;
+    }
+  }
+  const traced = tr.reduce((p, ax) => p * a.outShape[ax], 1);
+  for (let i = 0; i < data.length; i++) data[i] /= traced;
+  return { data, shape: outShape };
+}
+
+/** Oracle 1: J1·J2ᵀ from tf.grads of the reference program, on cpu. */
+export function gradOracle(prog: Program): Promise<{ data: Float64Array; shape: number[] }> {
+  return onCpu(() => {
+    const shape = kernelShape(prog);
+    const p = materialize(prog.params, prog.spec.seed);
+    const { x1, x2 } = makeInputs(prog);
+    try {
+      const { live, dead } = splitLive(p);
+      if (size(shape) === 0 || Object.keys(live).length === 0) return { data: new Float64Array(size(shape)), shape };
+      const f = (q: Params, x: tf.Tensor | tf.Tensor[]) => prog.ref({ ...dead, ...q }, x);
+      const a = explicitJacobian(f, live, x1);
+      const b = x2 ? explicitJacobian(f, live, x2) : a;
+      return layoutNtk(a, b, prog.traceAxes, prog.diagonalAxes);
+    } finally {
+      tf.dispose([...Object.values(p), x1, ...(x2 ? [x2] : [])]);
+    }
+  });
+}
+
+/** Central-difference Jacobian [outSize, P] of f at x w.r.t. all live params (cpu, float32 passes). */
+function fdJacobian(prog: Program, p: Params, x: tf.Tensor, step: number): { j: Float64Array; p: number; out: number } {
+  const names = Object.keys(p).filter((n) => p[n].size > 0);
+  const base: Record<string, Float32Array> = {};
+  for (const n of names) base[n] = p[n].dataSync() as Float32Array;
+  const P = names.reduce((a, n) => a + p[n].size, 0);
+  const eval1 = (name: string, i: number, delta: number): Float32Array => {
+    const v = base[name].slice();
+    v[i] += delta;
+    const t = tf.tensor(v, p[name].shape);
+    const y = tf.tidy(() => prog.f({ ...p, [name]: t }, x));
+    const d = y.dataSync() as Float32Array;
+    tf.dispose([t, y]);
+    return d;
+  };
+  let out = -1;
+  let j = new Float64Array(0);
+  let col = 0;
+  for (const n of names) {
+    for (let i = 0; i < base[n].length; i++, col++) {
+      const hi = eval1(n, i, step), lo = eval1(n, i, -step);
+      if (out < 0) out = hi.length, j = new Float64Array(out * P);
+      for (let o = 0; o < out; o++) j[o * P + col] = (hi[o] - lo[o]) / (2 * step);
+    }
+  }
+  return { j, p: P, out: Math.max(out, 0) };
+}
+
+/**
+ * Oracle 2: J1·J2ᵀ with both Jacobians by central differences of `f` itself (not the reference),
+ * laid out by the same loop as oracle 1.
+ *
+ * Step and tolerance: float32 passes (ε ≈ 6e-8) with step h = 1e-2 on O(1) parameters give a
+ * truncation error h²/6·|f'''| ≈ 2e-5·|f'''| and a rounding error ≈ ε·|f|/h ≈ 6e-6·|f| per
+ * Jacobian entry; smooth programs of depth ≤ 8 with bounded nonlinearities keep |f'''| and |f|
+ * within ~10 of max|J|, so J is good to ~3e-4 relative and K = J1·J2ᵀ to ~1e-3·max|K|. We use
+ * FD_TOL = 5e-3·max|K|: loose enough for float32, tight enough that a wrong kernel (errors are
+ * O(1)·max|K| in every bug found so far) cannot hide.
+ */
+export const FD_TOL = 5e-3;
+export const FD_STEP = 1e-2;
+export function fdOracle(prog: Program): Promise<{ data: Float64Array; shape: number[] }> {
+  return onCpu(() => {
+    const p = materialize(prog.params, prog.spec.seed);
+    const { x1, x2 } = makeInputs(prog);
+    try {
+      const a = fdJacobian(prog, p, x1, FD_STEP);
+      const b = x2 ? fdJacobian(prog, p, x2, FD_STEP) : a;
+      const o1 = [prog.x1Shape[0], ...prog.outShape.slice(1)];
+      const o2 = [(prog.x2Shape ?? prog.x1Shape)[0], ...prog.outShape.slice(1)];
+      return layoutNtk({ ...a, outShape: o1 }, { ...b, outShape: o2 }, prog.traceAxes, prog.diagonalAxes);
+    } finally {
+      tf.dispose([...Object.values(p), x1, ...(x2 ? [x2] : [])]);
+    }
+  });
+}
+
+function relError(k: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let num = 0, den = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const d = Math.abs(k[i] - ref[i]);
+    num = Number.isNaN(d) ? Infinity : Math.max(num, d);
+    den = Math.max(den, Math.abs(ref[i]));
+  }
+  return den === 0 ? num : num / den;
+}
+
+/**
+ * Constructs whose parameter, used once and directly (no view), is structured on today's main
+ * (calibrated on 250 programs): it must not fall back, unless its rows are mixed where it meets
+ * the data (batch statistics, attention over an axis merged with the examples), which is exact
+ * and documented.
+ */
+export const STRUCTURED_CONSTRUCTS = new Set<string>([
+  "conv1d",
+  "conv2d",
+  "conv3d",
+  "conv2dTranspose",
+  "depthwise",
+  "separable.pointwise",
+  "dense",
+  "dense.bias",
+  "layerNorm.offset",
+  "layerNorm.scale",
+  "batchNorm.offset",
+  "batchNorm.scale",
+  "stack.scale",
+  "concat.scale",
+  "attention.q",
+  "attention.k",
+  "attention.v",
+  "embedding",
+]);
+/** Fallback reasons that are legitimate for those constructs. */
+export const ALLOWED_FALLBACK = /rows are mixed/;
+
+export interface ProgramResult {
+  failures: Failure[];
+  known: Failure[];
+  named: Record<string, number>;
+  /** Kernels computed and checked. */
+  checked: number;
+  fd: boolean;
+  /** The kernel of each method (for backend parity), by method. */
+  kernels: Record<string, Float32Array>;
+}
+
+export interface CheckOptions {
+  methods?: NtkMethod[];
+  tol?: number;
+  /** Precomputed oracle (shared across backends). */
+  oracle?: { data: Float64Array; shape: number[] };
+  /** Also check against central differences (smooth programs only). */
+  fd?: boolean;
+}
+
+async function snapshot(ts: tf.Tensor[]): Promise<(Float32Array | Int32Array)[]> {
+  return await Promise.all(ts.map(async (t) => (await t.data()) as Float32Array));
+}
+
+/** Checks every method on `backend` (which must be set already). */
+export async function checkProgram(prog: Program, backend: Backend, o: CheckOptions = {}): Promise<ProgramResult> {
+  const res: ProgramResult = { failures: [], known: [], named: {}, checked: 0, fd: false, kernels: {} };
+  const fail = (method: NtkMethod | "oracle", cls: string, message: string) => {
+    const real = classify({ prog, backend, method, cls, message });
+    const f: Failure = { cls: real, backend, method, message: message.slice(0, 400), code: prog.code };
+    (real !== cls ? res.known : res.failures).push(f);
+  };
+  let ref = o.oracle;
+  if (!ref) {
+    try {
+      ref = await gradOracle(prog);
+    } catch (e) {
+      fail("oracle", "oracle-error", String((e as Error)?.stack ?? e));
+      return res;
+    }
+  }
+  let fdRef: { data: Float64Array } | null = null;
+  if (o.fd && prog.smooth && !prog.zeroSize && Object.keys(prog.params).length > 0) {
+    try {
+      fdRef = await fdOracle(prog);
+      res.fd = true;
+      const e = relError(ref.data, fdRef.data);
+      if (!(e <= FD_TOL)) fail("oracle", "fd-disagrees", `tf.grad oracle vs central differences: ${e}`);
+    } catch (e) {
+      fail("oracle", "oracle-error", `fd: ${String((e as Error)?.stack ?? e)}`);
+    }
+  }
+  const tol = o.tol ?? (backend === "webgpu" ? 1e-3 : 1e-4);
+  await tf.setBackend(backend);
+  const p = materialize(prog.params, prog.spec.seed);
+  const { x1, x2 } = makeInputs(prog);
+  const caller = [...Object.values(p), x1, ...(x2 ? [x2] : [])];
+  const before = await snapshot(caller);
+  try {
+    for (const method of o.methods ?? ALL_METHODS) {
+      const ntk = empiricalNtkFn(prog.f, { method, traceAxes: prog.traceAxes, diagonalAxes: prog.diagonalAxes });
+      const n0 = tf.memory().numTensors;
+      let kernel: tf.Tensor | null = null;
+      try {
+        const r = await ntk.run(x1, x2, p);
+        kernel = r.kernel;
+        const leaked = tf.memory().numTensors - n0 - 1;
+        if (leaked !== 0) fail(method, "leak", `${leaked} tensors left behind`);
+        if (method === "structured" && r.info.structure) {
+          for (const d of r.info.structure.dense) {
+            const uses = prog.uses[d.param] ?? [];
+            if (
+              uses.length === 1 && prog.direct.has(d.param) && STRUCTURED_CONSTRUCTS.has(uses[0]) &&
+              !ALLOWED_FALLBACK.test(d.reason)
+            ) {
+              fail(method, "structure-fallback", `${d.param} (${uses.join(", ")}) fell back: ${d.reason}`);
+            }
+          }
+        }
+        if (JSON.stringify(kernel.shape) !== JSON.stringify(ref.shape)) {
+          fail(method, "wrong-shape", `kernel ${JSON.stringify(kernel.shape)}, expected ${JSON.stringify(ref.shape)}`);
+          continue;
+        }
+        const got = (await kernel.data()) as Float32Array;
+        res.checked++;
+        const err = relError(got, ref.data);
+        if (!(err <= tol)) fail(method, "wrong-kernel", `rel error ${err} > ${tol}`);
+        else res.kernels[method] = got; // for backend parity: kernels that passed their oracle
+        if (fdRef) {
+          const e2 = relError(got, fdRef.data);
+          if (!(e2 <= FD_TOL)) fail(method, "fd-disagrees", `vs central differences: ${e2} > ${FD_TOL}`);
+        }
+      } catch (e) {
+        const name = (e as Error)?.name ?? "";
+        const msg = `${name}: ${(e as Error)?.message ?? e}`;
+        if (ALLOWED_ERRORS.includes(name)) res.named[name] = (res.named[name] ?? 0) + 1;
+        else if (name === "UnsupportedKernelError" || name === "UnsupportedAttributeError") {
+          fail(method, "unsupported", msg);
+        } else if (caller.some((t) => t.isDisposed)) fail(method, "caller-disposed", msg);
+        else fail(method, "raw-error", msg + "\n" + ((e as Error)?.stack ?? "").split("\n").slice(1, 4).join("\n"));
+      } finally {
+        kernel?.dispose();
+        ntk.dispose();
+      }
+      if (caller.some((t) => t.isDisposed)) {
+        fail(method, "caller-disposed", "a parameter or input was disposed");
+        break;
+      }
+    }
+    if (!caller.some((t) => t.isDisposed)) {
+      const after = await snapshot(caller);
+      if (after.some((a, i) => a.some((v, k) => !Object.is(v, before[i][k])))) {
+        fail("oracle", "caller-changed", "a parameter or input changed value");
+      }
+    }
+  } finally {
+    tf.dispose(caller.filter((t) => !t.isDisposed));
+  }
+  return res;
+}
+
+/** Op histogram and coverage of a set of programs. */
+export function histogram(progs: Program[]): {
+  ops: Record<string, number>;
+  viewsOrReuse: number;
+  depths: Record<number, number>;
+  zeroSize: number;
+  rank7: number;
+  x2null: number;
+  n1neN2: number;
+  smooth: number;
+} {
+  const ops: Record<string, number> = {};
+  const depths: Record<number, number> = {};
+  let viewsOrReuse = 0, zeroSize = 0, rank7 = 0, x2null = 0, n1neN2 = 0, smooth = 0;
+  for (const p of progs) {
+    for (const op of p.ops) ops[op] = (ops[op] ?? 0) + 1;
+    depths[p.depth] = (depths[p.depth] ?? 0) + 1;
+    if ([...p.modes].some((m) => m !== "fresh")) viewsOrReuse++;
+    if (p.zeroSize) zeroSize++;
+    if (p.outShape.length >= 7) rank7++;
+    if (p.x2Shape === null) x2null++;
+    else if (p.x2Shape[0] !== p.x1Shape[0]) n1neN2++;
+    if (p.smooth) smooth++;
+  }
+  return { ops, viewsOrReuse, depths, zeroSize, rank7, x2null, n1neN2, smooth };
+}
+
+/** The explicit-Jacobian NTK of any f on cpu (for the regression tests). */
+export function explicitNtk(
+  f: (p: Params, x: tf.Tensor | tf.Tensor[]) => tf.Tensor,
+  params: () => Params,
+  x1: () => tf.Tensor,
+  x2: (() => tf.Tensor) | null,
+  traceAxes: number[],
+  diagonalAxes: number[],
+): Promise<{ data: Float64Array; shape: number[] }> {
+  return onCpu(() => {
+    const [p, a, b] = [params(), x1(), x2 ? x2() : null];
+    try {
+      const ja = explicitJacobian(f, p, a);
+      return layoutNtk(ja, b ? explicitJacobian(f, p, b) : ja, traceAxes, diagonalAxes);
+    } finally {
+      tf.dispose([...Object.values(p), a, ...(b ? [b] : [])]);
+    }
+  });
+}
