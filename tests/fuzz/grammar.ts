@@ -110,6 +110,8 @@ export interface Program {
   viewUses: string[];
   /** Parameters used directly (no view) at their only use. */
   direct: Set<string>;
+  /** Conditions of known backend bugs met by the program ("negativeSamePad"). */
+  flags: Set<string>;
   /** Grammar construct of each use of each parameter (for info.structure expectations). */
   uses: Record<string, string[]>;
   /** No kinks (relu, max, abs, pooling by max): central differences apply. */
@@ -174,6 +176,7 @@ interface Builder {
   count: number;
   viewUses: string[];
   direct: Set<string>;
+  flags: Set<string>;
   /** N1 = N2 (or x2 null): a parameter may carry the example axis. */
   sameN: boolean;
 }
@@ -342,6 +345,13 @@ function layer(B: Builder, L: LayerSpec, s: number[], ops: Set<OpName>): Step[] 
       if (pad === "valid") dil = dil.map((r_, i) => ((ks[i] - 1) * r_ + 1 <= sp[i] ? r_ : 1));
       const Co = 1 + (c >> 1) % 3;
       const dilated = dil.some((x) => x > 1);
+      // 'same' with an axis where (out − 1)·stride + k − in < 0 (tfjs-wasm gets these wrong: found-D).
+      if (
+        pad === "same" &&
+        sp.some((n, i) => (Math.ceil(n / strides[i]) - 1) * strides[i] + (ks[i] - 1) * dil[i] + 1 - n < 0)
+      ) {
+        B.flags.add("negativeSamePad");
+      }
       if (L.op === "depthwise" || L.op === "separable") {
         const mult = 1 + (c >> 2) % 2;
         const [W, wc] = weight(B, [...ks, C, mult], L.w, L.op);
@@ -715,6 +725,7 @@ export function buildProgram(spec: ProgramSpec, maxOut = 12): Program {
     count: 0,
     viewUses: [],
     direct: new Set(),
+    flags: new Set(),
     sameN: spec.n1 >= 1 && (spec.n2 === null || spec.n2 === spec.n1),
   };
   const ops = new Set<OpName>();
@@ -824,6 +835,7 @@ export function buildProgram(spec: ProgramSpec, maxOut = 12): Program {
     modes: B.modes,
     viewUses: B.viewUses,
     direct: B.direct,
+    flags: B.flags,
     uses: B.uses,
     smooth,
     zeroSize,
