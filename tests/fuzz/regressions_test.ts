@@ -147,3 +147,35 @@ for (
     });
   }
 }
+
+// found-E: on webgpu, a structured call that fails (here on x1 with zero rows, issue 11's bug 4)
+// overwrites the caller's parameter with zeros: w0 [0.97, 1.12] → [0, 0]. Needs the unstacked
+// filter into depthwiseConv2d followed by conv2d; cpu and wasm leave w0 intact. Whatever the call
+// returns or throws, the caller's tensors must keep their values.
+Deno.test({
+  name: "fuzz found-E: a failing structured call leaves the caller's parameters unchanged [webgpu]",
+  ignore: Deno.env.get("FUZZ_FOUND") !== "1",
+  ...opts,
+  fn: async () => {
+    await tf.setBackend("webgpu");
+    tf.env().set("WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD", 0);
+    try {
+      const f = (p: P, x: tf.Tensor | tf.Tensor[]) => {
+        const h = tf.reshape(tf.sum(x as tf.Tensor, 1, true), [-1, 1, 1, 1]) as tf.Tensor4D;
+        const d = tf.depthwiseConv2d(h, tf.unstack(p.w0)[1] as tf.Tensor4D, 1, "valid");
+        return tf.conv2d(d, tf.reshape(p.w1, [1, 2, 1, 3]) as tf.Tensor4D, 1, "same");
+      };
+      const p = { w0: tf.tensor5d([0.5, 0.97], [2, 1, 1, 1, 1]), w1: tf.tensor1d([1, 2, 3, 4, 5, 6]) };
+      const x1 = tf.zeros([0, 2]), x2 = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+      try {
+        (await empiricalNtkFn(f, { method: "structured", traceAxes: [] })(x1, x2, p)).dispose();
+      } catch { /* a named error is fine here; the values below are not */ }
+      assert.deepEqual(Array.from(await p.w0.data()), [0.5, 0.9700000286102295]);
+      assert.deepEqual(Array.from(await p.w1.data()), [1, 2, 3, 4, 5, 6]);
+      tf.dispose([x1, x2, p.w0, p.w1]);
+    } finally {
+      tf.env().set("WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD", 1000);
+      await tf.setBackend("cpu");
+    }
+  },
+});

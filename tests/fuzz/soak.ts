@@ -2,7 +2,8 @@
  * Soak: many consecutive calls of each public function (every method, traced and full; a layers
  * model and a plain function; the toolkit) on each backend. After each function's calls,
  * tf.memory().numTensors and numBytes are back to their start, the caller's tensors are neither
- * disposed nor changed; with `rss`, resident memory at the last call is within 2% of call 100.
+ * disposed nor changed; with `rss`, resident memory at the last call is within 2% of call 100
+ * and (wasm) the module's heap has not grown since call 100.
  * `deno task soak [--calls 1000] [--backends cpu,wasm,webgpu]`.
  * @module
  */
@@ -39,6 +40,9 @@ export interface SoakResult {
   callerOk: boolean;
   rssAt100?: number;
   rssAtEnd?: number;
+  /** wasm only: the module's heap (it grows, never shrinks; flat after warm-up when nothing leaks). */
+  heapAt100?: number;
+  heapAtEnd?: number;
   ms: number;
 }
 
@@ -111,6 +115,13 @@ export function soakCases(): { cases: SoakCase[]; caller: tf.Tensor[]; dispose: 
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
+/** Bytes of the wasm module's heap (undefined off wasm). */
+function wasmHeap(): number | undefined {
+  // deno-lint-ignore no-explicit-any
+  const b = tf.backend() as any;
+  return b?.wasm?.HEAPU8?.buffer?.byteLength;
+}
+
 /** Runs every case `calls` times on `backend`. */
 export async function soak(backend: string, calls: number, rss = false): Promise<SoakResult[]> {
   await tf.setBackend(backend);
@@ -122,12 +133,12 @@ export async function soak(backend: string, calls: number, rss = false): Promise
       const t0 = performance.now();
       await c.call(); // warm-up: caches (cost model, kernels) made once per process
       const m0 = tf.memory();
-      let rssAt100: number | undefined;
+      let rssAt100: number | undefined, heapAt100: number | undefined;
       for (let i = 1; i <= calls; i++) {
         await c.call();
         if (rss && (i === 100 || i === calls)) {
           gc?.();
-          if (i === 100) rssAt100 = Deno.memoryUsage().rss;
+          if (i === 100) rssAt100 = Deno.memoryUsage().rss, heapAt100 = wasmHeap();
         }
       }
       const m1 = tf.memory();
@@ -140,7 +151,7 @@ export async function soak(backend: string, calls: number, rss = false): Promise
         tensorsDelta: m1.numTensors - m0.numTensors,
         bytesDelta: m1.numBytes - m0.numBytes,
         callerOk,
-        ...(rss ? { rssAt100, rssAtEnd: Deno.memoryUsage().rss } : {}),
+        ...(rss ? { rssAt100, rssAtEnd: Deno.memoryUsage().rss, heapAt100, heapAtEnd: wasmHeap() } : {}),
         ms: performance.now() - t0,
       });
       if (!callerOk) break; // later cases would read disposed tensors
@@ -162,14 +173,19 @@ if (import.meta.main) {
     if (b === "webgpu") tf.env().set("WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD", 0);
     for (const r of await soak(b, Number(values.calls), true)) {
       const drift = r.rssAt100 ? (r.rssAtEnd! - r.rssAt100) / r.rssAt100 : 0;
-      const ok = r.tensorsDelta === 0 && r.bytesDelta === 0 && r.callerOk && Math.abs(drift) <= 0.02;
+      const heapGrew = (r.heapAtEnd ?? 0) > (r.heapAt100 ?? 0);
+      const ok = r.tensorsDelta === 0 && r.bytesDelta === 0 && r.callerOk && Math.abs(drift) <= 0.02 && !heapGrew;
       if (!ok) bad++;
       console.log(
         `${ok ? "ok  " : "FAIL"} ${b.padEnd(6)} ${
           r.name.padEnd(52)
         } tensors ${r.tensorsDelta} bytes ${r.bytesDelta} caller ${r.callerOk ? "ok" : "DISPOSED/CHANGED"} rss ${
           (100 * drift).toFixed(2)
-        }% (${((r.rssAtEnd ?? 0) / 2 ** 20).toFixed(0)} MiB) ${(r.ms / 1000).toFixed(1)} s`,
+        }% (${((r.rssAtEnd ?? 0) / 2 ** 20).toFixed(0)} MiB)${
+          r.heapAtEnd !== undefined
+            ? ` wasm heap ${heapGrew ? "GREW" : "flat"} (${(r.heapAtEnd / 2 ** 20).toFixed(0)} MiB)`
+            : ""
+        } ${(r.ms / 1000).toFixed(1)} s`,
       );
     }
   }
