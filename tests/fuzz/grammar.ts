@@ -110,7 +110,7 @@ export interface Program {
   viewUses: string[];
   /** Parameters used directly (no view) at their only use. */
   direct: Set<string>;
-  /** Conditions of known backend bugs met by the program ("negativeSamePad"). */
+  /** Conditions of known backend bugs met by the program ("negativeSamePad", "maxPool3d"). */
   flags: Set<string>;
   /** Grammar construct of each use of each parameter (for info.structure expectations). */
   uses: Record<string, string[]>;
@@ -455,6 +455,7 @@ function layer(B: Builder, L: LayerSpec, s: number[], ops: Set<OpName>): Step[] 
       // Cubic windows: tfjs's MaxPool3D gradient is wrong when the filter's height ≠ width.
       const k = Math.max(1, Math.min(1 + (a % 2), ...t.slice(1, 4)));
       const st = 1 + (b & 1);
+      if (isMax) B.flags.add("maxPool3d");
       out.push({
         fn: (_p, h) => (isMax ? tf.maxPool3d : tf.avgPool3d)(h as tf.Tensor5D, k, st, "valid"),
         code: `h = tf.${isMax ? "maxPool3d" : "avgPool3d"}(h, ${k}, ${st}, "valid");`,

@@ -179,3 +179,31 @@ Deno.test({
     }
   },
 });
+
+// found-F: on wasm, tfjs-wasm's MaxPool3D returns 1.18e-38 (FLT_MIN) for a window whose inputs
+// are all negative (its running maximum starts at FLT_MIN, not −∞): maxPool3d of −0.4 with a
+// 1-window is 1.18e-38, and every method's kernel loses that example (−0.28 → 8e-39).
+for (const method of ["jacobian", "ntkvp", "structured"] as const) {
+  Deno.test({
+    name: `fuzz found-F: ${method} NTK through maxPool3d of a negative input [wasm]`,
+    ignore: Deno.env.get("FUZZ_FOUND") !== "1",
+    ...opts,
+    fn: () =>
+      check(
+        "wasm",
+        method,
+        (p, x) =>
+          tf.matMul(
+            tf.reshape(tf.maxPool3d(tf.reshape(x as tf.Tensor, [-1, 1, 1, 1, 1]) as tf.Tensor5D, 1, 1, "valid"), [
+              -1,
+              1,
+            ]),
+            p.w,
+          ),
+        () => ({ w: tf.tensor2d([[1.5]]) }),
+        () => tf.tensor2d([[0.7], [-0.4]]),
+        [],
+        [],
+      ),
+  });
+}
