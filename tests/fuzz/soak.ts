@@ -123,7 +123,12 @@ function wasmHeap(): number | undefined {
 }
 
 /** Runs every case `calls` times on `backend`. */
-export async function soak(backend: string, calls: number, rss = false): Promise<SoakResult[]> {
+export async function soak(
+  backend: string,
+  calls: number,
+  rss = false,
+  onResult?: (r: SoakResult) => void,
+): Promise<SoakResult[]> {
   await tf.setBackend(backend);
   const { cases, caller, dispose } = soakCases();
   const values = await Promise.all(caller.map((t) => t.data()));
@@ -154,6 +159,7 @@ export async function soak(backend: string, calls: number, rss = false): Promise
         ...(rss ? { rssAt100, rssAtEnd: Deno.memoryUsage().rss, heapAt100, heapAtEnd: wasmHeap() } : {}),
         ms: performance.now() - t0,
       });
+      onResult?.(out[out.length - 1]);
       if (!callerOk) break; // later cases would read disposed tensors
     }
   } finally {
@@ -171,7 +177,7 @@ if (import.meta.main) {
   let bad = 0;
   for (const b of values.backends.split(",")) {
     if (b === "webgpu") tf.env().set("WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD", 0);
-    for (const r of await soak(b, Number(values.calls), true)) {
+    await soak(b, Number(values.calls), true, (r) => {
       const drift = r.rssAt100 ? (r.rssAtEnd! - r.rssAt100) / r.rssAt100 : 0;
       const heapGrew = (r.heapAtEnd ?? 0) > (r.heapAt100 ?? 0);
       const ok = r.tensorsDelta === 0 && r.bytesDelta === 0 && r.callerOk && Math.abs(drift) <= 0.02 && !heapGrew;
@@ -187,7 +193,7 @@ if (import.meta.main) {
             : ""
         } ${(r.ms / 1000).toFixed(1)} s`,
       );
-    }
+    });
   }
   Deno.exit(bad ? 1 : 0);
 }
