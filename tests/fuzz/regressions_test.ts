@@ -150,7 +150,8 @@ for (
 
 // found-E: on webgpu, a structured call that fails (here on x1 with zero rows, issue 11's bug 4)
 // overwrites the caller's parameter with zeros: w0 [0.97, 1.12] → [0, 0]. Needs the unstacked
-// filter into depthwiseConv2d followed by conv2d; cpu and wasm leave w0 intact. Whatever the call
+// filter into depthwiseConv2d followed by conv2d; cpu and wasm leave w0 intact; also with webgpu's
+// default CPU hand-off of small tensors. Whatever the call
 // returns or throws, the caller's tensors must keep their values.
 Deno.test({
   name: "fuzz found-E: a failing structured call leaves the caller's parameters unchanged [webgpu]",
