@@ -110,7 +110,7 @@ export interface Program {
   viewUses: string[];
   /** Parameters used directly (no view) at their only use. */
   direct: Set<string>;
-  /** Conditions of known backend bugs met by the program ("negativeSamePad", "maxPool3d"). */
+  /** Conditions of known backend bugs met by the program ("negativeSamePad", "maxPool3d", "padRank5"). */
   flags: Set<string>;
   /** Grammar construct of each use of each parameter (for info.structure expectations). */
   uses: Record<string, string[]>;
@@ -686,6 +686,7 @@ function layer(B: Builder, L: LayerSpec, s: number[], ops: Set<OpName>): Step[] 
       if (r < 2) break;
       const axis = 1 + (a % (r - 1));
       const pads = s.map((_, i) => (i === axis ? [b % 2, c % 3] : [0, 0]) as [number, number]);
+      if (r >= 5) B.flags.add("padRank5");
       out.push({ fn: (_p, h) => tf.pad(h, pads, 0), code: `h = tf.pad(h, ${js(pads)});` });
       break;
     }

@@ -208,3 +208,26 @@ for (const method of ["jacobian", "ntkvp", "structured"] as const) {
       ),
   });
 }
+
+// found-G: on webgpu (default settings), the NTK through a pad of a rank-5 activation is all zeros
+// for jacobian and structured, silently: [0, 0, 0, 0] where cpu gives [0.245, −0.14, −0.14, 0.08].
+// The same with a rank-4 activation is right. (In the same process, a later call then reported
+// NonFiniteInputError for finite params after ntkvp's "GPU for rank 10" error: re-check with B.)
+for (const method of ["jacobian", "structured"] as const) {
+  Deno.test({
+    name: `fuzz found-G: ${method} NTK through a pad of a rank-5 activation [webgpu]`,
+    ignore: Deno.env.get("FUZZ_FOUND") !== "1",
+    ...opts,
+    fn: () =>
+      check(
+        "webgpu",
+        method,
+        (p, x) =>
+          tf.mul(tf.pad(tf.reshape(x as tf.Tensor, [-1, 1, 1, 1, 1]), [[0, 0], [0, 1], [0, 0], [0, 0], [0, 0]]), p.w),
+        () => ({ w: tf.tensor1d([1.5]) }),
+        () => tf.tensor2d([[0.7], [-0.4]]),
+        [1, -3, 4],
+        [],
+      ),
+  });
+}

@@ -111,6 +111,13 @@ export const KNOWN_BUGS: { id: string; matches: (c: FailureContext) => boolean }
       c.backend === "wasm" && c.prog.flags.has("maxPool3d") && ["wrong-kernel", "fd-disagrees"].includes(c.cls),
   },
   {
+    // webgpu: a pad of a rank-5 activation gives an all-zero kernel (jacobian and structured),
+    // silently; rank 4 is right.
+    id: "found-G",
+    matches: (c) =>
+      c.backend === "webgpu" && c.prog.flags.has("padRank5") && ["wrong-kernel", "fd-disagrees"].includes(c.cls),
+  },
+  {
     // webgpu: the caller's parameter is overwritten (with zeros) by a failing structured call —
     // seen with x1 of zero rows, an unstacked filter into depthwiseConv2d, then conv2d.
     id: "found-E",
