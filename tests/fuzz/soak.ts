@@ -136,7 +136,7 @@ export async function soak(
   try {
     // Process warm-up (JIT, tfjs's kernel caches, V8 heap growth, AUTO's one-off throughput
     // measurement): every case a few times before any is measured.
-    if (rss) { for (const c of cases) for (let i = 0; i < 20; i++) await c.call(); }
+    if (rss) { for (const c of cases) for (let i = 0; i < 100; i++) await c.call(); }
     for (const c of cases) {
       const t0 = performance.now();
       await c.call(); // warm-up: caches (cost model, kernels) made once per process
