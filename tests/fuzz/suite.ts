@@ -115,7 +115,11 @@ export async function runFuzz(o: RunOptions): Promise<Summary> {
       for (const f of r.failures) {
         sum.failuresByClass[f.cls] = (sum.failuresByClass[f.cls] ?? 0) + 1;
         sum.failures.push(f);
-        log(`FAIL ${f.cls} ${f.method} on ${f.backend}: ${f.message.split("\n")[0]}\n${f.code}`);
+        log(
+          `FAIL ${f.cls} ${f.method} on ${f.backend}: ${f.message.split("\n")[0]}\n${f.code}\nspec ${
+            JSON.stringify(prog.spec)
+          }`,
+        );
         const key = `${f.cls}/${f.method}/${f.backend}`;
         if (o.shrinkFailures && !shrunkKeys.has(key)) {
           shrunkKeys.add(key);
@@ -150,9 +154,9 @@ export async function runFuzz(o: RunOptions): Promise<Summary> {
       }
     }
     if ((i + 1) % 100 === 0) log(`${i + 1}/${progs.length} programs, ${Math.round(performance.now() - t0)} ms`);
-    if ((i + 1) % 1000 === 0) {
-      sum.ms = performance.now() - t0;
-      log(`--- after ${i + 1} programs:\n${formatSummary(sum)}`);
+    if ((i + 1) % 1000 === 0 && i + 1 < progs.length) {
+      const partial = { ...sum, programs: i + 1, hist: histogram(progs.slice(0, i + 1)), ms: performance.now() - t0 };
+      log(`--- after ${i + 1} programs:\n${formatSummary(partial)}`);
     }
   }
   sum.ms = performance.now() - t0;
