@@ -810,6 +810,8 @@ export function buildProgram(spec: ProgramSpec, maxOut = 12): Program {
     return y;
   };
   const smooth = steps.every((st) => st.smooth !== false);
+  // f returns its input unchanged (issue 11, bug 2).
+  if (steps.length === 0) B.flags.add("identity");
   const code = [
     `// N1=${spec.n1} N2=${spec.n2 ?? "null (x2 = x1)"} x: ${js(xShape.slice(1))}${spec.tokens ? " int32" : ""}`,
     `// params: ${Object.entries(B.params).map(([n, d]) => `${n}${js(d.shape)}`).join(" ")}`,
