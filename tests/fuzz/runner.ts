@@ -122,6 +122,13 @@ export const KNOWN_BUGS: { id: string; matches: (c: FailureContext) => boolean }
       c.backend === "webgpu" && c.prog.flags.has("padRank5") && ["wrong-kernel", "fd-disagrees"].includes(c.cls),
   },
   {
+    // webgpu: after an earlier raw webgpu error in the process (found-B), a later call reports
+    // NonFiniteInputError for finite parameters (the fuzzer's are seeded normals). No standalone
+    // regression test yet: it needs the failing call first (see found-G's note).
+    id: "found-H",
+    matches: (c) => c.backend === "webgpu" && c.cls === "raw-error" && /^NonFiniteInputError/.test(c.message),
+  },
+  {
     // webgpu: the caller's parameter is overwritten (with zeros) by a failing structured call —
     // seen with x1 of zero rows, an unstacked filter into depthwiseConv2d, then conv2d.
     id: "found-E",
