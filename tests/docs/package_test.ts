@@ -9,9 +9,28 @@ import { fences, README, ROOT } from "./_snippets.ts";
 const config = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT)));
 const section = README.slice(README.indexOf("## Use it in your project"), README.indexOf("\n## Use\n"));
 
+/** The bare specifiers the published files import (test-only packages such as fast-check are not a user's). */
+function publishedSpecifiers(): Set<string> {
+  const found = new Set<string>();
+  const visit = (url: URL) => {
+    const stat = Deno.statSync(url);
+    if (stat.isDirectory) {
+      for (const e of Deno.readDirSync(url)) visit(new URL(e.isDirectory ? `${e.name}/` : e.name, url));
+    } else if (url.pathname.endsWith(".ts")) {
+      const text = Deno.readTextFileSync(url);
+      for (const m of text.matchAll(/(?:from|import)\s*\(?\s*"([^".][^"]*)"/g)) found.add(m[1]);
+    }
+  };
+  for (const p of config.publish.include as string[]) visit(new URL(p, ROOT));
+  return found;
+}
+
 function expectedImports(): Record<string, string> {
+  const used = publishedSpecifiers();
   const imports: Record<string, string> = { [config.name]: "../fast-ntk/mod.ts" };
-  for (const [k, v] of Object.entries(config.imports as Record<string, string>)) if (k !== config.name) imports[k] = v;
+  for (const [k, v] of Object.entries(config.imports as Record<string, string>)) {
+    if (k !== config.name && [...used].some((s) => s === k || s.startsWith(`${k}/`))) imports[k] = v;
+  }
   return imports;
 }
 
