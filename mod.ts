@@ -4,12 +4,16 @@
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNtkFn } from "./mod.ts";
- * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * import { empiricalNtkFn } from "@fast-ntk/fast-ntk";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
+ *   tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
  * const params = { w1: tf.randomNormal([3, 16]), w2: tf.randomNormal([16, 4]) };
  * const ntk = empiricalNtkFn(f);
  * const k = await ntk(tf.randomNormal([5, 3]), null, params); // [5, 5], mean over the 4 outputs
+ * assert.deepEqual(k.shape, [5, 5]);
  * ```
  * @module
  */
@@ -48,6 +52,7 @@ export {
 } from "./src/toolkit/predict.ts";
 export { type NtkSpectrum, ntkSpectrum, type NtkSpectrumOptions } from "./src/toolkit/spectrum.ts";
 export { type BackendName, BACKENDS, detectBackend, initBackend } from "./src/backend.ts";
+import { readyOnImport } from "./src/backend.ts";
 export { type Linearized, type ParamFn, traceLinear } from "./adapters/trace.ts";
 export * from "./src/errors.ts";
 export {
@@ -56,5 +61,16 @@ export {
   type LayersModelFn,
   type WeightInfo,
 } from "./adapters/layers.ts";
+export type { ParamFnSpec } from "./src/validate.ts";
 export { loadModel, ModelLoadError, saveModel } from "./adapters/io.ts";
 export { NpyError, parseNpy, readNpy, toNpy, writeNpy } from "./src/npy.ts";
+// Types that appear in the signatures above.
+export type { LayersModel, Tensor } from "./src/types.ts";
+export type { Input } from "./src/validate.ts";
+export type { NtkPlan } from "./src/ntk/mod.ts";
+export type { StructureReport } from "./src/ntk/structured.ts";
+export type { Requested } from "./src/toolkit/nngp.ts";
+
+// Importing leaves tfjs ready on the default backend (or the one set before), so the first tf.*
+// call works: tfjs's own choice would take WebGPU before it is initialized.
+await readyOnImport();

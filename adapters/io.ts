@@ -6,9 +6,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ensureBackend } from "../src/backend.ts";
+import type { LayersModel } from "../src/types.ts";
 
 /** A model file that cannot be loaded. */
 export class ModelLoadError extends Error {
+  /** The class name, so that messages and logs say which error. */
   override name = "ModelLoadError";
 }
 
@@ -87,11 +89,15 @@ export function fileSaver(dir: string): tf.io.IOHandler {
  *
  * @example Usage
  * ```ts
- * import { loadModel } from "./mod.ts";
- * const model = await loadModel("examples/mlp/model.json");
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
+ * import { loadModel } from "@fast-ntk/fast-ntk";
+ * // the bundled example CNN (paths are relative to the working directory, a clone of fast-ntk)
+ * const model = await loadModel("examples/cnn/model.json");
+ * assert.deepEqual(model.inputs[0].shape, [null, 8, 8, 1]);
  * ```
  */
-export async function loadModel(pathOrUrl: string): Promise<tf.LayersModel> {
+export async function loadModel(pathOrUrl: string): Promise<LayersModel> {
   await ensureBackend();
   try {
     return await tf.loadLayersModel(isUrl(pathOrUrl) ? pathOrUrl : fileLoader(pathOrUrl));
@@ -102,6 +108,6 @@ export async function loadModel(pathOrUrl: string): Promise<tf.LayersModel> {
 }
 
 /** Saves a model as `dir/model.json` + `dir/weights.bin`. */
-export async function saveModel(model: tf.LayersModel, dir: string): Promise<void> {
+export async function saveModel(model: LayersModel, dir: string): Promise<void> {
   await model.save(fileSaver(dir));
 }

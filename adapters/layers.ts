@@ -7,15 +7,22 @@
 import * as tf from "@tensorflow/tfjs";
 import { ShapeMismatchError } from "../src/errors.ts";
 import { type ParamFn, traceContext } from "./trace.ts";
+import type { LayersModel, Tensor } from "../src/types.ts";
+import { checkModelInputs, checkModelParams, type ParamFnSpec } from "../src/validate.ts";
 
 /** What the `params` option's predicate sees of each trainable weight. */
 export interface WeightInfo {
+  /** The weight's layer-qualified name, e.g. `"dense_1/kernel"` (the key in `params`). */
   name: string;
+  /** The name of the layer that owns it. */
   layer: string;
+  /** The class of that layer, e.g. `"Dense"`. */
   className: string;
+  /** The weight's shape. */
   shape: number[];
 }
 
+/** Options of `fromLayersModel`. */
 export interface FromLayersModelOptions {
   /**
    * Which trainable weights are parameters of the NTK: names (`"dense_1/kernel"`), or a
@@ -24,11 +31,16 @@ export interface FromLayersModelOptions {
   params?: readonly string[] | ((w: WeightInfo) => boolean);
 }
 
+/** A layers model as a function of its parameters, with the parameters and the weights' descriptions. */
 export interface LayersModelFn {
-  /** Runs the model with `params` substituted for its weights; inference mode. */
-  f: ParamFn;
+  /**
+   * Runs the model with `params` substituted for its weights; inference mode. `f.spec` holds
+   * the model's inputs and parameters, which the NTK functions check their arguments against
+   * before any work.
+   */
+  f: ParamFn & { spec: ParamFnSpec };
   /** The selected trainable weights by layer-qualified name (the model's own variables). */
-  params: Record<string, tf.Tensor>;
+  params: Record<string, Tensor>;
   /** Every trainable weight, selected or not. */
   weights: WeightInfo[];
 }
@@ -67,18 +79,26 @@ function owners(model: tf.LayersModel): Map<AnyVariable, AnyLayer> {
  * @param model a tfjs-layers model (built in code or loaded)
  * @param options which weights are parameters
  * @returns `{ f, params, weights }` — pass `f` to `empiricalNtkFn` and `params` to its calls
- * @throws {ShapeMismatchError} when `options.params` names a weight the model does not have
+ * @throws {ShapeMismatchError} when `options.params` names a weight the model does not have; and
+ *   from `f` (and the NTK functions, before any work), for inputs unlike `model.inputs` or
+ *   parameters missing, extra, or shaped unlike the model's weights
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNtkFn, fromLayersModel } from "./mod.ts";
- * const model = tf.sequential({ layers: [tf.layers.dense({ units: 8, inputShape: [3], activation: "relu" }), tf.layers.dense({ units: 2 })] });
+ * import { empiricalNtkFn, fromLayersModel } from "@fast-ntk/fast-ntk";
+ * const model = tf.sequential({
+ *   layers: [tf.layers.dense({ units: 8, inputShape: [3], activation: "relu" }), tf.layers.dense({ units: 2 })],
+ * });
  * const { f, params } = fromLayersModel(model);
+ * assert.deepEqual(Object.keys(params).length, 4); // two kernels, two biases
  * const k = await empiricalNtkFn(f)(tf.randomNormal([4, 3]), null, params); // [4, 4]
+ * assert.deepEqual(k.shape, [4, 4]);
  * ```
  */
-export function fromLayersModel(model: tf.LayersModel, options: FromLayersModelOptions = {}): LayersModelFn {
+export function fromLayersModel(model: LayersModel, options: FromLayersModelOptions = {}): LayersModelFn {
   const owner = owners(model);
   const names = new Map<AnyVariable, string>();
   const used = new Set<string>();
@@ -114,18 +134,28 @@ export function fromLayersModel(model: tf.LayersModel, options: FromLayersModelO
   const params: Record<string, tf.Tensor> = Object.fromEntries(variables.map(([lv, n]) => [n, lv.read()]));
   const layers = allLayers(model);
 
-  const f: ParamFn = (p, x) => {
-    for (const name of Object.keys(p)) {
-      if (!selectedNames.has(name)) {
-        throw new ShapeMismatchError(`params["${name}"]`, name, "the model has no such selected trainable weight");
-      }
+  // tfjs's CategoryEncoding overwrites its input's shape in place while the model is built
+  // (computeOutputShape), so with one in the model the recorded input shapes are not the inputs'.
+  const shapesKnown = !layers.some((l) => l.getClassName?.() === "CategoryEncoding");
+  const spec: ParamFnSpec = {
+    inputs: model.inputs.map((s) => ({ name: s.name, shape: shapesKnown ? [...s.shape] : null })),
+    params: Object.fromEntries(variables.map(([lv, n]) => [n, [...lv.shape]])),
+  };
+  const f = ((p, x) => {
+    // Before any work: the arguments against the model (raw tfjs errors would quote shapes of
+    // tensors made inside the model).
+    if (p === null || typeof p !== "object") {
+      throw new ShapeMismatchError("params", typeof p, "expected an object of named tensors");
     }
+    checkModelParams(p, spec);
+    const xs = Array.isArray(x) ? x : [x];
+    if (xs.some((t) => !(t instanceof tf.Tensor))) throw new ShapeMismatchError("x", typeof x, "expected tf.Tensor(s)");
+    checkModelInputs(xs, "x", spec);
     const swapped: AnyVariable[] = [];
     const wrapped: [AnyLayer, unknown][] = [];
     try {
       for (const [lv, name] of variables) {
         const t = p[name];
-        if (!t) continue;
         if (t.shape.length !== lv.shape.length || t.shape.some((s: number, i: number) => s !== lv.shape[i])) {
           throw new ShapeMismatchError(`params["${name}"]`, t.shape, `the weight has shape [${lv.shape}]`);
         }
@@ -152,6 +182,7 @@ export function fromLayersModel(model: tf.LayersModel, options: FromLayersModelO
       for (const lv of swapped) delete lv.read;
       for (const [l, own] of wrapped) own ? (l.call = own) : delete l.call;
     }
-  };
+  }) as ParamFn & { spec: ParamFnSpec };
+  f.spec = spec;
   return { f, params, weights };
 }

@@ -14,9 +14,10 @@ import { ProgramBuilder } from "../src/linear_program.ts";
 import { DataDependentTraceError, DTypeError, UnsupportedKernelError } from "../src/errors.ts";
 import type { Arg, KernelCtx } from "./kernels/_types.ts";
 import { KERNELS } from "./kernels/mod.ts";
+import type { Tensor } from "../src/types.ts";
 
 /** A function of parameters and input(s) built from tfjs ops. */
-export type ParamFn = (params: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.Tensor | tf.Tensor[];
+export type ParamFn = (params: Record<string, Tensor>, x: Tensor | Tensor[]) => Tensor | Tensor[];
 
 /** Where the tracer currently is, for error messages: the layers adapter sets `layer` to
  * `"name" (ClassName)` while a layer runs. */
@@ -29,24 +30,45 @@ interface Info {
   dependsOnInput: boolean;
 }
 
+/** The linearization of `f` at (params, x): a linear program in the parameters, and f's output. */
 export interface Linearized {
+  /** The linear program: parameter tangents in, output tangent out. */
   program: LinearProgram;
   /** Names of the kernels that were linearized (those with a parameter-dependent input). */
   kernels: string[];
   /** The primal output f(params, x) (several outputs: flattened per row and concatenated). */
-  output: tf.Tensor;
+  output: Tensor;
 }
 
 // deno-lint-ignore no-explicit-any
 type Engine = any;
 
+/** Several outputs as the NTK sees them: flattened per row and concatenated. */
+function joinOutputs(r: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  return Array.isArray(r) ? tf.concat(r.map((t) => tf.reshape(t, [t.shape[0], -1])), 1) : r;
+}
+
+/**
+ * f(params, x) (several outputs joined), as a tensor the caller owns and may dispose: when f
+ * returns a tensor it did not make (a parameter, the input, a constant it closes over), a new
+ * handle on it — never the caller's own tensor.
+ */
+export function evaluateOutput(f: ParamFn, params: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  const firstNewId: number = (tf.engine() as Engine).nextTensorId();
+  const y = tf.tidy(() => joinOutputs(f(params, x)));
+  return y.id < firstNewId ? tf.clone(y) : y;
+}
+
 /** Runs f on (params, x) and returns its linearization in the parameters. */
-export function traceLinear(f: ParamFn, params: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]): Linearized {
+export function traceLinear(f: ParamFn, params: Record<string, Tensor>, x: Tensor | Tensor[]): Linearized {
   const engine: Engine = tf.engine();
   const b = new ProgramBuilder();
   const info = new Map<number, Info>();
   for (const [name, t] of Object.entries(params)) {
     if (t.dtype !== "float32") throw new DTypeError(`params["${name}"]`, t.dtype, "float32");
+    // A parameter with no entries has no tangent directions: it adds nothing to any kernel,
+    // and an empty tangent axis would reach the methods' reshapes as a size they cannot infer.
+    if (t.size === 0) continue;
     info.set(t.id, { tangent: b.param(name, t.shape), dependsOnInput: false });
   }
   for (const t of Array.isArray(x) ? x : [x]) info.set(t.id, { tangent: null, dependsOnInput: true });
@@ -157,12 +179,12 @@ export function traceLinear(f: ParamFn, params: Record<string, tf.Tensor>, x: tf
     if (depth === 0 && paramData.has(dataId)) reads++;
     return origRead.call(this, dataId, ...a);
   };
+  // Tensors with ids below this existed before f ran (the caller's parameters and inputs,
+  // constants f closes over).
+  const firstNewId: number = engine.nextTensorId();
   let output: tf.Tensor;
   try {
-    output = tf.tidy(() => {
-      const r = f(params, x);
-      return Array.isArray(r) ? tf.concat(r.map((t) => tf.reshape(t, [t.shape[0], -1])), 1) : r;
-    });
+    output = tf.tidy(() => joinOutputs(f(params, x)));
   } catch (e) {
     tf.dispose(b.owned);
     throw e;
@@ -183,5 +205,8 @@ export function traceLinear(f: ParamFn, params: Record<string, tf.Tensor>, x: tf
   const out = info.get(output.id)?.tangent ?? null;
   // An output that does not depend on the parameters: a var no equation produces (zero).
   const outVar = out && out !== POISON ? out : b.newVar(output.shape, false);
+  // f may return a tensor it did not make (a parameter, the input, a captured constant): the
+  // output is the caller's to dispose, so it gets its own handle, never the user's tensor.
+  if (output.id < firstNewId) output = tf.clone(output);
   return { program: b.build(outVar), kernels: linearized, output };
 }

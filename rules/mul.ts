@@ -1,6 +1,6 @@
 // mul(v, c) or mul(c, v): a var of the output's shape times a const that broadcasts to it
 // (numpy rules, trailing axes aligned). Linear in the var; self-adjoint.
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { constAt, type Eqn } from "../src/ir.ts";
 import { identityView } from "./_view.ts";
 import type { LinearRule } from "./_types.ts";

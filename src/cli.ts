@@ -3,271 +3,430 @@
  *
  *   deno task ntk [--model model.json] [--x1 a.npy] [--x2 b.npy] [--method auto|jacobian|ntkvp|…]
  *                 [--full] [--out k.npy] [--backend webgpu|wasm|cpu] [--plot k.svg] [--spectrum]
+ *   deno task ntk merge --out k.npy slab0.npy slab1.npy …
  *
- * With no --model it runs the bundled example (examples/cnn) on its seeded inputs.
+ * With no --model it runs the bundled example (examples/cnn) on its seeded inputs. Flags, files
+ * and output paths are checked here before tfjs is even loaded (src/cli_compute.ts does the
+ * work), so a mistake costs milliseconds, not a computed kernel; every error is one sentence
+ * naming the flag and what it accepts.
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
-import { parseArgs } from "node:util";
-import { type BackendName, BACKENDS, initBackend } from "./backend.ts";
-import { InvalidOptionError, ShapeMismatchError } from "./errors.ts";
-import { empiricalNtkFn, METHOD_NAMES, type NtkMethod } from "./ntk/mod.ts";
-import { readNpy, writeNpy } from "./npy.ts";
-import { heatmapSvg } from "./plot.ts";
-import { ntkSpectrum } from "./toolkit/spectrum.ts";
-import { empiricalNtkParallelFn } from "./parallel/mod.ts";
-import { flattened } from "./parallel/protocol.ts";
-import { fromLayersModel } from "../adapters/layers.ts";
-import { loadModel } from "../adapters/io.ts";
+import { flagError } from "./cli_error.ts";
 
-const USAGE = `Usage: deno task ntk [options]
+// The library's lists, repeated so that this module loads without tfjs (a test keeps them equal).
+export const CLI_METHODS = ["auto", "jacobian", "ntkvp", "structured"] as const;
+export const CLI_BACKENDS = ["webgpu", "wasm", "cpu"] as const;
 
-  --model <model.json>   a tfjs layers model (weights beside it); default: the bundled example
-  --x1 <a.npy>           inputs, leading axis = examples (float32/float64, or int32 token ids)
-  --x2 <b.npy>           second inputs (default: x2 = x1)
-  --method <name>        ${METHOD_NAMES.join(" | ")} (default: auto)
-  --full                 the full kernel (N1, N2, O, O) instead of the mean over outputs (N1, N2)
-  --out <k.npy>          write the kernel as float32 .npy
-  --backend <name>       ${BACKENDS.join(" | ")} (default: the fastest present)
-  --plot <k.svg>         write an SVG heatmap of the kernel
-  --spectrum             print the top 10 eigenvalues, condition number and effective rank of
-                         the kernel of x1 with itself (full: as N·O × N·O); with --plot, add a panel
-  --block <i/n>          compute only slab i of n of x1's examples (0-based), to split a large
-                         kernel over machines; join the slabs with: deno task ntk merge
-  --budget <MiB>         memory budget (default 2048): larger kernels are computed in blocks
-  --workers <n>          compute blocks of the kernel on n Deno Workers (tfjs-wasm uses one core
-                         per process; default 1: in this process)
-  --help                 this text
-
-  deno task ntk merge --out k.npy slab0.npy slab1.npy …   concatenates slabs along axis 0`;
-
-const EXAMPLE = new URL("../examples/cnn/", import.meta.url).pathname;
-
-/** Writes a file only once its content is complete: a temp file beside it, then a rename. */
-async function writeAtomically(path: string, write: (tmp: string) => Promise<void>): Promise<void> {
-  const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    await write(tmp);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+interface FlagSpec {
+  /** The value's placeholder; absent for a switch. */
+  value?: string;
+  help: string;
 }
 
-/** Progress on stderr: a bar on a terminal, stage lines otherwise. */
-function progressReporter() {
-  const tty = Deno.stderr.isTerminal();
-  const enc = new TextEncoder();
-  let last = -1;
-  return {
-    stage(s: string) {
-      if (!tty) Deno.stderr.writeSync(enc.encode(`${s}\n`));
-    },
-    bar(fraction: number) {
-      if (!tty) return;
-      const pct = Math.round(fraction * 100);
-      if (pct === last) return;
-      last = pct;
-      const n = Math.round(fraction * 30);
-      Deno.stderr.writeSync(enc.encode(`\r[${"#".repeat(n)}${".".repeat(30 - n)}] ${pct}%`));
-    },
-    done() {
-      if (tty && last >= 0) Deno.stderr.writeSync(enc.encode("\r" + " ".repeat(40) + "\r"));
-    },
+const NTK_FLAGS: Record<string, FlagSpec> = {
+  model: { value: "model.json", help: "a tfjs layers model (weights beside it); default: the bundled example CNN" },
+  x1: { value: "a.npy", help: "inputs, one example per row of the first axis (float32/float64, or int32 ids)" },
+  x2: { value: "b.npy", help: "second inputs (default: x2 = x1); needs --x1" },
+  method: { value: "name", help: `${CLI_METHODS.join(" | ")} (default: auto, by the cost model)` },
+  full: { help: "the full kernel [N1, N2, O, O] instead of the mean over outputs [N1, N2]" },
+  out: { value: "k.npy", help: "write the kernel as float32 .npy (its directory must exist)" },
+  backend: { value: "name", help: `${CLI_BACKENDS.join(" | ")} | auto (default: the fastest present)` },
+  plot: { value: "k.svg", help: "write an SVG heatmap of the kernel (its directory must exist)" },
+  spectrum: {
+    help: "print the top 10 eigenvalues, condition number and effective rank of the kernel\n" +
+      "of x1 with itself (full: as N·O × N·O); with --plot, add a panel; not with --x2/--block",
+  },
+  block: {
+    value: "i/n",
+    help: "compute only slab i of n (0 ≤ i < n ≤ N1) of x1's examples, to split a large\n" +
+      "kernel over machines; join the slabs with: deno task ntk merge",
+  },
+  budget: { value: "MiB", help: "memory budget, a positive number (default 2048): larger kernels go in blocks" },
+  workers: {
+    value: "n",
+    help: "compute blocks of the kernel on n ≥ 1 Deno Workers (tfjs-wasm uses one core per\n" +
+      "process; default 1: in this process); a note says when they are expected to be slower",
+  },
+};
+
+const MERGE_FLAGS: Record<string, FlagSpec> = {
+  out: { value: "k.npy", help: "the merged kernel's .npy path (required; its directory must exist)" },
+};
+
+function flagLines(flags: Record<string, FlagSpec>): string {
+  const rows = Object.entries(flags).map(([name, s]) => [`--${name}${s.value ? ` <${s.value}>` : ""}`, s.help]);
+  rows.push(["-h, --help", "print this text and exit"]);
+  const width = Math.max(...rows.map(([l]) => l.length)) + 2;
+  return rows.map(([l, h]) => `  ${l.padEnd(width)}${h.replaceAll("\n", "\n" + " ".repeat(width + 2))}`).join("\n");
+}
+
+export const USAGE = `Usage: deno task ntk [flags]
+       deno task ntk merge --out k.npy slab0.npy slab1.npy …
+
+The NTK of a tfjs layers model on .npy inputs; with no flags, of the bundled example CNN
+(examples/cnn) on its seeded inputs.
+
+Flags:
+${flagLines(NTK_FLAGS)}
+
+Subcommand:
+  merge --out <k.npy> <slab.npy>…   concatenate --block slabs along the first axis
+
+On a mistake: one line on stderr, exit code 1, and no file written.`;
+
+const MERGE_USAGE = `Usage: deno task ntk merge --out k.npy slab0.npy slab1.npy …
+
+Concatenates the slabs written by --block i/n (in order i = 0 … n-1) along the first axis.
+
+Flags:
+${flagLines(MERGE_FLAGS)}`;
+
+/** The closest flag name, for a misspelt one. */
+function closest(name: string, names: string[]): string | undefined {
+  const dist = (a: string, b: string) => {
+    const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      let prev = d[0];
+      d[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const cur = d[j];
+        d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = cur;
+      }
+    }
+    return d[b.length];
   };
+  const scored = names.map((n) => ({ n, d: n.startsWith(name) && name.length >= 2 ? 0 : dist(name, n) }));
+  const best = scored.sort((a, b) => a.d - b.d)[0];
+  return best && best.d <= 2 ? best.n : undefined;
 }
 
-/** Checks that an input fits the model's input (feature shape), and casts ids for float models. */
-function fitInput(model: tf.LayersModel, x: tf.Tensor, flag: string): tf.Tensor {
-  const want = model.inputs[0].shape.slice(1);
-  const got = x.shape.slice(1);
-  if (got.length !== want.length || want.some((d, i) => d !== null && d !== got[i])) {
-    throw new ShapeMismatchError(
-      flag,
-      x.shape,
-      `the model expects inputs of shape [N, ${want.map((d) => d ?? "?").join(", ")}]`,
-    );
+interface Parsed {
+  values: Record<string, string | true>;
+  positionals: string[];
+  help: boolean;
+}
+
+/**
+ * Parses `--name value`, `--name=value` and switches. A value may start with "-" (`--block -1/2`
+ * reaches the --block check), unless it is itself one of the flags (`--out --plot k.svg`).
+ */
+function parseFlags(args: string[], flags: Record<string, FlagSpec>, command: string): Parsed {
+  const values: Record<string, string | true> = {};
+  const positionals: string[] = [];
+  let help = false;
+  const isFlag = (t: string) =>
+    t === "-h" || t === "--help" || (t.startsWith("--") && Object.hasOwn(flags, t.slice(2).split("=")[0]));
+  const names = Object.keys(flags);
+  const list = names.map((n) => `--${n}`).join(", ");
+  for (let i = 0; i < args.length; i++) {
+    const tok = args[i];
+    if (tok === "--") {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (tok === "-h" || tok === "--help") {
+      help = true;
+      continue;
+    }
+    if (tok.startsWith("-") && tok.length > 1) {
+      const eq = tok.indexOf("=");
+      const name = tok.startsWith("--") ? tok.slice(2, eq < 0 ? undefined : eq) : tok.slice(1);
+      const flag = tok.startsWith("--") ? `--${name}` : tok;
+      const spec = tok.startsWith("--") ? flags[name] : undefined;
+      if (!spec || !Object.hasOwn(flags, name)) {
+        const near = tok.startsWith("--") ? closest(name, names) : undefined;
+        throw flagError(
+          flag,
+          tok,
+          list,
+          `Unknown flag ${flag}${near ? ` (did you mean --${near}?)` : ""}: ${command} takes ${list} and -h/--help.`,
+        );
+      }
+      if (name in values) throw flagError(flag, tok, "once", `${flag} is given twice; give it once.`);
+      const inline = eq < 0 ? undefined : tok.slice(eq + 1);
+      if (!spec.value) {
+        if (inline !== undefined) throw flagError(flag, inline, "no value", `${flag} is a switch and takes no value.`);
+        values[name] = true;
+        continue;
+      }
+      const value = inline ?? (i + 1 < args.length && !isFlag(args[i + 1]) ? args[++i] : undefined);
+      if (value === undefined || value === "") {
+        throw flagError(flag, value, spec.value, `${flag} needs a value: ${flag} <${spec.value}>.`);
+      }
+      values[name] = value;
+      continue;
+    }
+    positionals.push(tok);
   }
-  return model.inputs[0].dtype === "float32" && x.dtype !== "float32" ? tf.cast(x, "float32") : x;
+  return { values, positionals, help };
+}
+
+/** What `deno task ntk` was asked to compute, checked. */
+export interface NtkCommand {
+  model?: string;
+  x1?: string;
+  x2?: string;
+  method: (typeof CLI_METHODS)[number];
+  full: boolean;
+  out?: string;
+  plot?: string;
+  backend: (typeof CLI_BACKENDS)[number] | "auto";
+  spectrum: boolean;
+  block?: [number, number];
+  /** Bytes. */
+  budget?: number;
+  /** As given, in MiB. */
+  budgetText?: string;
+  workers: number;
+}
+
+/** What `deno task ntk merge` was asked to join, checked. */
+export interface MergeCommand {
+  out: string;
+  slabs: string[];
+}
+
+const parent = (path: string) => {
+  const i = path.replace(/\/+$/, "").lastIndexOf("/");
+  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
+};
+
+/**
+ * An output path must be a file path in an existing, writable directory: checked by creating
+ * (and removing) a probe file beside it, the way the atomic write will.
+ */
+export async function checkOutputPath(flag: string, path: string, example = "k.npy"): Promise<void> {
+  const where = (reason: string, accepted: string) =>
+    flagError(flag, path, accepted, `${flag} ${path} cannot be written: ${reason}.`);
+  if (path.endsWith("/")) throw where("it names a directory", "a file path");
+  const stat = await Deno.stat(path).catch(() => null);
+  if (stat?.isDirectory) throw where(`it is a directory; give a file path such as ${path}/${example}`, "a file path");
+  const dir = parent(path);
+  const dirStat = await Deno.stat(dir).catch(() => null);
+  if (!dirStat) throw where(`the directory ${dir} does not exist; create it first`, "an existing directory");
+  if (!dirStat.isDirectory) throw where(`${dir} is not a directory`, "an existing directory");
+  const probe = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await Deno.writeFile(probe, new Uint8Array(0), { createNew: true });
+  } catch (e) {
+    throw where(`the directory ${dir} is not writable (${(e as Error).name})`, "a writable directory");
+  }
+  await Deno.remove(probe);
+}
+
+/** An input file must exist, be a file, and be readable. */
+export async function checkInputFile(flag: string, path: string, what: string): Promise<void> {
+  const bad = (reason: string) => flagError(flag, path, what, `${flag} ${path} cannot be read: ${reason}.`);
+  let stat: Deno.FileInfo;
+  try {
+    stat = await Deno.stat(path);
+  } catch (e) {
+    throw bad(e instanceof Deno.errors.NotFound ? `no such file; give ${what}` : (e as Error).message);
+  }
+  if (stat.isDirectory) throw bad(`it is a directory; give ${what}`);
+  try {
+    (await Deno.open(path, { read: true })).close();
+  } catch (e) {
+    throw bad((e as Error).name === "PermissionDenied" ? "permission denied" : (e as Error).message);
+  }
 }
 
 /** Parses `--block i/n`. */
 function parseBlock(text: string): [number, number] {
   const m = /^(\d+)\/(\d+)$/.exec(text);
   const [i, n] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
-  if (!(n >= 1 && i >= 0 && i < n)) throw new InvalidOptionError("--block", text, ["i/n with 0 ≤ i < n, e.g. 0/4"]);
+  if (!(n >= 1 && i >= 0 && i < n)) {
+    throw flagError(
+      "--block",
+      text,
+      "i/n with 0 ≤ i < n",
+      `--block "${text}" is not a slab: give i/n with whole numbers 0 ≤ i < n, e.g. --block 0/4.`,
+    );
+  }
   return [i, n];
 }
 
-/** `merge --out k.npy a.npy b.npy …`: concatenates slabs (from --block) along axis 0. */
-async function merge(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: { out: { type: "string" } },
-  });
-  if (!values.out) throw new InvalidOptionError("--out", undefined, ["the merged kernel's .npy path"]);
-  if (positionals.length === 0) {
-    throw new InvalidOptionError("merge inputs", positionals, ["one or more slab .npy files"]);
-  }
-  await initBackend("cpu");
-  const parts = [];
-  for (const p of positionals) parts.push(await readNpy(p));
-  const tail = parts[0].shape.slice(1).join(",");
-  const odd = parts.findIndex((t) => t.shape.slice(1).join(",") !== tail);
-  if (odd >= 0) {
-    throw new ShapeMismatchError(
-      positionals[odd],
-      parts[odd].shape,
-      `slabs must agree beyond axis 0 with [${parts[0].shape}]`,
+/** Checks the flags of `deno task ntk` (values, combinations, files, output paths). */
+export async function checkNtkFlags(values: Record<string, string | true>, positionals: string[]): Promise<NtkCommand> {
+  if (positionals.length) {
+    throw flagError(
+      "arguments",
+      positionals,
+      "flags",
+      `Unexpected argument "${positionals[0]}": inputs are given by flags (e.g. --x1 a.npy); run with --help.`,
     );
   }
-  const k = tf.concat(parts, 0);
-  await writeAtomically(values.out, (tmp) => writeNpy(tmp, k));
-  console.log(`merged ${parts.length} slabs into [${k.shape.join(", ")}] · wrote ${values.out}`);
-  tf.dispose([k, ...parts]);
-  return 0;
+  const str = (k: string) => values[k] as string | undefined;
+  const method = (str("method") ?? "auto") as NtkCommand["method"];
+  if (!CLI_METHODS.includes(method)) {
+    throw flagError(
+      "--method",
+      method,
+      CLI_METHODS.join(", "),
+      `--method "${method}" is not a method: give one of ${CLI_METHODS.join(", ")}.`,
+    );
+  }
+  const backend = (str("backend") ?? "auto") as NtkCommand["backend"];
+  if (backend !== "auto" && !CLI_BACKENDS.includes(backend)) {
+    throw flagError(
+      "--backend",
+      backend,
+      [...CLI_BACKENDS, "auto"].join(", "),
+      `--backend "${backend}" is not a backend: give one of ${[...CLI_BACKENDS, "auto"].join(", ")}.`,
+    );
+  }
+  const env = backend === "auto" ? Deno.env.get("FAST_NTK_BACKEND") : undefined;
+  if (env && env !== "auto" && !(CLI_BACKENDS as readonly string[]).includes(env)) {
+    throw flagError(
+      "FAST_NTK_BACKEND",
+      env,
+      CLI_BACKENDS.join(", "),
+      `FAST_NTK_BACKEND "${env}" is not a backend: set it to one of ${
+        [...CLI_BACKENDS, "auto"].join(", ")
+      }, or give --backend.`,
+    );
+  }
+  if (values.x2 && !values.x1) {
+    throw flagError(
+      "--x2",
+      values.x2,
+      "with --x1",
+      "--x2 needs --x1 as well (without --x1 the bundled example's inputs are used).",
+    );
+  }
+  const block = str("block") === undefined ? undefined : parseBlock(str("block")!);
+  // A spectrum needs the square kernel of x1 with itself.
+  for (const [flag, given] of [["--x2", values.x2], ["--block", values.block]] as const) {
+    if (values.spectrum && given) {
+      throw flagError(
+        "--spectrum",
+        flag,
+        "without --x2 and --block",
+        `--spectrum needs the square kernel of --x1 with itself, so it cannot be combined with ${flag}.`,
+      );
+    }
+  }
+  const workersText = str("workers") ?? "1";
+  const workers = /^\d+$/.test(workersText) ? Number(workersText) : NaN;
+  if (!(Number.isSafeInteger(workers) && workers >= 1)) {
+    throw flagError(
+      "--workers",
+      workersText,
+      "a whole number ≥ 1",
+      `--workers "${workersText}" is not a worker count: give a whole number ≥ 1, e.g. --workers 2.`,
+    );
+  }
+  if (workers > 1 && block) {
+    throw flagError(
+      "--workers",
+      workersText,
+      "1 with --block",
+      "--workers cannot be combined with --block: run each slab in a process of its own instead.",
+    );
+  }
+  const budgetText = str("budget");
+  const mib = budgetText === undefined ? undefined : Number(budgetText);
+  if (mib !== undefined && !(Number.isFinite(mib) && mib > 0 && budgetText!.trim() !== "")) {
+    throw flagError(
+      "--budget",
+      budgetText,
+      "a positive number of MiB",
+      `--budget "${budgetText}" is not a memory budget: give a positive number of MiB, e.g. --budget 2048.`,
+    );
+  }
+  const [out, plot] = [str("out"), str("plot")];
+  if (out && plot && (await realOrSelf(out)) === (await realOrSelf(plot))) {
+    throw flagError(
+      "--plot",
+      plot,
+      "a path other than --out's",
+      `--plot ${plot} is the same file as --out; give two paths.`,
+    );
+  }
+  if (out) await checkOutputPath("--out", out);
+  if (plot) await checkOutputPath("--plot", plot, "k.svg");
+  const model = str("model");
+  if (model && !/^(https?|file):\/\//.test(model)) await checkInputFile("--model", model, "a tfjs layers model.json");
+  for (const flag of ["x1", "x2"]) {
+    if (str(flag)) await checkInputFile(`--${flag}`, str(flag)!, "a .npy file");
+  }
+  return {
+    model,
+    x1: str("x1"),
+    x2: str("x2"),
+    method,
+    full: values.full === true,
+    out,
+    plot,
+    backend,
+    spectrum: values.spectrum === true,
+    block,
+    budget: mib === undefined ? undefined : mib * 2 ** 20,
+    budgetText,
+    workers,
+  };
+}
+
+/** A path with its directory resolved (so `a/k.npy` and `./a/k.npy` compare equal). */
+async function realOrSelf(path: string): Promise<string> {
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  const dir = await Deno.realPath(parent(path)).catch(() => parent(path));
+  return `${dir}/${base}`;
+}
+
+/** Checks the flags of `deno task ntk merge`. */
+export async function checkMergeFlags(values: Record<string, string | true>, slabs: string[]): Promise<MergeCommand> {
+  const out = values.out as string | undefined;
+  const example = "e.g. deno task ntk merge --out k.npy slab0.npy slab1.npy";
+  if (!out) {
+    throw flagError(
+      "--out",
+      out,
+      "the merged kernel's .npy path",
+      `merge needs --out with the merged kernel's path, ${example}.`,
+    );
+  }
+  if (slabs.length === 0) {
+    throw flagError(
+      "merge inputs",
+      slabs,
+      "one or more slab .npy files",
+      `merge needs the slab .npy files to join, ${example}.`,
+    );
+  }
+  await checkOutputPath("--out", out);
+  for (const s of slabs) await checkInputFile("slab", s, "a slab .npy file written with --block");
+  return { out, slabs };
 }
 
 export async function main(args: string[]): Promise<number> {
-  if (args[0] === "merge") return await merge(args.slice(1));
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      model: { type: "string" },
-      x1: { type: "string" },
-      x2: { type: "string" },
-      method: { type: "string", default: "auto" },
-      full: { type: "boolean", default: false },
-      out: { type: "string" },
-      backend: { type: "string", default: "auto" },
-      plot: { type: "string" },
-      spectrum: { type: "boolean", default: false },
-      block: { type: "string" },
-      budget: { type: "string" },
-      workers: { type: "string", default: "1" },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (values.help) {
+  if (args[0] === "merge") {
+    const { values, positionals, help } = parseFlags(args.slice(1), MERGE_FLAGS, "merge");
+    if (help) {
+      console.log(MERGE_USAGE);
+      return 0;
+    }
+    const command = await checkMergeFlags(values, positionals);
+    const { merge } = await import("./cli_compute.ts");
+    return await merge(command);
+  }
+  const { values, positionals, help } = parseFlags(args, NTK_FLAGS, "deno task ntk");
+  if (help) {
     console.log(USAGE);
     return 0;
   }
-  const method = values.method as NtkMethod;
-  if (!METHOD_NAMES.includes(method)) throw new InvalidOptionError("--method", values.method, METHOD_NAMES);
-  if (values.backend !== "auto" && !BACKENDS.includes(values.backend as BackendName)) {
-    throw new InvalidOptionError("--backend", values.backend, [...BACKENDS, "auto"]);
-  }
-  if (values.x2 && !values.x1) throw new InvalidOptionError("--x2", values.x2, ["given together with --x1"]);
-  const block = values.block === undefined ? undefined : parseBlock(values.block);
-  // A spectrum needs the square kernel of x1 with itself.
-  if (values.spectrum && (values.x2 || block)) {
-    throw new InvalidOptionError("--spectrum", values.x2 ? "--x2" : "--block", ["used without --x2 and --block"]);
-  }
-  const workers = Number(values.workers);
-  if (!(Number.isInteger(workers) && workers >= 1)) {
-    throw new InvalidOptionError("--workers", values.workers, ["a positive integer"]);
-  }
-  if (workers > 1 && block) throw new InvalidOptionError("--workers", values.workers, ["1 together with --block"]);
-  const budget = values.budget === undefined ? undefined : Number(values.budget) * 2 ** 20;
-  if (budget !== undefined && !(budget > 0)) {
-    throw new InvalidOptionError("--budget", values.budget, ["a positive number of MiB"]);
-  }
-  const progress = progressReporter();
-  const backend = await initBackend(values.backend as BackendName | "auto");
-
-  progress.stage("loading the model and inputs");
-  const modelPath = values.model ?? `${EXAMPLE}model.json`;
-  const model = await loadModel(modelPath);
-  if (model.inputs.length !== 1) {
-    throw new ShapeMismatchError(
-      "--model",
-      model.inputs.length,
-      "the CLI takes single-input models (use the library for several inputs)",
-    );
-  }
-  const x1 = fitInput(model, await readNpy(values.x1 ?? `${EXAMPLE}x.npy`), "--x1");
-  const x2 = values.x2 ? fitInput(model, await readNpy(values.x2), "--x2") : null;
-
-  // O = all output entries of one example (several outputs are concatenated in order).
-  const { f, params } = fromLayersModel(model);
-  progress.stage(`computing the NTK (${method}) on ${backend}${workers > 1 ? ` with ${workers} workers` : ""}`);
-  const options = {
-    method,
-    traceAxes: values.full ? [] : [-1],
-    backend,
-    onProgress: progress.bar,
-    ...(budget ? { memoryBudget: budget } : {}),
-  };
-  let kernel: tf.Tensor, info: { method: string; backend: string; ms: number; flops: number; tracked?: boolean };
-  if (workers > 1) {
-    const ntk = empiricalNtkParallelFn({ model: modelPath, flatten: true }, { ...options, workers });
-    try {
-      ({ kernel, info } = await ntk.run(x1, x2, params));
-    } finally {
-      ntk.dispose();
-    }
-  } else {
-    const ntk = empiricalNtkFn(flattened(f), { ...options, ...(block ? { block } : {}) });
-    const r = await ntk.run(x1, x2, params);
-    kernel = r.kernel;
-    info = { ...r.info, tracked: r.info.exampleAxis.tracked };
-  }
-  progress.done();
-
-  const spectrum = values.spectrum ? await ntkSpectrum(kernel) : null;
-  if (values.out) await writeAtomically(values.out, (tmp) => writeNpy(tmp, kernel));
-  if (values.plot) {
-    const s = kernel.shape as number[];
-    const rows = kernel.rank === 4 ? s[0] * s[2] : s[0];
-    const cols = kernel.rank === 4 ? s[1] * s[3] : s[1];
-    // A full kernel is shown as the (N1·O) × (N2·O) matrix.
-    const mat = kernel.rank === 4 ? tf.reshape(tf.transpose(kernel, [0, 2, 1, 3]), [rows, cols]) : kernel;
-    const data = await mat.data();
-    if (mat !== kernel) mat.dispose();
-    const title = `NTK (${values.full ? "full" : "mean over outputs"}) of ${
-      values.model ?? "the example CNN"
-    } — ${info.method}`;
-    const svg = heatmapSvg(data, rows, cols, {
-      title,
-      rowsLabel: values.full ? `x1 · outputs (${rows})` : `x1 (${rows})`,
-      colsLabel: values.full ? `x2 · outputs (${cols})` : `x2 (${cols})`,
-      ...(spectrum ? { spectrum: spectrum.eigenvalues } : {}),
-    });
-    await writeAtomically(values.plot, (tmp) => Deno.writeTextFile(tmp, svg));
-  }
-  const what = values.model ? values.model : "the bundled example CNN (examples/cnn)";
-  console.log(
-    `NTK [${kernel.shape.join(", ")}] of ${what} · method ${info.method} · backend ${info.backend} · ` +
-      `${info.ms.toFixed(1)} ms · ${(info.flops / 1e6).toFixed(2)} MFLOP` +
-      (info.tracked === undefined ? ` · ${workers} workers` : ` · example axis ${info.tracked ? "tracked" : "lost"}`) +
-      (values.out ? ` · wrote ${values.out}` : "") + (values.plot ? ` · plot ${values.plot}` : ""),
-  );
-  if (spectrum) {
-    const top = Array.from(spectrum.eigenvalues.subarray(0, 10), (v) => v.toPrecision(6));
-    console.log(`eigenvalues (top ${top.length} of ${spectrum.eigenvalues.length}): ${top.join(" ")}`);
-    console.log(
-      `condition number ${spectrum.conditionNumber.toPrecision(6)} · effective rank ` +
-        `${spectrum.effectiveRank.toPrecision(6)} (entropy) · rank ${spectrum.rank}`,
-    );
-  }
-  const shape = kernel.shape as number[];
-  if (!values.out && kernel.rank === 2 && shape[0] <= 12 && shape[1] <= 12) {
-    const rowsOut = (await kernel.array()) as number[][];
-    for (const r of rowsOut) console.log(r.map((v) => v.toPrecision(5).padStart(11)).join(" "));
-  }
-  tf.dispose([kernel, x1, ...(x2 ? [x2] : [])]);
-  return 0;
+  const command = await checkNtkFlags(values, positionals);
+  const loadStart = performance.now();
+  const { computeNtk } = await import("./cli_compute.ts");
+  return await computeNtk(command, loadStart);
 }
 
 if (import.meta.main) {
   try {
     Deno.exit(await main(Deno.args));
   } catch (e) {
-    const msg = (e as Error).message.split("\n")[0];
+    const msg = (e instanceof Error ? e.message : String(e)).split("\n")[0];
     console.error(`error: ${msg}`);
     Deno.exit(1);
   }

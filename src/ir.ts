@@ -6,7 +6,7 @@
  * Primitive names follow JAX's list of linear primitives (Table 5 of the paper).
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "./types.ts";
 
 /**
  * Where the output's leading (row, usually example) axis lives in a var: along `axis`, whose
@@ -29,7 +29,7 @@ export interface Var {
 
 /** A primal value captured while tracing, used as a fixed coefficient. */
 export interface Const {
-  value: tf.Tensor;
+  value: Tensor;
   /** True when the value depends on the traced input x (false for values of params alone). */
   inputDependent: boolean;
 }
@@ -101,18 +101,18 @@ export interface ReduceWindowSumParams {
 }
 export interface GatherParams {
   /** Int32 indices; the output is `operand.shape[:axis] + indices.shape + operand.shape[axis+1:]`. */
-  indices: tf.Tensor;
+  indices: Tensor;
   axis: number;
 }
 export interface ScatterAddParams {
-  indices: tf.Tensor;
+  indices: Tensor;
   axis: number;
   /** Shape of the result (the gathered-from operand). */
   shape: number[];
 }
 export interface SelectNParams {
   /** Int32/bool tensor of the output's shape (or broadcastable): which case each entry takes. */
-  which: tf.Tensor;
+  which: Tensor;
 }
 export interface SelectGatherParams {
   /**
@@ -121,7 +121,7 @@ export interface SelectGatherParams {
    * of both sides is one batch axis: an entry in batch slot b only reads slot b. Max pooling's
    * tangent (each window's chosen maximum).
    */
-  positions: tf.Tensor;
+  positions: Tensor;
   /** Shape of the operand (select_and_gather_add) or of the result (select_and_scatter_add). */
   shape: number[];
 }
@@ -178,16 +178,20 @@ export interface Eqn<P extends PrimitiveName = PrimitiveName> {
   /** The traced kernel this equation came from, for diagnostics and error messages. */
   source: string;
   /** Tensors a rule derived from the consts once (e.g. im2col patches); freed with the program. */
-  cache?: Map<string, tf.Tensor>;
+  cache?: Map<string, Tensor>;
 }
 
-/** Parameter tangents in, output tangent out. */
+/**
+ * Parameter tangents in, output tangent out: the linear IR that `traceLinear` returns (see
+ * DESIGN.md); its equations are internal and may change between versions.
+ * @internal
+ */
 export interface LinearProgram {
   params: Map<string, Var>;
   eqns: Eqn[];
   output: Var;
   /** Every tensor the program owns (consts and index params); freed by `disposeProgram`. */
-  owned: tf.Tensor[];
+  owned: Tensor[];
 }
 
 export function isVar(o: Operand): o is { var: Var } {
@@ -207,7 +211,7 @@ export function varSlots(eqn: Eqn): number[] {
 }
 
 /** The const value in `slot` (throws if the slot holds a var). */
-export function constAt(eqn: Eqn, slot: number): tf.Tensor {
+export function constAt(eqn: Eqn, slot: number): Tensor {
   const o = eqn.in[slot];
   if (!isConst(o)) throw new Error(`Operand ${slot} of ${eqn.prim} is a var, not a const`);
   return o.const.value;

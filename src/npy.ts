@@ -5,16 +5,18 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ensureBackend } from "./backend.ts";
+import type { Tensor } from "./types.ts";
 
 /** A `.npy` file that cannot be read. */
 export class NpyError extends Error {
+  /** The class name, so that messages and logs say which error. */
   override name = "NpyError";
 }
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 /** Parses `.npy` bytes into a tensor (float64 becomes float32). */
-export function parseNpy(bytes: Uint8Array, what = ".npy data"): tf.Tensor {
+export function parseNpy(bytes: Uint8Array, what = ".npy data"): Tensor {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new NpyError(`${what} is not a .npy file`);
   const major = bytes[6];
   const headerLen = major === 1
@@ -56,7 +58,7 @@ export function parseNpy(bytes: Uint8Array, what = ".npy data"): tf.Tensor {
 }
 
 /** Serializes a float32 or int32 tensor as `.npy` (version 1.0, C order). */
-export async function toNpy(t: tf.Tensor): Promise<Uint8Array> {
+export async function toNpy(t: Tensor): Promise<Uint8Array> {
   const descr = t.dtype === "float32" ? "<f4" : t.dtype === "int32" ? "<i4" : null;
   if (!descr) throw new NpyError(`Cannot write dtype ${t.dtype} to .npy: expected float32 or int32`);
   const shape = t.shape.length === 1 ? `(${t.shape[0]},)` : `(${t.shape.join(", ")})`;
@@ -77,7 +79,7 @@ export async function toNpy(t: tf.Tensor): Promise<Uint8Array> {
 }
 
 /** Reads a `.npy` file (choosing the backend first if none is set). */
-export async function readNpy(path: string): Promise<tf.Tensor> {
+export async function readNpy(path: string): Promise<Tensor> {
   await ensureBackend();
   let bytes: Uint8Array;
   try {
@@ -89,6 +91,6 @@ export async function readNpy(path: string): Promise<tf.Tensor> {
 }
 
 /** Writes a tensor to a `.npy` file. */
-export async function writeNpy(path: string, t: tf.Tensor): Promise<void> {
+export async function writeNpy(path: string, t: Tensor): Promise<void> {
   await Deno.writeFile(path, await toNpy(t));
 }

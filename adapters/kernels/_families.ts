@@ -3,7 +3,7 @@
  * kernels, and kernels with a zero derivative.
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import type { KernelCtx, KernelRule } from "./_types.ts";
 import * as E from "./_emit.ts";
 

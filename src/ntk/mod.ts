@@ -9,13 +9,15 @@ import { checkPairedAxes, type Layout, normalizeLayout } from "../layout.ts";
 import { assemble, planBlocks, rowRole, sliceRows } from "../batching.ts";
 import { estimate, millis, PRICED, profileProgram, throughput } from "./cost.ts";
 import { disposeProgram, inferRows } from "../linear_program.ts";
-import { asList, checkArguments, checkFinite, type Input } from "../validate.ts";
+import { asList, checkArguments, checkFinite, checkNtkOptions, type Input } from "../validate.ts";
 import { type Linearized, type ParamFn, traceLinear } from "../../adapters/trace.ts";
+import { emptyProblemKernel, isEmptyProblem, rowsOf, traceInput } from "./_inputs.ts";
 import { Stats } from "./_passes.ts";
 import type { Method, MethodInput } from "./_types.ts";
 import { jacobianNtk } from "./jacobian.ts";
 import { ntkvpNtk } from "./ntkvp.ts";
 import { structuredNtk, type StructureReport } from "./structured.ts";
+import type { Tensor } from "../types.ts";
 
 /** The methods, by name. */
 export const METHODS: Record<string, Method | null> = {
@@ -24,9 +26,12 @@ export const METHODS: Record<string, Method | null> = {
   structured: structuredNtk,
 };
 
+/** A method of computing the NTK (the paper's three, or "auto": the fastest by the cost model). */
 export type NtkMethod = "auto" | "jacobian" | "ntkvp" | "structured";
+/** Every method name `empiricalNtkFn` accepts. */
 export const METHOD_NAMES: readonly NtkMethod[] = ["auto", "jacobian", "ntkvp", "structured"];
 
+/** Options of `empiricalNtkFn`: method, output layout, backend and memory. */
 export interface EmpiricalNtkOptions {
   /**
    * "jacobian" (Jacobian contraction), "ntkvp" (NTK-vector products), "structured" (structured
@@ -64,15 +69,25 @@ export interface EmpiricalNtkOptions {
 
 /** What `.run()` reports beside the kernel. */
 export interface NtkInfo {
+  /** The method that computed the kernel (AUTO's choice when asked for "auto"). */
   method: Exclude<NtkMethod, "auto">;
+  /** The tfjs backend it ran on. */
   backend: string;
   /** Whether the output's leading (example) axis was followed through every equation. */
   exampleAxis: {
     tracked: boolean;
+    /**
+     * Whether f's rows are independent examples (f of a few rows of x gives those rows of the
+     * output). When not — f adds a `[N, …]` parameter to x, say — the kernel was computed on all
+     * of x1 and x2 at once, without row slices or blocks, and `rows` is the leading size of f's
+     * output.
+     */
+    independentRows: boolean;
     rows: number;
     /** Equations where rows got mixed, so the method carried an explicit row axis (exact, slower). */
     lost: { eqn: number; prim: string; source: string }[];
   };
+  /** Floating-point operations counted over the whole computation. */
   flops: number;
   /**
    * Structured derivatives only: the parameters it structured, and those it left to Jacobian
@@ -87,16 +102,19 @@ export interface NtkInfo {
   estimates?: Record<string, number>;
   /** Jacobian contraction's final contractions: FLOPs and milliseconds. */
   contraction?: { flops: number; ms: number };
+  /** Wall-clock milliseconds of the call. */
   ms: number;
 }
 
 /** What `.plan()` decides without computing the kernel. */
 export interface NtkPlan {
+  /** The method `run` would use. */
   method: Exclude<NtkMethod, "auto">;
   /** Estimated milliseconds per method at this backend's measured throughput. */
   estimates: Record<string, number>;
   /** Estimated FLOPs and peak bytes per method. */
   costs: Record<string, { flops: number; bytes: number }>;
+  /** How (x1, x2) would be tiled: examples per block and blocks. */
   blocks: { size: number; count: number };
   /** f's output shape for one example (several outputs: their entries concatenated). */
   outputShape: number[];
@@ -104,13 +122,14 @@ export interface NtkPlan {
   splittable: boolean;
 }
 
+/** The NTK function `empiricalNtkFn` returns: call it for the kernel, `.run` for the kernel and its report. */
 export interface EmpiricalNtk {
   /** The NTK Θ(x1, x2) (x2 = null: x1) at `params`. */
-  (x1: Input, x2: Input | null, params: Record<string, tf.Tensor>): Promise<tf.Tensor>;
+  (x1: Input, x2: Input | null, params: Record<string, Tensor>): Promise<Tensor>;
   /** The NTK and how it was computed. */
-  run(x1: Input, x2: Input | null, params: Record<string, tf.Tensor>): Promise<{ kernel: tf.Tensor; info: NtkInfo }>;
+  run(x1: Input, x2: Input | null, params: Record<string, Tensor>): Promise<{ kernel: Tensor; info: NtkInfo }>;
   /** How `run` would compute the NTK (method, estimates, blocks), without computing it. */
-  plan(x1: Input, x2: Input | null, params: Record<string, tf.Tensor>): Promise<NtkPlan>;
+  plan(x1: Input, x2: Input | null, params: Record<string, Tensor>): Promise<NtkPlan>;
   /** Frees what this function caches; it cannot be called afterwards. */
   dispose(): void;
 }
@@ -143,41 +162,48 @@ function watchGpu(): { check(): void; stop(): void } {
   };
 }
 
-function rowsOf(x: Input): number {
-  return asList(x)[0].shape[0];
-}
-
 /**
  * Returns a function computing the empirical NTK of `f`, in neural-tangents' layout: with the
  * default `traceAxes: [-1]`, `[N1, N2]`, the MEAN over the last output axis; with
  * `traceAxes: []`, `[N1, N2, O, O]`; higher-rank outputs zip their axes pairwise.
  *
+ * Edge cases, as neural-tangents: no examples (N1 or N2 = 0), no parameter entries or no output
+ * entries give the correctly shaped kernel without computing (empty, or zeros; a mean over empty
+ * traced axes is NaN). A function whose rows are not independent examples (`x + b` with `b`
+ * `[N, D]`) is computed on all of x1 and x2 at once; `info.exampleAxis.independentRows` says so.
+ *
  * @param f a function of named parameters and the input (leading axis: examples)
  * @param options method, layout and backend
  * @returns the NTK function, with `.run()` and `.dispose()`
- * @throws {InvalidOptionError} for an unknown method or a bad axis
+ * @throws {InvalidOptionError} for an unknown method or an option out of range (here), or an axis
+ *   out of range for f's output (from the returned function)
+ * @throws {ShapeMismatchError} (from the returned function) for inputs or parameters that do not
+ *   fit each other, the model, or f — naming the argument, with f's own error as `cause`
+ * @throws {DTypeError} (from the returned function) for a parameter or input of a bad dtype
+ * @throws {NonFiniteInputError} (from the returned function) for NaN or ±Infinity in one
+ * @throws {MemoryBudgetError} (from the returned function) when not even one block fits the budget
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNtkFn } from "./mod.ts";
- * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.relu(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * import { empiricalNtkFn } from "@fast-ntk/fast-ntk";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
+ *   tf.matMul(tf.relu(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
  * const params = { w1: tf.randomNormal([3, 8]), w2: tf.randomNormal([8, 2]) };
  * const ntk = empiricalNtkFn(f, { traceAxes: [] });
  * const k = await ntk(tf.randomNormal([4, 3]), tf.randomNormal([5, 3]), params); // [4, 5, 2, 2]
+ * assert.deepEqual(k.shape, [4, 5, 2, 2]);
  * ```
  */
 export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): EmpiricalNtk {
+  if (typeof f !== "function") throw new InvalidOptionError("f", typeof f, ["a function f(params, x)"]);
+  checkNtkOptions(options);
   const method = options.method ?? "auto";
   if (!METHOD_NAMES.includes(method)) throw new InvalidOptionError("method", method, METHOD_NAMES);
   const traceAxes = options.traceAxes ?? [-1];
   const diagonalAxes = options.diagonalAxes ?? [];
-  if (options.block) {
-    const [i, n] = options.block;
-    if (!(Number.isInteger(n) && n >= 1 && Number.isInteger(i) && i >= 0 && i < n)) {
-      throw new InvalidOptionError("block", options.block, ["[i, n] with 0 ≤ i < n"]);
-    }
-  }
   let disposed = false;
 
   /** One kernel block by one method: linearize both sides, run the method. */
@@ -190,12 +216,14 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
     stats: Stats,
     report: Record<string, unknown>,
     budget: number,
-    progress?: (fraction: number) => void,
+    progress: ((fraction: number) => void) | undefined,
+    given: [Input, Input | null],
   ) => {
     const lin: Linearized[] = [];
     try {
-      lin.push(traceLinear(f, params, x1));
-      if (x2) lin.push(traceLinear(f, params, x2));
+      // (Errors name the user's argument and shape, also when x1 is a block of its rows.)
+      lin.push(traceInput(f, params, x1, "x1", given[0]));
+      if (x2) lin.push(traceInput(f, params, x2, "x2", given[1] ?? given[0]));
       const [s1, s2] = [lin[0].output.shape, lin[lin.length - 1].output.shape];
       if (s2.length !== s1.length) {
         throw new ShapeMismatchError("f's output at x2", s2, `rank differs from x1's [${s1}]`);
@@ -221,6 +249,40 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
   };
 
   /**
+   * Linearizes a sample of x1 to learn f's output shape and the program's sizes: two examples
+   * when f's rows are independent examples, else all of x1 (the sample's output must follow its
+   * rows; a failure on the two rows only says they are not independent). With no examples, a row
+   * of zeros stands in for the shape.
+   */
+  const sample = (x1: Input, params: Record<string, tf.Tensor>, owned: (x: Input) => Input) => {
+    const take = (lin: Linearized) => {
+      const r = { outShape: lin.output.shape, profile: profileProgram(lin.program) };
+      disposeProgram(lin.program);
+      lin.output.dispose();
+      return r;
+    };
+    const tryTrace = (x: Input) => {
+      try {
+        return take(traceLinear(f, params, x));
+      } catch {
+        return null; // judged on the user's own x1 below
+      }
+    };
+    const rows = rowsOf(x1);
+    if (rows > 2) {
+      const r = tryTrace(owned(sliceRows(x1, 0, 2)));
+      if (r && r.outShape[0] === 2) return { ...r, independentRows: true };
+    } else if (rows === 0) {
+      const own = tryTrace(x1);
+      if (own) return { ...own, independentRows: own.outShape[0] === 0 };
+      const one = tryTrace(owned(zeroRow(x1)));
+      if (one?.outShape[0] === 1) return { ...one, outShape: [0, ...one.outShape.slice(1)], independentRows: true };
+    }
+    const r = take(traceInput(f, params, x1, "x1"));
+    return { ...r, independentRows: rows > 2 ? false : r.outShape[0] === rows };
+  };
+
+  /**
    * Everything decided before computing: the layout, the problem (all of x1 against x2, or a
    * slab), the method (AUTO: by the cost model of a two-example probe), and the block size.
    */
@@ -232,13 +294,7 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
     priceAll: boolean,
   ) => {
     const { budget, maxTensor } = backendLimits(options);
-    // Probe: linearize two examples to learn the output's shape and the program's sizes.
-    const probeRows = Math.min(rowsOf(x1), 2);
-    const probe = traceLinear(f, params, owned(sliceRows(x1, 0, probeRows)));
-    const outShape = probe.output.shape;
-    const profile = profileProgram(probe.program);
-    disposeProgram(probe.program);
-    probe.output.dispose();
+    const { outShape, profile, independentRows } = sample(x1, params, owned);
     if (outShape.length < 1) throw new ShapeMismatchError("f's output", outShape, "expected a leading example axis");
     const layout = normalizeLayout(outShape.length, traceAxes, diagonalAxes);
     const role = rowRole(layout);
@@ -248,12 +304,24 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
       if (role === "traced") {
         throw new InvalidOptionError("block", options.block, ["a layout that keeps the example axis"]);
       }
+      if (!independentRows) {
+        throw new InvalidOptionError("block", options.block, ["none: f's rows are not independent examples"]);
+      }
       const [i, n] = options.block, rows = rowsOf(x1);
       const [from, to] = [Math.floor((i * rows) / n), Math.floor(((i + 1) * rows) / n)];
       a = owned(sliceRows(x1, from, to));
       b = role === "diagonal" ? owned(sliceRows(x2 ?? x1, from, to)) : x2 ?? x1;
     }
-    const [n1, n2] = [rowsOf(a), b ? rowsOf(b) : rowsOf(a)];
+    // Rows that are not examples: the kernel's rows are f's output rows, x2's learned by tracing it.
+    let out2 = outShape;
+    if (!independentRows && x2) {
+      const lin = traceInput(f, params, x2, "x2");
+      out2 = lin.output.shape;
+      disposeProgram(lin.program);
+      lin.output.dispose();
+    }
+    const [n1, n2] = independentRows ? [rowsOf(a), b ? rowsOf(b) : rowsOf(a)] : [outShape[0], out2[0]];
+    const s1 = [n1, ...outShape.slice(1)], s2 = [n2, ...out2.slice(1)];
     if (role !== "free" && n1 !== n2) {
       throw new ShapeMismatchError(
         "x2",
@@ -261,6 +329,8 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
         `the example axis is traced or diagonal, so x2 needs ${n1} examples like x1`,
       );
     }
+    checkPairedAxes(layout, s1, s2);
+    const empty = isEmptyProblem(params, s1, s2);
     // The method, by the cost model on the whole problem.
     const speed = method === "auto" || priceAll ? await throughput() : null;
     const costs = estimate(profile, n1, n2, layout, outShape, budget);
@@ -273,10 +343,21 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
       const e = estimate(profile, Math.min(k, n1), Math.min(k, n2), layout, outShape, budget)[chosen];
       return e.bytes <= budget && e.largest <= maxTensor;
     };
-    // (Rows that interact — batch statistics — cannot be split: one block, whatever the budget.)
+    // Rows that interact (batch statistics), or that are not examples at all, cannot be split:
+    // one block, if it fits.
     let size = Math.max(n1, n2);
-    if (!profile.tracked) size = Math.max(n1, n2);
-    else if (options.blockSize) size = Math.max(1, Math.min(size, options.blockSize));
+    if (empty) size = Math.max(size, 1);
+    else if (!profile.tracked || !independentRows) {
+      if (!fits(size)) {
+        const e = estimate(profile, n1, n2, layout, outShape, budget)[chosen];
+        const why = independentRows ? "rows interact in f" : "f's rows are not independent examples";
+        throw new MemoryBudgetError(
+          Math.max(e.bytes, e.largest),
+          e.bytes > budget ? budget : maxTensor,
+          `all of x1 and x2 at once (${why}) with method "${chosen}"`,
+        );
+      }
+    } else if (options.blockSize) size = Math.max(1, Math.min(size, options.blockSize));
     else if (!fits(size)) {
       let lo = 1;
       while (lo < size && fits(lo * 2)) lo *= 2;
@@ -290,16 +371,35 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
         );
       }
     }
-    const blocks = planBlocks(n1, n2, size, role, b === null);
-    const splittable = profile.tracked;
-    return { layout, role, a, b, n1, n2, chosen, estimates, costs, size, blocks, budget, outShape, splittable };
+    const blocks = empty ? [] : planBlocks(n1, n2, size, role, b === null);
+    const splittable = profile.tracked && independentRows;
+    return {
+      layout,
+      role,
+      a,
+      b,
+      n1,
+      n2,
+      s1,
+      s2,
+      empty,
+      independentRows,
+      chosen,
+      estimates,
+      costs,
+      size,
+      blocks,
+      budget,
+      outShape,
+      splittable,
+    };
   };
 
   const run: EmpiricalNtk["run"] = async (x1, x2, params) => {
     if (disposed) throw new Error("This NTK function was disposed");
     const t0 = performance.now();
     const backend = await ensureBackend(options.backend);
-    checkArguments(x1, x2, params);
+    checkArguments(x1, x2, params, f);
     await checkFinite([
       ...Object.entries(params).map(([n, t]) => [`params["${n}"]`, t] as [string, tf.Tensor]),
       ...asList(x1).map((t, i, l) => [l.length > 1 ? `x1[${i}]` : "x1", t] as [string, tf.Tensor]),
@@ -309,20 +409,24 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
     const owned = (x: Input) => (slices.push(...asList(x)), x);
     const gpu = watchGpu();
     try {
-      const { layout, role, a, b, n1, n2, chosen, estimates, size, blocks, budget } = await decide(
-        x1,
-        x2,
-        params,
-        owned,
-        false,
-      );
+      const { layout, role, a, b, n1, n2, s1, s2, empty, independentRows, chosen, estimates, size, blocks, budget } =
+        await decide(
+          x1,
+          x2,
+          params,
+          owned,
+          false,
+        );
       const stats = new Stats();
       const report: Record<string, unknown> = {};
       const symmetric = b === null;
       const lost: NtkInfo["exampleAxis"]["lost"] = [];
       let kernel: tf.Tensor;
-      if (blocks.length === 1) {
-        const r = computeBlock(a, b, params, layout, chosen, stats, report, budget, options.onProgress);
+      if (empty) {
+        kernel = emptyProblemKernel(layout, s1, s2);
+        options.onProgress?.(1);
+      } else if (blocks.length === 1) {
+        const r = computeBlock(a, b, params, layout, chosen, stats, report, budget, options.onProgress, [x1, x2]);
         kernel = r.kernel;
         lost.push(...r.lost);
       } else {
@@ -333,7 +437,7 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
             const sameRows = symmetric && blk.i === blk.j;
             const xb = sameRows ? null : owned(sliceRows(b ?? a, blk.r2[0], blk.r2[1]));
             const step = (frac: number) => options.onProgress?.((k + frac) / blocks.length);
-            const r = computeBlock(xa, xb, params, layout, chosen, stats, report, budget, step);
+            const r = computeBlock(xa, xb, params, layout, chosen, stats, report, budget, step, [x1, x2]);
             done.set(`${blk.i},${blk.j}`, r.kernel);
             if (k === 0) lost.push(...r.lost);
             tf.dispose(slices.splice(-asList(xa).length - (xb ? asList(xb).length : 0)));
@@ -351,7 +455,7 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
         info: {
           method: chosen,
           backend,
-          exampleAxis: { tracked: lost.length === 0, rows: n1, lost },
+          exampleAxis: { tracked: lost.length === 0, independentRows, rows: n1, lost },
           flops: stats.flops,
           ...(report.structure ? { structure: report.structure as StructureReport } : {}),
           peakBytes: stats.peakBytes,
@@ -368,7 +472,7 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
   };
   const plan: EmpiricalNtk["plan"] = async (x1, x2, params) => {
     await ensureBackend(options.backend);
-    checkArguments(x1, x2, params);
+    checkArguments(x1, x2, params, f);
     const slices: tf.Tensor[] = [];
     try {
       const d = await decide(x1, x2, params, (x) => (slices.push(...asList(x)), x), true);
@@ -389,4 +493,10 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
   fn.plan = plan;
   fn.dispose = () => void (disposed = true);
   return fn;
+}
+
+/** One row of zeros shaped like a row of `x` (standing in for an empty batch's shape). */
+function zeroRow(x: Input): Input {
+  const one = (t: tf.Tensor) => tf.zeros([1, ...t.shape.slice(1)], t.dtype);
+  return Array.isArray(x) ? x.map(one) : one(x);
 }

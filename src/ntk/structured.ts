@@ -30,7 +30,9 @@ import { analyzeUses, type ParamAxis, unifyAnalyses, type Use, type UseAnalysis 
 
 /** What `structuredNtk` reports about which parameters it could structure. */
 export interface StructureReport {
+  /** Parameters whose derivative was kept in its structure. */
   structured: string[];
+  /** Parameters left to Jacobian contraction, each with the reason. */
   dense: { param: string; reason: string }[];
 }
 

@@ -9,13 +9,15 @@ import { type BackendName, ensureBackend } from "../backend.ts";
 import { InvalidOptionError, ShapeMismatchError } from "../errors.ts";
 import { type Layout, normalizeLayout } from "../layout.ts";
 import { assemble, type Block, planBlocks, type RowRole, rowRole, sliceRows } from "../batching.ts";
-import { asList, checkArguments, checkFinite, type Input } from "../validate.ts";
-import { empiricalNtkFn, type EmpiricalNtkOptions, type NtkMethod } from "../ntk/mod.ts";
+import { asList, checkArguments, checkFinite, checkNtkOptions, type Input } from "../validate.ts";
+import { empiricalNtkFn, type EmpiricalNtkOptions, METHOD_NAMES, type NtkMethod } from "../ntk/mod.ts";
 import { absoluteSource, type FromWorker, loadSource, type NtkSource, type ToWorker } from "./protocol.ts";
 import { buffers, toWire, type WireTensor } from "./wire.ts";
+import type { Tensor } from "../types.ts";
 
 export type { NtkSource } from "./protocol.ts";
 
+/** Options of `empiricalNtkParallelFn`: those of `empiricalNtkFn` (but blocks), and the workers. */
 export interface ParallelNtkOptions extends Omit<EmpiricalNtkOptions, "block" | "blockSize"> {
   /**
    * Workers to run. On WebGPU one process already has the whole GPU, so the default there is
@@ -34,27 +36,34 @@ export interface ParallelNtkOptions extends Omit<EmpiricalNtkOptions, "block" | 
 
 /** What `.run()` reports beside the kernel. */
 export interface ParallelNtkInfo {
+  /** The method that computed the kernel. */
   method: Exclude<NtkMethod, "auto">;
+  /** The tfjs backend the workers ran on. */
   backend: BackendName;
+  /** Workers used (1: computed in this thread). */
   workers: number;
   /** How the work was divided (see `ParallelNtkOptions.split`). */
   split: "params" | "examples" | "none";
+  /** Examples per block and blocks computed. */
   blocks: { size: number; count: number };
   /** FLOPs of all blocks together. */
   flops: number;
   /** Milliseconds each worker spent computing blocks (the rest of `ms` is start-up and transfers). */
   busyMs: number[];
+  /** Wall-clock milliseconds of the call. */
   ms: number;
 }
 
+/** The NTK function `empiricalNtkParallelFn` returns. */
 export interface ParallelNtk {
   /** The NTK Θ(x1, x2) (x2 = null: x1) at `params` (default: a model source's own weights). */
-  (x1: Input, x2: Input | null, params?: Record<string, tf.Tensor>): Promise<tf.Tensor>;
+  (x1: Input, x2: Input | null, params?: Record<string, Tensor>): Promise<Tensor>;
+  /** The NTK and how it was computed. */
   run(
     x1: Input,
     x2: Input | null,
-    params?: Record<string, tf.Tensor>,
-  ): Promise<{ kernel: tf.Tensor; info: ParallelNtkInfo }>;
+    params?: Record<string, Tensor>,
+  ): Promise<{ kernel: Tensor; info: ParallelNtkInfo }>;
   /** Stops the workers and frees the loaded model. */
   dispose(): void;
 }
@@ -96,7 +105,7 @@ function rebuildError(m: { name: string; message: string }): Error {
  * cost). Null when fewer than two bins result or, unless `force`, the largest bin exceeds 1.5×
  * an even share.
  */
-export function shareParams(params: Record<string, tf.Tensor>, workers: number, force: boolean): string[][] | null {
+export function shareParams(params: Record<string, Tensor>, workers: number, force: boolean): string[][] | null {
   const names = Object.keys(params).sort((a, b) => params[b].size - params[a].size);
   const bins = Array.from({ length: Math.min(workers, names.length) }, () => ({ names: [] as string[], size: 0 }));
   if (bins.length < 2) return null;
@@ -132,16 +141,27 @@ function blocksPerSide(n: number, workers: number, role: RowRole, symmetric: boo
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNtkParallelFn } from "./mod.ts";
+ * import { empiricalNtkParallelFn } from "@fast-ntk/fast-ntk";
+ * // examples/cnn takes [N, 8, 8, 1]; paths are relative to the working directory (a clone of fast-ntk)
  * const ntk = empiricalNtkParallelFn({ model: "examples/cnn/model.json" }, { workers: 2 });
- * const k = await ntk(tf.randomNormal([16, 8, 8, 3]), null); // [16, 16], the model's own weights
+ * const k = await ntk(tf.randomNormal([16, 8, 8, 1]), null); // [16, 16], the model's own weights
+ * assert.deepEqual(k.shape, [16, 16]);
  * ntk.dispose();
  * ```
  */
 export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOptions = {}): ParallelNtk {
+  checkNtkOptions(options);
+  if (options.method !== undefined && !METHOD_NAMES.includes(options.method)) {
+    throw new InvalidOptionError("method", options.method, METHOD_NAMES);
+  }
   if (options.workers !== undefined && !(Number.isInteger(options.workers) && options.workers >= 1)) {
     throw new InvalidOptionError("workers", options.workers, ["a positive integer"]);
+  }
+  if (options.split !== undefined && !["auto", "params", "examples"].includes(options.split)) {
+    throw new InvalidOptionError("split", options.split, ["auto", "params", "examples"]);
   }
   const where = absoluteSource(source);
   let loaded: Awaited<ReturnType<typeof loadSource>> | null = null;
@@ -186,7 +206,7 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
     loaded ??= await loadSource(where);
     const params = given ?? loaded.params;
     if (!params) throw new InvalidOptionError("params", undefined, ["the parameters of the module's function"]);
-    checkArguments(x1, x2, params);
+    checkArguments(x1, x2, params, loaded.f);
     await checkFinite([
       ...Object.entries(params).map(([n, t]) => [`params["${n}"]`, t] as [string, tf.Tensor]),
       ...asList(x1).map((t, i, l) => [l.length > 1 ? `x1[${i}]` : "x1", t] as [string, tf.Tensor]),
@@ -199,7 +219,8 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
     const split = options.split ?? "auto";
     // Structured derivatives' cost is mostly the passes over each side, which every share or
     // block repeats: measured slower on workers (bench report), so "auto" keeps it in process.
-    const inProcess = workers === 1 || (split === "auto" && plan.method === "structured");
+    // (An empty problem has no blocks: nothing to spread.)
+    const inProcess = workers === 1 || (split === "auto" && plan.method === "structured") || plan.blocks.count === 0;
     const shares = inProcess || split === "examples" ? null : shareParams(params, workers, split === "params");
     // Without a share of parameters per worker, blocks of examples — unless examples interact.
     if (inProcess || (!shares && (!plan.splittable || Math.max(n1, n2) === 1))) {

@@ -7,7 +7,9 @@ import * as tf from "@tensorflow/tfjs";
 import { DTypeError, ShapeMismatchError } from "../errors.ts";
 import { disposeProgram } from "../linear_program.ts";
 import { forward } from "../ntk/_passes.ts";
-import { type ParamFn, traceLinear } from "../../adapters/trace.ts";
+import type { ParamFn } from "../../adapters/trace.ts";
+import type { Tensor } from "../types.ts";
+import { traceInput } from "../ntk/_inputs.ts";
 
 /** The linearized function: a `ParamFn` that owns a copy of `params0`. */
 export interface LinearizedFn {
@@ -15,9 +17,9 @@ export interface LinearizedFn {
    * f(params0, x) + J(x)·(params − params0), synchronously. `params` must have the names and
    * shapes of `params0`. Several outputs come back concatenated per row, as the NTK sees them.
    */
-  (params: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]): tf.Tensor;
+  (params: Record<string, Tensor>, x: Tensor | Tensor[]): Tensor;
   /** The expansion point (this function's own copies; read-only). */
-  readonly params0: Readonly<Record<string, tf.Tensor>>;
+  readonly params0: Readonly<Record<string, Tensor>>;
   /** Frees the copy of `params0`; the function cannot be called afterwards. */
   dispose(): void;
 }
@@ -51,17 +53,23 @@ function checkParams(params: Record<string, tf.Tensor>, what: string): void {
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { linearize } from "./mod.ts";
- * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * import { linearize } from "@fast-ntk/fast-ntk";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
+ *   tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
  * const params0 = { w1: tf.randomNormal([3, 8]), w2: tf.randomNormal([8, 2]) };
  * const fLin = linearize(f, params0);
- * const params = { w1: tf.add(params0.w1, 0.01), w2: params0.w2 };
- * const y = fLin(params, tf.randomNormal([4, 3])); // [4, 2], ≈ f(params, x) to first order
+ * const x = tf.randomNormal([4, 3]);
+ * const params = { w1: tf.add(params0.w1, 0.001), w2: params0.w2 };
+ * const y = fLin(params, x); // [4, 2], ≈ f(params, x) to first order
+ * assert.deepEqual(y.shape, [4, 2]);
+ * assert.ok(tf.max(tf.abs(tf.sub(y, f(params, x) as tf.Tensor))).dataSync()[0] < 1e-3);
  * fLin.dispose();
  * ```
  */
-export function linearize(f: ParamFn, params0: Record<string, tf.Tensor>): LinearizedFn {
+export function linearize(f: ParamFn, params0: Record<string, Tensor>): LinearizedFn {
   checkParams(params0, "params0");
   // Our own copies: the expansion point must outlive (and not alias) the caller's tensors.
   const p0: Record<string, tf.Tensor> = Object.fromEntries(
@@ -80,7 +88,7 @@ export function linearize(f: ParamFn, params0: Record<string, tf.Tensor>): Linea
     }
     const extra = Object.keys(params).find((n) => !(n in p0));
     if (extra) throw new ShapeMismatchError(`params["${extra}"]`, extra, "params0 has no such parameter");
-    const lin = traceLinear(f, p0, x);
+    const lin = traceInput(f, p0, x, "x");
     try {
       // Plain tfjs ops on (params − params0): when fLin is traced in turn, its JVP is linear in params.
       return tf.tidy(() => {

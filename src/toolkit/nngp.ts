@@ -9,10 +9,13 @@ import { InvalidOptionError, ShapeMismatchError } from "../errors.ts";
 import { contract2 } from "../einsum.ts";
 import { checkPairedAxes, layoutLabels, meanOverTraced, normalizeLayout } from "../layout.ts";
 import { empiricalNtkFn, type EmpiricalNtkOptions } from "../ntk/mod.ts";
-import { checkArguments, type Input } from "../validate.ts";
-import type { ParamFn } from "../../adapters/trace.ts";
+import { checkArguments, checkNtkOptions, type Input } from "../validate.ts";
+import { evaluateOutput, type ParamFn } from "../../adapters/trace.ts";
 import { checkFiniteArguments } from "./ntk_vp.ts";
+import type { Tensor } from "../types.ts";
+import { emptyProblemKernel, explainTraceError } from "../ntk/_inputs.ts";
 
+/** Options of `empiricalNngpFn`: the output layout and the backend. */
 export interface EmpiricalNngpOptions {
   /** Output axes contracted pairwise and averaged. @default [-1] */
   traceAxes?: number[];
@@ -23,7 +26,7 @@ export interface EmpiricalNngpOptions {
 }
 
 /** The NNGP f(x1)·f(x2)ᵀ at `params` (x2 = null: x1), in the layout of the options. */
-export type EmpiricalNngp = (x1: Input, x2: Input | null, params: Record<string, tf.Tensor>) => Promise<tf.Tensor>;
+export type EmpiricalNngp = (x1: Input, x2: Input | null, params: Record<string, Tensor>) => Promise<Tensor>;
 
 /** f's output as the NTK sees it: several outputs flattened per row and concatenated. */
 function asOutput(y: tf.Tensor | tf.Tensor[]): tf.Tensor {
@@ -31,8 +34,13 @@ function asOutput(y: tf.Tensor | tf.Tensor[]): tf.Tensor {
   return tf.tidy(() => tf.concat(y.map((t) => tf.reshape(t, [t.shape[0], -1])), 1));
 }
 
-function evaluate(f: ParamFn, params: Record<string, tf.Tensor>, x: Input): tf.Tensor {
-  return tf.tidy(() => asOutput(f(params, x)));
+/** f(params, x) as a tensor of ours; a failure is reported on the user's argument `arg`. */
+function evaluate(f: ParamFn, params: Record<string, tf.Tensor>, x: Input, arg: string): tf.Tensor {
+  try {
+    return evaluateOutput(f, params, x);
+  } catch (e) {
+    throw explainTraceError(e, f, params, x, arg);
+  }
 }
 
 /**
@@ -47,6 +55,8 @@ function nngpOfOutputs(y1: tf.Tensor, y2: tf.Tensor, traceAxes: number[], diagon
   }
   const layout = normalizeLayout(s1.length, traceAxes, diagonalAxes);
   checkPairedAxes(layout, s1, s2);
+  // No entries on a side: sums over nothing (backends disagree on reducing an empty axis).
+  if (y1.size === 0 || y2.size === 0) return emptyProblemKernel(layout, s1, s2);
   const { one, two, out } = layoutLabels(layout);
   return tf.tidy(() => meanOverTraced(contract2(y1, one, y2, two, out), layout, s1));
 }
@@ -60,8 +70,14 @@ function nngpByEvaluation(
   traceAxes: number[],
   diagonalAxes: number[],
 ): tf.Tensor {
-  const y1 = evaluate(f, params, x1);
-  const y2 = x2 ? evaluate(f, params, x2) : y1;
+  const y1 = evaluate(f, params, x1, "x1");
+  let y2 = y1;
+  try {
+    if (x2) y2 = evaluate(f, params, x2, "x2");
+  } catch (e) {
+    y1.dispose();
+    throw e;
+  }
   try {
     return nngpOfOutputs(y1, y2, traceAxes, diagonalAxes);
   } finally {
@@ -83,20 +99,29 @@ function nngpByEvaluation(
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNngpFn } from "./mod.ts";
- * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.relu(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * import { empiricalNngpFn } from "@fast-ntk/fast-ntk";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
+ *   tf.matMul(tf.relu(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
  * const params = { w1: tf.randomNormal([3, 8]), w2: tf.randomNormal([8, 2]) };
  * const nngp = empiricalNngpFn(f);
- * const k = await nngp(tf.randomNormal([4, 3]), tf.randomNormal([5, 3]), params); // [4, 5]
+ * const [x1, x2] = [tf.randomNormal([4, 3]), tf.randomNormal([5, 3])];
+ * const k = await nngp(x1, x2, params); // [4, 5]: f(x1)·f(x2)ᵀ / 2, the mean over the 2 outputs
+ * assert.deepEqual(k.shape, [4, 5]);
+ * const want = tf.div(tf.matMul(f(params, x1), f(params, x2), false, true), 2);
+ * assert.ok(tf.max(tf.abs(tf.sub(k, want))).dataSync()[0] <= 1e-4 * tf.max(tf.abs(want)).dataSync()[0]);
  * ```
  */
 export function empiricalNngpFn(f: ParamFn, options: EmpiricalNngpOptions = {}): EmpiricalNngp {
+  if (typeof f !== "function") throw new InvalidOptionError("f", typeof f, ["a function f(params, x)"]);
   const traceAxes = options.traceAxes ?? [-1];
   const diagonalAxes = options.diagonalAxes ?? [];
   return async (x1, x2, params) => {
+    checkNtkOptions(options); // (documented as thrown by the returned function)
     await ensureBackend(options.backend);
-    checkArguments(x1, x2, params);
+    checkArguments(x1, x2, params, f);
     await checkFiniteArguments(x1, x2, params);
     return nngpByEvaluation(f, params, x1, x2, traceAxes, diagonalAxes);
   };
@@ -104,20 +129,22 @@ export function empiricalNngpFn(f: ParamFn, options: EmpiricalNngpOptions = {}):
 
 /** The kernels `empiricalKernelFn` computes. */
 export type KernelName = "ntk" | "nngp";
+/** Every kernel name `empiricalKernelFn` accepts. */
 export const KERNEL_NAMES: readonly KernelName[] = ["ntk", "nngp"];
 
 /** The names requested by a `get` argument. */
 export type Requested<G> = G extends readonly (infer K)[] ? K : G;
 
 /** The requested kernels, by name: `{ ntk }`, `{ nngp }` or `{ ntk, nngp }`. */
-export type Kernels<K extends KernelName> = { [k in K]: tf.Tensor };
+export type Kernels<K extends KernelName> = { [k in K]: Tensor };
 
+/** The kernel function `empiricalKernelFn` returns. */
 export interface EmpiricalKernel {
   /** The kernels named by `get` at `params` (x2 = null: x1). @default get ["ntk", "nngp"] */
   <G extends KernelName | readonly KernelName[] = ["ntk", "nngp"]>(
     x1: Input,
     x2: Input | null,
-    params: Record<string, tf.Tensor>,
+    params: Record<string, Tensor>,
     get?: G,
   ): Promise<Kernels<Requested<G> & KernelName>>;
   /** Frees what this function caches; it cannot be called afterwards. */
@@ -148,15 +175,21 @@ interface Capture {
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalKernelFn } from "./mod.ts";
- * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * import { empiricalKernelFn } from "@fast-ntk/fast-ntk";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
+ *   tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
  * const params = { w1: tf.randomNormal([3, 8]), w2: tf.randomNormal([8, 2]) };
  * const kernelFn = empiricalKernelFn(f, { traceAxes: [] });
  * const { ntk, nngp } = await kernelFn(tf.randomNormal([4, 3]), null, params, ["ntk", "nngp"]); // both [4, 4, 2, 2]
+ * assert.deepEqual(ntk.shape, [4, 4, 2, 2]);
+ * assert.deepEqual(nngp.shape, [4, 4, 2, 2]);
  * ```
  */
 export function empiricalKernelFn(f: ParamFn, options: EmpiricalNtkOptions = {}): EmpiricalKernel {
+  if (typeof f !== "function") throw new InvalidOptionError("f", typeof f, ["a function f(params, x)"]);
   const traceAxes = options.traceAxes ?? [-1];
   const diagonalAxes = options.diagonalAxes ?? [];
   const captures = new Set<Capture>();
@@ -180,9 +213,9 @@ export function empiricalKernelFn(f: ParamFn, options: EmpiricalNtkOptions = {})
       throw new InvalidOptionError("get", get, KERNEL_NAMES);
     }
     const out: Partial<Record<KernelName, tf.Tensor>> = {};
+    checkArguments(x1, x2, params, f);
     if (!names.includes("ntk")) {
       await ensureBackend(options.backend);
-      checkArguments(x1, x2, params);
       await checkFiniteArguments(x1, x2, params);
       out.nngp = nngpByEvaluation(f, params, x1, x2, traceAxes, diagonalAxes);
       return out;
@@ -195,7 +228,7 @@ export function empiricalKernelFn(f: ParamFn, options: EmpiricalNtkOptions = {})
       try {
         const side = (x: Input) => {
           const kept = capture.outputs.get(x);
-          return kept ? asOutput(kept) : evaluate(f, params, x);
+          return kept ? asOutput(kept) : evaluate(f, params, x, x === x1 ? "x1" : "x2");
         };
         const y1 = side(x1);
         const y2 = x2 ? side(x2) : y1;

@@ -6,12 +6,15 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, ensureBackend } from "../backend.ts";
-import { DTypeError, ShapeMismatchError } from "../errors.ts";
+import { DTypeError, InvalidOptionError, ShapeMismatchError } from "../errors.ts";
 import { disposeProgram } from "../linear_program.ts";
 import { backward, forward } from "../ntk/_passes.ts";
-import { asList, checkArguments, checkFinite, type Input } from "../validate.ts";
-import { type Linearized, type ParamFn, traceLinear } from "../../adapters/trace.ts";
+import { asList, checkArguments, checkFinite, checkNtkOptions, type Input } from "../validate.ts";
+import type { Linearized, ParamFn } from "../../adapters/trace.ts";
+import type { Tensor } from "../types.ts";
+import { traceInput } from "../ntk/_inputs.ts";
 
+/** Options of `empiricalNtkVpFn`. */
 export interface EmpiricalNtkVpOptions {
   /** Backend to run on; by default the one in use, or the fastest present. */
   backend?: BackendName | "auto";
@@ -25,9 +28,9 @@ export interface EmpiricalNtkVpOptions {
 export type EmpiricalNtkVp = (
   x1: Input,
   x2: Input | null,
-  params: Record<string, tf.Tensor>,
-  v: tf.Tensor,
-) => Promise<tf.Tensor>;
+  params: Record<string, Tensor>,
+  v: Tensor,
+) => Promise<Tensor>;
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i]);
@@ -41,8 +44,8 @@ function named(side: string, x: Input): [string, tf.Tensor][] {
 export async function checkFiniteArguments(
   x1: Input,
   x2: Input | null,
-  params: Record<string, tf.Tensor>,
-  more: [string, tf.Tensor][] = [],
+  params: Record<string, Tensor>,
+  more: [string, Tensor][] = [],
 ): Promise<void> {
   await checkFinite([
     ...Object.entries(params).map(([n, t]) => [`params["${n}"]`, t] as [string, tf.Tensor]),
@@ -76,19 +79,29 @@ function release(lin: Linearized): void {
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNtkVpFn } from "./mod.ts";
- * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.relu(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * import { empiricalNtkFn, empiricalNtkVpFn } from "@fast-ntk/fast-ntk";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
+ *   tf.matMul(tf.relu(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
  * const params = { w1: tf.randomNormal([3, 8]), w2: tf.randomNormal([8, 2]) };
- * const ntkVp = empiricalNtkVpFn(f);
+ * const [x1, x2] = [tf.randomNormal([4, 3]), tf.randomNormal([5, 3])];
  * const v = tf.randomNormal([5, 2]); // shaped like f(x2)
- * const y = await ntkVp(tf.randomNormal([4, 3]), tf.randomNormal([5, 3]), params, v); // [4, 2]
+ * const y = await empiricalNtkVpFn(f)(x1, x2, params, v); // [4, 2]: Θ(x1, x2)·v without building Θ
+ * assert.deepEqual(y.shape, [4, 2]);
+ * // the same as contracting the full kernel [4, 5, 2, 2] with v
+ * const theta = await empiricalNtkFn(f, { traceAxes: [] })(x1, x2, params);
+ * const want = tf.reshape(tf.matMul(tf.reshape(tf.transpose(theta, [0, 2, 1, 3]), [8, 10]), tf.reshape(v, [10, 1])), [4, 2]);
+ * assert.ok(tf.max(tf.abs(tf.sub(y, want))).dataSync()[0] <= 1e-4 * tf.max(tf.abs(want)).dataSync()[0]);
  * ```
  */
 export function empiricalNtkVpFn(f: ParamFn, options: EmpiricalNtkVpOptions = {}): EmpiricalNtkVp {
+  if (typeof f !== "function") throw new InvalidOptionError("f", typeof f, ["a function f(params, x)"]);
+  checkNtkOptions(options);
   return async (x1, x2, params, v) => {
     await ensureBackend(options.backend);
-    checkArguments(x1, x2, params);
+    checkArguments(x1, x2, params, f);
     if (!(v instanceof tf.Tensor)) throw new ShapeMismatchError("v", typeof v, "expected a tf.Tensor");
     if (v.isDisposed) throw new ShapeMismatchError("v", "disposed", "the tensor is disposed");
     if (v.dtype !== "float32") throw new DTypeError("v", v.dtype, "float32");
@@ -97,17 +110,22 @@ export function empiricalNtkVpFn(f: ParamFn, options: EmpiricalNtkVpOptions = {}
     let at1: Linearized | null = null;
     try {
       // The VJP at x2: the parameter direction Jᵀ(x2)·v.
-      const at2 = traceLinear(f, params, x2 ?? x1);
+      const at2 = traceInput(f, params, x2 ?? x1, x2 ? "x2" : "x1");
       try {
         const s2 = at2.output.shape;
         if (!sameShape(v.shape, s2)) {
           throw new ShapeMismatchError("v", v.shape, `expected f(x2)'s output shape [${s2}]`);
         }
-        const ct = tf.reshape(v, [1, ...s2]);
-        try {
-          for (const [name, g] of backward(at2.program, ct, 1, null)) directions.set(name, g);
-        } finally {
-          ct.dispose();
+        // No cotangent entries or no parameter entries: the direction is zero (and backends
+        // disagree on reducing an empty axis), so nothing to push forward.
+        const paramEntries = Object.values(params).reduce((n, t) => n + t.size, 0);
+        if (v.size > 0 && paramEntries > 0) {
+          const ct = tf.reshape(v, [1, ...s2]);
+          try {
+            for (const [name, g] of backward(at2.program, ct, 1, null)) directions.set(name, g);
+          } finally {
+            ct.dispose();
+          }
         }
       } catch (e) {
         release(at2);
@@ -117,11 +135,11 @@ export function empiricalNtkVpFn(f: ParamFn, options: EmpiricalNtkVpOptions = {}
       if (x2 === null) at1 = at2;
       else {
         release(at2);
-        at1 = traceLinear(f, params, x1);
+        at1 = traceInput(f, params, x1, "x1");
       }
       const lin = at1;
       return tf.tidy(() => {
-        const y = forward(lin.program, directions, 1);
+        const y = directions.size && lin.output.size ? forward(lin.program, directions, 1) : null;
         return y ? tf.reshape(y, lin.output.shape) : tf.zeros(lin.output.shape);
       });
     } finally {

@@ -13,7 +13,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { InvalidOptionError, NonFiniteInputError, ShapeMismatchError } from "../errors.ts";
 import { checkTolerance, offsets, symmetricEigen, symmetrize, zippedToMatrix } from "./spectrum.ts";
+import type { Tensor } from "../types.ts";
 
+/** Options of `predictGradientDescentMse`: learning rate, ridge and the kernels' layout. */
 export interface PredictGradientDescentMseOptions {
   /** Gradient descent's learning rate η; only η·t matters. @default 1 */
   learningRate?: number;
@@ -36,9 +38,9 @@ export interface PredictGradientDescentMseOptions {
 /** Predicted outputs: a leading time axis when `t` is an array. */
 export interface GradientDescentMsePrediction {
   /** f_train(t), with yTrain's shape. */
-  train: tf.Tensor;
+  train: Tensor;
   /** f_test(t), when `kTestTrain` was given. */
-  test?: tf.Tensor;
+  test?: Tensor;
 }
 
 /**
@@ -47,9 +49,9 @@ export interface GradientDescentMsePrediction {
  */
 export type PredictGradientDescentMseFn = (
   t: number | readonly number[],
-  fTrain0?: tf.Tensor | number,
-  fTest0?: tf.Tensor | number,
-  kTestTrain?: tf.Tensor,
+  fTrain0?: Tensor | number,
+  fTest0?: Tensor | number,
+  kTestTrain?: Tensor,
 ) => Promise<GradientDescentMsePrediction>;
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -110,21 +112,28 @@ async function readInitial(f0: tf.Tensor | number | undefined, shape: number[], 
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNtkFn, predictGradientDescentMse } from "./mod.ts";
- * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * import { empiricalNtkFn, predictGradientDescentMse } from "@fast-ntk/fast-ntk";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
+ *   tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
  * const params = { w1: tf.randomNormal([3, 16]), w2: tf.randomNormal([16, 2]) };
  * const [xTrain, yTrain, xTest] = [tf.randomNormal([8, 3]), tf.randomNormal([8, 2]), tf.randomNormal([4, 3])];
  * const ntk = empiricalNtkFn(f); // traceAxes [-1]: kernels [N1, N2]
  * const predict = await predictGradientDescentMse(await ntk(xTrain, null, params), yTrain, { diagReg: 1e-4 });
  * const fTrain0 = f(params, xTrain) as tf.Tensor, fTest0 = f(params, xTest) as tf.Tensor;
  * const { train, test } = await predict([0, 10, Infinity], fTrain0, fTest0, await ntk(xTest, xTrain, params));
- * // train: [3, 8, 2], test: [3, 4, 2]
+ * // train: [3, 8, 2], test: [3, 4, 2]; at t = 0 the outputs are f's, at t = ∞ the training targets (nearly: diagReg)
+ * assert.deepEqual(train!.shape, [3, 8, 2]);
+ * assert.deepEqual(test!.shape, [3, 4, 2]);
+ * assert.ok(tf.max(tf.abs(tf.sub(tf.gather(train!, 0), fTrain0))).dataSync()[0] < 1e-4);
+ * assert.ok(tf.max(tf.abs(tf.sub(tf.gather(train!, 2), yTrain))).dataSync()[0] < 1e-2);
  * ```
  */
 export async function predictGradientDescentMse(
-  kTrainTrain: tf.Tensor,
-  yTrain: tf.Tensor,
+  kTrainTrain: Tensor,
+  yTrain: Tensor,
   options: PredictGradientDescentMseOptions = {},
 ): Promise<PredictGradientDescentMseFn> {
   const learningRate = options.learningRate ?? 1;

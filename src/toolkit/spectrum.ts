@@ -15,7 +15,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import { InvalidOptionError, NonFiniteInputError, ShapeMismatchError } from "../errors.ts";
+import type { Tensor } from "../types.ts";
 
+/** Options of `ntkSpectrum`: tolerances. */
 export interface NtkSpectrumOptions {
   /**
    * Largest asymmetry max|K − Kᵀ| / max|K| accepted as float32 round-off; K is symmetrized
@@ -143,7 +145,7 @@ export function symmetricEigen(a: Float64Array, n: number, withVectors = false):
 
 /** Checks a kernel argument (a tf.Tensor of even rank) and reads it as a square matrix. */
 export async function readKernelMatrix(
-  k: tf.Tensor,
+  k: Tensor,
   argument: string,
 ): Promise<{ matrix: Float64Array; n: number }> {
   if (!(k instanceof tf.Tensor)) throw new ShapeMismatchError(argument, typeof k, "expected a tf.Tensor");
@@ -219,15 +221,21 @@ export function checkTolerance(name: string, value: number): number {
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
- * import { empiricalNtkFn, ntkSpectrum } from "./mod.ts";
- * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
+ * import { empiricalNtkFn, ntkSpectrum } from "@fast-ntk/fast-ntk";
+ * const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) =>
+ *   tf.matMul(tf.tanh(tf.matMul(x as tf.Tensor, p.w1)), p.w2);
  * const params = { w1: tf.randomNormal([3, 16]), w2: tf.randomNormal([16, 2]) };
  * const k = await empiricalNtkFn(f)(tf.randomNormal([6, 3]), null, params); // [6, 6]
  * const { eigenvalues, conditionNumber, effectiveRank } = await ntkSpectrum(k);
+ * assert.equal(eigenvalues.length, 6); // descending
+ * assert.ok(eigenvalues.every((l, i) => i === 0 || l <= eigenvalues[i - 1]));
+ * assert.ok(conditionNumber >= 1 && effectiveRank >= 1 && effectiveRank <= 6);
  * ```
  */
-export async function ntkSpectrum(k: tf.Tensor, options: NtkSpectrumOptions = {}): Promise<NtkSpectrum> {
+export async function ntkSpectrum(k: Tensor, options: NtkSpectrumOptions = {}): Promise<NtkSpectrum> {
   const tolerance = checkTolerance("symmetryTolerance", options.symmetryTolerance ?? 1e-3);
   const given = options.rcond === undefined ? undefined : checkTolerance("rcond", options.rcond);
   const { matrix, n } = await readKernelMatrix(k, "K");

@@ -128,7 +128,8 @@ Deno.test("parallel NTK reports a worker's error by name and recovers", async ()
     });
     await assert.rejects(
       () => failing(x, null, p),
-      (e: Error) => e.name === "RangeError" && /inside a worker/.test(e.message),
+      // (f's own error on the user's x1 comes back as a ShapeMismatchError naming x1, f's message kept.)
+      (e: Error) => e.name === "ShapeMismatchError" && /x1.*inside a worker/.test(e.message),
     );
     failing.dispose();
     const k = await ntk(x, null, p);

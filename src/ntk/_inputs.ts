@@ -1,0 +1,111 @@
+/**
+ * The user's inputs at the tracer: tracing x1 or x2 with errors that name the argument, and
+ * the kernel of an empty problem (no examples, no parameter entries, or no output entries).
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import * as errors from "../errors.ts";
+import { ShapeMismatchError } from "../errors.ts";
+import { type Layout, layoutLabels, tracedSize } from "../layout.ts";
+import { asList, type Input } from "../validate.ts";
+import { type Linearized, type ParamFn, traceLinear } from "../../adapters/trace.ts";
+
+/** Whether `e` is one of fast-ntk's named errors (already naming what it is about). */
+export function isNamedError(e: unknown): boolean {
+  return Object.values(errors).some((C) => typeof C === "function" && e instanceof C);
+}
+
+function shapeOf(x: Input): number[] | number[][] {
+  return Array.isArray(x) ? x.map((t) => t.shape) : x.shape;
+}
+
+/** Property names that generic code reads from any object; not parameter names. */
+const NOT_PARAMETERS = new Set(["then", "toJSON", "constructor", "asymmetricMatch", "$$typeof", "nodeType"]);
+
+/**
+ * The error to report when `f(params, x)` threw `e` on the user's own argument `arg`. A named
+ * error passes through. Otherwise f is run once more with a params record that notes which
+ * names f reads and `params` lacks: a missing parameter is named; else the failure is a
+ * ShapeMismatchError naming `arg` and its shape, with the original error as its cause.
+ */
+export function explainTraceError(
+  e: unknown,
+  f: ParamFn,
+  params: Record<string, tf.Tensor>,
+  x: Input,
+  arg: string,
+): Error {
+  if (isNamedError(e)) return e as Error;
+  const missing: string[] = [];
+  const watched = new Proxy(params, {
+    get(target, key, receiver) {
+      if (typeof key === "string" && !(key in target) && !NOT_PARAMETERS.has(key)) missing.push(key);
+      return Reflect.get(target, key, receiver);
+    },
+  });
+  try {
+    tf.dispose(tf.tidy(() => f(watched, x)));
+  } catch { /* the same failure, expected */ }
+  const message = e instanceof Error ? e.message : String(e);
+  if (missing.length) {
+    const err = new ShapeMismatchError(
+      `params["${missing[0]}"]`,
+      "missing",
+      `f reads params.${missing[0]}, which params lacks (params has ${Object.keys(params).join(", ") || "nothing"})`,
+    );
+    return Object.assign(err, { cause: e });
+  }
+  const err = new ShapeMismatchError(arg, shapeOf(x), `f(params, ${arg}) failed on it: ${message}`);
+  return Object.assign(err, { cause: e });
+}
+
+/**
+ * `traceLinear` on the user's argument `arg` (or a block of its rows), failures reported by
+ * `explainTraceError` on the user's own `given` argument.
+ */
+export function traceInput(
+  f: ParamFn,
+  params: Record<string, tf.Tensor>,
+  x: Input,
+  arg: string,
+  given: Input = x,
+): Linearized {
+  try {
+    return traceLinear(f, params, x);
+  } catch (e) {
+    throw explainTraceError(e, f, params, given, arg);
+  }
+}
+
+/** The kernel's shape in `layout` for outputs shaped `s1` (x1's) and `s2` (x2's). */
+export function kernelShape(layout: Layout, s1: readonly number[], s2: readonly number[]): number[] {
+  return layoutLabels(layout).out.map((label) => {
+    const [side, axis] = [String(label)[0], Number(String(label).slice(1))];
+    return side === "b" ? s2[axis] : s1[axis];
+  });
+}
+
+/**
+ * The kernel when J1 or J2 has no entries (no examples, no parameter entries, no output
+ * entries): every entry is a sum over nothing, 0, divided by the traced size as everywhere —
+ * so a mean over empty traced axes is 0/0 = NaN, as neural-tangents returns.
+ */
+export function emptyProblemKernel(layout: Layout, s1: readonly number[], s2: readonly number[]): tf.Tensor {
+  return tf.tidy(() => tf.div(tf.zeros(kernelShape(layout, s1, s2)), tracedSize(layout, s1)));
+}
+
+/** Whether f's outputs `s1`, `s2` and the parameters leave nothing to contract. */
+export function isEmptyProblem(
+  params: Record<string, tf.Tensor>,
+  s1: readonly number[],
+  s2: readonly number[],
+): boolean {
+  const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+  const paramEntries = Object.values(params).reduce((a, t) => a + t.size, 0);
+  return size(s1) === 0 || size(s2) === 0 || paramEntries === 0;
+}
+
+/** Rows of an input (each of several inputs has the same leading size, checked elsewhere). */
+export function rowsOf(x: Input): number {
+  return asList(x)[0].shape[0];
+}

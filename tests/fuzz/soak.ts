@@ -1,0 +1,202 @@
+/**
+ * Soak: many consecutive calls of each public function (every method, traced and full; a layers
+ * model and a plain function; the toolkit) on each backend. After each function's calls,
+ * tf.memory().numTensors and numBytes are back to their start, the caller's tensors are neither
+ * disposed nor changed; with `rss`, resident memory at the last call is within 2% of call 100
+ * and (wasm) the module's heap has not grown since call 100.
+ * `deno task soak [--calls 1000] [--backends cpu,wasm,webgpu]`.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import {
+  empiricalKernelFn,
+  empiricalNngpFn,
+  empiricalNtkFn,
+  empiricalNtkVpFn,
+  fromLayersModel,
+  linearize,
+  METHOD_NAMES,
+  ntkSpectrum,
+  predictGradientDescentMse,
+} from "../../mod.ts";
+import { randn } from "../_data.ts";
+
+type P = Record<string, tf.Tensor>;
+const plainF = (p: P, x: tf.Tensor | tf.Tensor[]) =>
+  tf.matMul(tf.tanh(tf.add(tf.matMul(x as tf.Tensor, p.w1), p.b1)), p.w2);
+
+export interface SoakCase {
+  name: string;
+  /** One call; must dispose what it returns. */
+  call: () => Promise<void>;
+}
+
+export interface SoakResult {
+  name: string;
+  backend: string;
+  calls: number;
+  tensorsDelta: number;
+  bytesDelta: number;
+  callerOk: boolean;
+  rssAt100?: number;
+  rssAtEnd?: number;
+  /** wasm only: the module's heap (it grows, never shrinks; flat after warm-up when nothing leaks). */
+  heapAt100?: number;
+  heapAtEnd?: number;
+  ms: number;
+}
+
+function model(): tf.LayersModel {
+  const m = tf.sequential();
+  m.add(tf.layers.dense({ inputShape: [3], units: 8, activation: "relu", kernelInitializer: "glorotNormal" }));
+  m.add(tf.layers.dense({ units: 2 }));
+  return m;
+}
+
+/** The cases on the current backend, and the caller's tensors they use. */
+export function soakCases(): { cases: SoakCase[]; caller: tf.Tensor[]; dispose: () => void } {
+  const p: P = { w1: randn([3, 8], 1, 0.5), b1: randn([8], 2, 0.1), w2: randn([8, 2], 3, 0.5) };
+  const x1 = randn([4, 3], 4), x2 = randn([3, 3], 5);
+  const v = randn([3, 2], 6);
+  const y = randn([4, 2], 7);
+  const m = model();
+  const lm = fromLayersModel(m);
+  const cases: SoakCase[] = [];
+  for (const [fname, f, params] of [["plain f", plainF, p], ["layers model", lm.f, lm.params]] as const) {
+    for (const method of METHOD_NAMES) {
+      for (const traceAxes of [[-1], []]) {
+        const ntk = empiricalNtkFn(f, { method, traceAxes });
+        cases.push({
+          name: `empiricalNtkFn ${method} ${traceAxes.length ? "traced" : "full"} (${fname})`,
+          call: async () => (await ntk(x1, x2, params)).dispose(),
+        });
+      }
+    }
+  }
+  const vp = empiricalNtkVpFn(plainF);
+  cases.push({ name: "empiricalNtkVpFn", call: async () => (await vp(x1, x2, p, v)).dispose() });
+  const nngp = empiricalNngpFn(plainF, { traceAxes: [] });
+  cases.push({ name: "empiricalNngpFn full", call: async () => (await nngp(x1, null, p)).dispose() });
+  const both = empiricalKernelFn(plainF);
+  cases.push({
+    name: "empiricalKernelFn",
+    call: async () => {
+      const k = await both(x1, x2, p);
+      tf.dispose([k.ntk, k.nngp]);
+    },
+  });
+  const fLin = linearize(plainF, p);
+  cases.push({ name: "linearize", call: () => Promise.resolve(tf.tidy(() => fLin(p, x1)).dispose()) });
+  const ntkTrain = empiricalNtkFn(plainF);
+  cases.push({
+    name: "predictGradientDescentMse + ntkSpectrum",
+    call: async () => {
+      const k = await ntkTrain(x1, null, p);
+      try {
+        const predict = await predictGradientDescentMse(k, y, { diagReg: 1e-3 });
+        const r = await predict([1, Infinity]);
+        tf.dispose(Object.values(r).filter((t) => t instanceof tf.Tensor) as tf.Tensor[]);
+        await ntkSpectrum(k);
+      } finally {
+        k.dispose();
+      }
+    },
+  });
+  return {
+    cases,
+    caller: [...Object.values(p), x1, x2, v, y, ...Object.values(lm.params)],
+    dispose: () => {
+      fLin.dispose();
+      tf.dispose([...Object.values(p), x1, x2, v, y]);
+      m.dispose();
+    },
+  };
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** Bytes of the wasm module's heap (undefined off wasm). */
+function wasmHeap(): number | undefined {
+  // deno-lint-ignore no-explicit-any
+  const b = tf.backend() as any;
+  return b?.wasm?.HEAPU8?.buffer?.byteLength;
+}
+
+/** Runs every case `calls` times on `backend`. */
+export async function soak(
+  backend: string,
+  calls: number,
+  rss = false,
+  onResult?: (r: SoakResult) => void,
+): Promise<SoakResult[]> {
+  await tf.setBackend(backend);
+  const { cases, caller, dispose } = soakCases();
+  const values = await Promise.all(caller.map((t) => t.data()));
+  const out: SoakResult[] = [];
+  try {
+    // Process warm-up (JIT, tfjs's kernel caches, V8 heap growth, AUTO's one-off throughput
+    // measurement): every case a few times before any is measured.
+    if (rss) { for (const c of cases) for (let i = 0; i < 100; i++) await c.call(); }
+    for (const c of cases) {
+      const t0 = performance.now();
+      await c.call(); // warm-up: caches (cost model, kernels) made once per process
+      const m0 = tf.memory();
+      let rssAt100: number | undefined, heapAt100: number | undefined;
+      for (let i = 1; i <= calls; i++) {
+        await c.call();
+        if (rss && (i === 100 || i === calls)) {
+          gc?.();
+          if (i === 100) rssAt100 = Deno.memoryUsage().rss, heapAt100 = wasmHeap();
+        }
+      }
+      const m1 = tf.memory();
+      const now = await Promise.all(caller.map((t) => (t.isDisposed ? null : t.data())));
+      const callerOk = now.every((d, i) => d !== null && d.every((x, k) => Object.is(x, values[i][k])));
+      out.push({
+        name: c.name,
+        backend,
+        calls,
+        tensorsDelta: m1.numTensors - m0.numTensors,
+        bytesDelta: m1.numBytes - m0.numBytes,
+        callerOk,
+        ...(rss ? { rssAt100, rssAtEnd: Deno.memoryUsage().rss, heapAt100, heapAtEnd: wasmHeap() } : {}),
+        ms: performance.now() - t0,
+      });
+      onResult?.(out[out.length - 1]);
+      if (!callerOk) break; // later cases would read disposed tensors
+    }
+  } finally {
+    dispose();
+  }
+  return out;
+}
+
+if (import.meta.main) {
+  const { parseArgs } = await import("node:util");
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { calls: { type: "string", default: "1000" }, backends: { type: "string", default: "cpu,wasm,webgpu" } },
+  });
+  let bad = 0;
+  for (const b of values.backends.split(",")) {
+    if (b === "webgpu") tf.env().set("WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD", 0);
+    await soak(b, Number(values.calls), true, (r) => {
+      const drift = r.rssAt100 ? (r.rssAtEnd! - r.rssAt100) / r.rssAt100 : 0;
+      const heapGrew = (r.heapAtEnd ?? 0) > (r.heapAt100 ?? 0);
+      const ok = r.tensorsDelta === 0 && r.bytesDelta === 0 && r.callerOk && Math.abs(drift) <= 0.02 && !heapGrew;
+      if (!ok) bad++;
+      console.log(
+        `${ok ? "ok  " : "FAIL"} ${b.padEnd(6)} ${
+          r.name.padEnd(52)
+        } tensors ${r.tensorsDelta} bytes ${r.bytesDelta} caller ${r.callerOk ? "ok" : "DISPOSED/CHANGED"} rss ${
+          (100 * drift).toFixed(2)
+        }% (${((r.rssAtEnd ?? 0) / 2 ** 20).toFixed(0)} MiB)${
+          r.heapAtEnd !== undefined
+            ? ` wasm heap ${heapGrew ? "GREW" : "flat"} (${(r.heapAtEnd / 2 ** 20).toFixed(0)} MiB)`
+            : ""
+        } ${(r.ms / 1000).toFixed(1)} s`,
+      );
+    });
+  }
+  Deno.exit(bad ? 1 : 0);
+}
