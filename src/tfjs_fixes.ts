@@ -4,6 +4,8 @@
  * wraps the original and differs only where it is wrong:
  * - webgpu PadV2 from rank 5: all zeros. Padded one axis at a time through [outer, n, inner]
  *   views, each by the original kernel.
+ * - webgpu Select (tf.where) from rank 5: "Where for rank 5 is not yet supported". tf.where
+ *   broadcasts its operands to one shape first, so a flat view of each runs the original.
  * - webgpu Conv2D, DepthwiseConv2dNative and their fused forms with an empty output (a batch
  *   of 0): the im2col path throws halfway ("Size(n) must match the product of shape 0,…") and
  *   leaves the filter's buffer free for reuse, so the caller's filter reads back changed (zeros).
@@ -167,7 +169,29 @@ function emptyConv(name: string, depthwise: boolean): void {
   }, "webgpu");
 }
 
+/** Select of rank ≥ 5 on flat views of its same-shaped operands (webgpu). */
+function flatSelect(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend } = args as unknown as { inputs: Inputs; backend: Backend };
+    const { condition, t, e } = inputs;
+    const same = (a: tf.TensorInfo) => a.shape.length === t.shape.length && a.shape.every((s, i) => s === t.shape[i]);
+    if (t.shape.length < 5 || !same(condition) || !same(e)) return original(args);
+    const reshape = tf.getKernel("Reshape", "webgpu")!.kernelFunc;
+    const view = (x: tf.TensorInfo, shape: number[]) =>
+      reshape({ inputs: { x }, backend, attrs: { shape } } as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    const flat = [condition, t, e].map((x) => view(x, [prod(x.shape)]));
+    const r = original(
+      { ...args, inputs: { condition: flat[0], t: flat[1], e: flat[2] } } as unknown as Parameters<tf.KernelFunc>[0],
+    ) as tf.TensorInfo;
+    flat.forEach((x) => backend.disposeData(x.dataId));
+    const out = view(r, t.shape);
+    backend.disposeData(r.dataId);
+    return out;
+  };
+}
+
 replace("PadV2", padByAxis, "webgpu");
+replace("Select", flatSelect, "webgpu");
 emptyConv("Conv2D", false);
 emptyConv("DepthwiseConv2dNative", true);
 emptyConv("FusedConv2D", false);

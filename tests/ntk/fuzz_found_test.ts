@@ -142,6 +142,28 @@ for (const backend of ["cpu", "wasm", "webgpu"]) {
   });
 }
 
+// found-B, masks: a ReLU of a rank-5 activation raised "Where for rank 5 is not yet supported" on
+// webgpu (f's own gradient masks, and tf.where in f itself).
+for (const backend of ["cpu", "webgpu"]) {
+  Deno.test({
+    name: `found-B: every method's NTK through relu and tf.where of rank-5 activations [${backend}]`,
+    ...opts,
+    fn: () =>
+      check(
+        backend,
+        METHODS,
+        (p, x) => {
+          const xr = tf.reshape(x as tf.Tensor, [-1, 2, 1, 1, 1]), h = tf.mul(xr, p.w);
+          return tf.add(tf.relu(h), tf.where(tf.greater(xr, 0.1), h, tf.mul(h, 0.5)));
+        },
+        () => ({ w: tf.tensor1d([1.5]) }),
+        () => tf.tensor2d([[0.7, -0.3], [-0.4, 0.2]]),
+        [1, -1],
+        [],
+      ),
+  });
+}
+
 // found-C: webgpu, structured: a transposed convolution raised tfjs's raw "Size(n) must match the
 // product of shape …".
 for (const backend of ["cpu", "webgpu"]) {
