@@ -59,11 +59,15 @@ function dims(eqn: E) {
 /** The lhs's im2col patches, `[N, O, K, G, Ci]` (labels `L.patches`). */
 function patchesOf(eqn: E): tf.Tensor {
   const { g, ci, k, o } = dims(eqn);
-  return cached(eqn, "patches", () => tf.reshape(patches(constAt(eqn, 0), spec(eqn)), [-1, o, k, g, ci]));
+  const lhs = constAt(eqn, 0);
+  return cached(eqn, "patches", () => tf.reshape(patches(lhs, spec(eqn)), [lhs.shape[0], o, k, g, ci]));
 }
 
-const fold = (t: tf.Tensor, lead: number) => tf.reshape(t, [-1, ...t.shape.slice(lead + 1)]);
-const unfold = (t: tf.Tensor, ld: number[]) => tf.reshape(t, [...ld, -1, ...t.shape.slice(1)]);
+// Sizes spelled out, never -1: a zero-size axis (no channels) leaves -1 undetermined.
+const fold = (t: tf.Tensor, lead: number) =>
+  tf.reshape(t, [numel(t.shape.slice(0, lead + 1)), ...t.shape.slice(lead + 1)]);
+/** Splits the folded axis back into `ldn` (the lead axes and the batch). */
+const unfold = (t: tf.Tensor, ldn: number[]) => tf.reshape(t, [...ldn, ...t.shape.slice(1)]);
 
 /** Convolution of a const-free lhs `x` with filter `f`. */
 function convLhs(eqn: E, x: tf.Tensor, f: tf.Tensor): tf.Tensor {
@@ -71,9 +75,9 @@ function convLhs(eqn: E, x: tf.Tensor, f: tf.Tensor): tf.Tensor {
   if (fast) return fast;
   const { g, ci, k, o, outSpatial } = dims(eqn);
   const co = f.shape[f.rank - 1] / g; // not dims' co: apply folds basis vectors into f's channels
-  const p = tf.reshape(patches(x, spec(eqn)), [-1, o, k, g, ci]);
+  const p = tf.reshape(patches(x, spec(eqn)), [x.shape[0], o, k, g, ci]);
   const y = contract2(p, L.patches, tf.reshape(f, [k, ci, g, co]), L.filter, L.out);
-  return tf.reshape(y, [-1, ...outSpatial, g * co]);
+  return tf.reshape(y, [x.shape[0], ...outSpatial, g * co]);
 }
 
 /**
@@ -123,7 +127,7 @@ export const convGeneralDilated: LinearRule<"conv_general_dilated"> = {
   apply: (eqn, tangents, lead) => {
     if (isVar(eqn.in[0])) {
       const v = tangents[0]!;
-      return unfold(convLhs(eqn, fold(v, lead), constAt(eqn, 1)), v.shape.slice(0, lead));
+      return unfold(convLhs(eqn, fold(v, lead), constAt(eqn, 1)), v.shape.slice(0, lead + 1));
     }
     const v = tangents[1]!;
     const ld = v.shape.slice(0, lead), nL = numel(ld);
@@ -143,7 +147,7 @@ export const convGeneralDilated: LinearRule<"conv_general_dilated"> = {
     return tf.reshape(y, [...ld, ...eqn.out.shape]);
   },
   transpose: (eqn, ct, lead, slot) => {
-    const ld = ct.shape.slice(0, lead);
+    const ld = ct.shape.slice(0, lead), ldn = ct.shape.slice(0, lead + 1);
     const { g, ci, co, k, spatial, o, outSpatial } = dims(eqn);
     if (slot === 0) {
       const f = constAt(eqn, 1);
@@ -152,15 +156,16 @@ export const convGeneralDilated: LinearRule<"conv_general_dilated"> = {
       // else tfjs's backprop-input kernel; else im2col.
       const t = transposedConv(f, spec(eqn), g, spatial, outSpatial, (make) => cached(eqn, "flipped-filter", make));
       const viaConv = tfConv(c, t.filter, t.spec, g);
-      if (viaConv) return unfold(viaConv, ld);
+      if (viaConv) return unfold(viaConv, ldn);
       const inShape = [c.shape[0], ...spatial, g * ci];
       const fast = tfConvTransposeInput(c, f, spec(eqn), g, inShape);
-      if (fast) return unfold(fast, ld);
-      const cp = contract2(tf.reshape(c, [-1, o, g, co]), L.out, tf.reshape(f, [k, ci, g, co]), L.filter, L.patches);
-      const p = tf.reshape(cp, [-1, ...outSpatial, k, g * ci]);
-      return unfold(addPatches(p, spec(eqn), spatial), ld);
+      if (fast) return unfold(fast, ldn);
+      const n = c.shape[0];
+      const cp = contract2(tf.reshape(c, [n, o, g, co]), L.out, tf.reshape(f, [k, ci, g, co]), L.filter, L.patches);
+      const p = tf.reshape(cp, [n, ...outSpatial, k, g * ci]);
+      return unfold(addPatches(p, spec(eqn), spatial), ldn);
     }
-    const c = tf.reshape(ct, [numel(ld), -1, o, g, co]);
+    const c = tf.reshape(ct, [numel(ld), ct.shape[lead], o, g, co]);
     const y = contract2(patchesOf(eqn), L.patches, c, ["L", ...L.out], ["L", ...L.filter]);
     return tf.reshape(y, [...ld, ...shapeAt(eqn, 1)]);
   },

@@ -9,7 +9,6 @@ import * as tf from "@tensorflow/tfjs";
 import { empiricalNtkFn, type NtkMethod } from "../../mod.ts";
 import {
   buildProgram,
-  COMPOSED_VIEWS,
   makeInputs,
   materialize,
   type Params,
