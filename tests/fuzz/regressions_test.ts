@@ -1,7 +1,5 @@
-// Counterexamples the fuzzer found (shrunk), beyond issue 11's five bugs. Each is ignored until
-// its fix lands (the suite stays green); KNOWN_BUGS in runner.ts lists the same signatures as
-// "found-X" so the in-suite fuzzer does not fail on them. Un-ignore a test with its fix and
-// delete its KNOWN_BUGS entry.
+// Counterexamples the fuzzer found (shrunk), beyond issue 11's five bugs, kept as regression
+// tests now that each is fixed (tests/ntk/fuzz_found_test.ts holds them on every method too).
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { empiricalNtkFn, type NtkMethod } from "../../mod.ts";
@@ -42,7 +40,6 @@ async function check(
 for (const method of ["structured"] as const) {
   Deno.test({
     name: `fuzz found-A: ${method} NTK of tf.gather(p.w, x) (int x) with diagonalAxes [0] [cpu]`,
-    ignore: Deno.env.get("FUZZ_FOUND") !== "1",
     ...opts,
     fn: () =>
       check(
@@ -63,7 +60,6 @@ for (const method of ["structured"] as const) {
 for (const method of ["jacobian", "ntkvp", "structured", "auto"] as const) {
   Deno.test({
     name: `fuzz found-B: ${method} full NTK of rank 8 (depthwiseConv2d, output [1,1,1,1]) [webgpu]`,
-    ignore: Deno.env.get("FUZZ_FOUND") !== "1",
     ...opts,
     fn: () =>
       check(
@@ -83,7 +79,6 @@ for (const method of ["jacobian", "ntkvp", "structured", "auto"] as const) {
 // product of shape …".
 Deno.test({
   name: "fuzz found-C: structured NTK of conv2dTranspose (filter [2,2,1,1], valid) [webgpu]",
-  ignore: Deno.env.get("FUZZ_FOUND") !== "1",
   ...opts,
   fn: () =>
     check(
@@ -132,8 +127,7 @@ for (
   for (const method of ["jacobian", "ntkvp", "structured"] as const) {
     Deno.test({
       name: `fuzz found-D: ${method} NTK of ${name} (x [N,2,1,1], filter [1,2], strides [2,1], same) [wasm]`,
-      ignore: Deno.env.get("FUZZ_FOUND") !== "1",
-      ...opts,
+        ...opts,
       fn: () =>
         check(
           "wasm",
@@ -155,7 +149,6 @@ for (
 // returns or throws, the caller's tensors must keep their values.
 Deno.test({
   name: "fuzz found-E: a failing structured call leaves the caller's parameters unchanged [webgpu]",
-  ignore: Deno.env.get("FUZZ_FOUND") !== "1",
   ...opts,
   fn: async () => {
     await tf.setBackend("webgpu");
@@ -187,7 +180,6 @@ Deno.test({
 for (const method of ["jacobian", "ntkvp", "structured"] as const) {
   Deno.test({
     name: `fuzz found-F: ${method} NTK through maxPool3d of a negative input [wasm]`,
-    ignore: Deno.env.get("FUZZ_FOUND") !== "1",
     ...opts,
     fn: () =>
       check(
@@ -216,7 +208,6 @@ for (const method of ["jacobian", "ntkvp", "structured"] as const) {
 for (const method of ["jacobian", "structured"] as const) {
   Deno.test({
     name: `fuzz found-G: ${method} NTK through a pad of a rank-5 activation [webgpu]`,
-    ignore: Deno.env.get("FUZZ_FOUND") !== "1",
     ...opts,
     fn: () =>
       check(

@@ -39,67 +39,14 @@ export interface FailureContext {
  * (Issue 11's five bugs are fixed and have no entry.)
  */
 export const KNOWN_BUGS: { id: string; matches: (c: FailureContext) => boolean }[] = [
-  // ---- Found by this fuzzer (not in issue 11); each has an ignored regression test in
-  // tests/fuzz/regressions_test.ts. Delete an entry when its test is un-ignored and green.
-  {
-    // structured: a parameter gathered by the input (embedding) with 0 in diagonalAxes throws
-    // "contract: repeated lhs/rhs label" from the einsum planner.
-    id: "found-A",
-    matches: (c) =>
-      (c.method === "structured" || c.method === "auto") && c.cls === "raw-error" &&
-      /contract: repeated (lhs|rhs) label/.test(c.message),
-  },
-  {
-    // webgpu: a kernel (or intermediate) above rank 6 raises tfjs's raw "GPU for rank N is not yet
-    // supported" instead of running (or a named error); a ReLU mask of rank 5 raises "Where for
-    // rank 5 is not yet supported".
-    id: "found-B",
-    matches: (c) =>
-      c.backend === "webgpu" && c.cls === "raw-error" &&
-      /(GPU|Where) for rank \d+ is not yet supported/.test(c.message),
-  },
-  {
-    // wasm: tfjs-wasm's Conv2D and DepthwiseConv2dNative are wrong with 'same' padding when an
-    // axis has (out − 1)·stride + k − in < 0 (stride 2, kernel 1, even size) and another axis is
-    // padded — f itself, and so every method, is wrong there.
-    id: "found-D",
-    matches: (c) =>
-      c.backend === "wasm" && c.prog.flags.has("negativeSamePad") && ["wrong-kernel", "fd-disagrees"].includes(c.cls),
-  },
-  {
-    // wasm: tfjs-wasm's MaxPool3D starts its running maximum at FLT_MIN (1.18e-38), not −∞: a
-    // window whose inputs are all negative returns 1.18e-38, and its derivative mask is empty.
-    id: "found-F",
-    matches: (c) =>
-      c.backend === "wasm" && c.prog.flags.has("maxPool3d") && ["wrong-kernel", "fd-disagrees"].includes(c.cls),
-  },
-  {
-    // webgpu: a pad of a rank-5 activation gives an all-zero kernel (jacobian and structured),
-    // silently; rank 4 is right.
-    id: "found-G",
-    matches: (c) =>
-      c.backend === "webgpu" && c.prog.flags.has("padRank5") && ["wrong-kernel", "fd-disagrees"].includes(c.cls),
-  },
+  // ---- Found by this fuzzer and not fixed yet. Found-A to found-G are fixed: their regression
+  // tests run in tests/fuzz/regressions_test.ts and tests/ntk/fuzz_found_test.ts.
   {
     // webgpu: after an earlier raw webgpu error in the process (found-B), a later call reports
     // NonFiniteInputError for finite parameters (the fuzzer's are seeded normals). No standalone
     // regression test yet: it needs the failing call first (see found-G's note).
     id: "found-H",
     matches: (c) => c.backend === "webgpu" && c.cls === "raw-error" && /^NonFiniteInputError/.test(c.message),
-  },
-  {
-    // webgpu: the caller's parameter is overwritten (with zeros) by a failing structured call —
-    // seen with x1 of zero rows, an unstacked filter into depthwiseConv2d, then conv2d.
-    id: "found-E",
-    matches: (c) => c.backend === "webgpu" && c.cls === "caller-changed" && c.prog.zeroSize,
-  },
-  {
-    // webgpu, structured: a transposed convolution raises tfjs's raw "Size(n) must match the
-    // product of shape …" (a reshape of a wrongly sized buffer).
-    id: "found-C",
-    matches: (c) =>
-      c.backend === "webgpu" && (c.method === "structured" || c.method === "auto") && c.cls === "raw-error" &&
-      /Size\(\d+\) must match the product of shape/.test(c.message),
   },
 ];
 
