@@ -127,7 +127,7 @@ for (
   for (const method of ["jacobian", "ntkvp", "structured"] as const) {
     Deno.test({
       name: `fuzz found-D: ${method} NTK of ${name} (x [N,2,1,1], filter [1,2], strides [2,1], same) [wasm]`,
-        ...opts,
+      ...opts,
       fn: () =>
         check(
           "wasm",
