@@ -7,14 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { empiricalNtkFn, type NtkMethod } from "../../mod.ts";
-import {
-  buildProgram,
-  makeInputs,
-  materialize,
-  type Params,
-  type Program,
-  type WeightMode,
-} from "./grammar.ts";
+import { buildProgram, makeInputs, materialize, type Params, type Program, type WeightMode } from "./grammar.ts";
 
 export type Backend = "cpu" | "wasm" | "webgpu";
 export const ALL_METHODS: NtkMethod[] = ["jacobian", "ntkvp", "structured", "auto"];
