@@ -104,7 +104,11 @@ export function traceLinear(f: ParamFn, params: Record<string, Tensor>, x: Tenso
     let tangents: Tangent[] = outs.map(() => null);
     if (ins.some((i) => i?.tangent === POISON)) {
       tangents = outs.map(() => POISON);
-    } else if (ins.some((i) => i && i.tangent)) {
+    } else if (
+      // A tensor without entries carries no tangent, and an output without entries needs none:
+      // the rules never see an empty tangent (linear_program.ts prunes what still reaches them).
+      outs.some((t) => t.size > 0) && [...inputs.values()].some((t, i) => t && t.size > 0 && ins[i]?.tangent)
+    ) {
       const rule = KERNELS[kp.kernelName as string];
       const where = [traceContext.layer && `layer ${traceContext.layer}`, engine.state?.activeScope?.name]
         .filter(Boolean).join(", ");

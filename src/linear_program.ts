@@ -60,18 +60,29 @@ export class ProgramBuilder {
   }
 }
 
-/** Drops equations whose output does not reach the program output. */
+/**
+ * Drops equations whose output does not reach the program output, and those that contribute
+ * nothing: an equation is linear in its var operands, so where each of them is empty (no
+ * entries) or itself zero, its output is zero whatever its shape (a contraction or a sum over an
+ * empty axis, a pad of nothing). Its consumers then see a var nothing produces (zero), and no
+ * rule ever meets an empty tangent or cotangent, in any method.
+ */
 export function prune(p: LinearProgram): LinearProgram {
+  const zero = new Set<number>();
+  const isZero = (v: Var) => v.shape.includes(0) || zero.has(v.id);
+  for (const e of p.eqns) {
+    if (e.out.shape.includes(0) || e.in.every((o) => !isVar(o) || isZero(o.var))) zero.add(e.out.id);
+  }
   const live = new Set<number>([p.output.id]);
   const kept: Eqn[] = [];
   for (let i = p.eqns.length - 1; i >= 0; i--) {
     const e = p.eqns[i];
-    if (!live.has(e.out.id)) {
+    if (!live.has(e.out.id) || zero.has(e.out.id)) {
       e.cache?.forEach((t) => t.dispose());
       continue;
     }
     kept.push(e);
-    for (const o of e.in) if (isVar(o)) live.add(o.var.id);
+    for (const o of e.in) if (isVar(o) && !isZero(o.var)) live.add(o.var.id);
   }
   kept.reverse();
   const params = new Map([...p.params].filter(([, v]) => live.has(v.id)));

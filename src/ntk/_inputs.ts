@@ -88,10 +88,12 @@ export function kernelShape(layout: Layout, s1: readonly number[], s2: readonly 
 /**
  * The kernel when J1 or J2 has no entries (no examples, no parameter entries, no output
  * entries): every entry is a sum over nothing, 0, divided by the traced size as everywhere —
- * so a mean over empty traced axes is 0/0 = NaN, as neural-tangents returns.
+ * so a mean over empty traced axes is 0/0 = NaN, as neural-tangents returns. Filled, not
+ * computed: the kernel's rank reaches 2× the output's, where tfjs-wasm's binary ops fail
+ * silently (uninitialised entries).
  */
 export function emptyProblemKernel(layout: Layout, s1: readonly number[], s2: readonly number[]): tf.Tensor {
-  return tf.tidy(() => tf.div(tf.zeros(kernelShape(layout, s1, s2)), tracedSize(layout, s1)));
+  return tf.fill(kernelShape(layout, s1, s2), 0 / tracedSize(layout, s1));
 }
 
 /** Whether f's outputs `s1`, `s2` and the parameters leave nothing to contract. */

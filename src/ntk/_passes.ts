@@ -188,7 +188,8 @@ export function* reverse(
         const outTag = tagOf(e.out.id);
         const r: Rows | null = outTag ? { count: rows!.count, out: outTag } : null;
         e.in.forEach((o, slot) => {
-          if (!isVar(o) || stopped?.has(slot)) return;
+          // An empty operand (a part of a concatenation, say) has no entries to receive.
+          if (!isVar(o) || stopped?.has(slot) || o.var.shape.includes(0)) return;
           const vTag = tagOf(o.var.id);
           const contribution = tf.tidy(() => {
             let t: tf.Tensor;

@@ -109,6 +109,7 @@ function explicitJacobian(
   y.dispose();
   const p = names.reduce((a, n) => a + params[n].size, 0);
   const j = new Float64Array(outSize * p);
+  if (p === 0) return { j, outShape, p }; // no parameter entries: J has no columns (tf.grads needs some)
   const g = tf.grads((...ps: tf.Tensor[]) => f(Object.fromEntries(names.map((n, i) => [n, ps[i]])), x));
   for (let i = 0; i < outSize; i++) {
     const row = tf.tidy(() => {
@@ -173,7 +174,12 @@ export function gradOracle(prog: Program): Promise<{ data: Float64Array; shape: 
     const { x1, x2 } = makeInputs(prog);
     try {
       const { live, dead } = splitLive(p);
-      if (size(shape) === 0 || Object.keys(live).length === 0) return { data: new Float64Array(size(shape)), shape };
+      if (size(shape) === 0 || Object.keys(live).length === 0) {
+        // No Jacobian entries: sums over nothing, divided by the traced size as in layoutNtk.
+        const o1 = [prog.x1Shape[0], ...prog.outShape.slice(1)];
+        const traced = prog.traceAxes.reduce((a, ax) => a * o1.at(ax)!, 1);
+        return { data: new Float64Array(size(shape)).fill(0 / traced), shape };
+      }
       const f = (q: Params, x: tf.Tensor | tf.Tensor[]) => prog.ref({ ...dead, ...q }, x);
       const a = explicitJacobian(f, live, x1);
       const b = x2 ? explicitJacobian(f, live, x2) : a;
@@ -273,9 +279,17 @@ function withinFd(k: ArrayLike<number>, ref: ArrayLike<number>, absFloor: number
   return { ok: num <= bound, err: num / Math.max(maxAbsArr(ref), 1e-30) };
 }
 
+/**
+ * Max |k − ref| over max |ref|. A NaN in the oracle (neural-tangents' mean over an empty traced
+ * axis, 0/0) is matched only by a NaN; any other NaN is an infinite error.
+ */
 function relError(k: ArrayLike<number>, ref: ArrayLike<number>): number {
   let num = 0, den = 0;
   for (let i = 0; i < ref.length; i++) {
+    if (Number.isNaN(ref[i])) {
+      if (!Number.isNaN(k[i])) num = Infinity;
+      continue;
+    }
     const d = Math.abs(k[i] - ref[i]);
     num = Number.isNaN(d) ? Infinity : Math.max(num, d);
     den = Math.max(den, Math.abs(ref[i]));
@@ -511,8 +525,10 @@ export function explicitNtk(
   return onCpu(() => {
     const [p, a, b] = [params(), x1(), x2 ? x2() : null];
     try {
-      const ja = explicitJacobian(f, p, a);
-      return layoutNtk(ja, b ? explicitJacobian(f, p, b) : ja, traceAxes, diagonalAxes);
+      const { live, dead } = splitLive(p);
+      const g = (q: Params, x: tf.Tensor | tf.Tensor[]) => f({ ...dead, ...q }, x);
+      const ja = explicitJacobian(g, live, a);
+      return layoutNtk(ja, b ? explicitJacobian(g, live, b) : ja, traceAxes, diagonalAxes);
     } finally {
       tf.dispose([...Object.values(p), a, ...(b ? [b] : [])]);
     }
