@@ -104,6 +104,21 @@ export function sliceB(t: tf.Tensor, begin: number[], size: number[]): tf.Tensor
   );
 }
 
+/** `tf.stridedSlice(t, begin, end, strides)` (no masks) at any rank: one cut axis at a time above MAX_RANK. */
+export function stridedSliceB(t: tf.Tensor, begin: number[], end: number[], strides: number[]): tf.Tensor {
+  if (t.rank <= MAX_RANK) return tf.stridedSlice(t, begin, end, strides);
+  const cut = t.shape.flatMap((n, i) => (begin[i] === 0 && end[i] >= n && strides[i] === 1 ? [] : [i]));
+  if (cut.length === 0) return tf.clone(t);
+  return tf.tidy(() =>
+    cut.reduce(
+      (cur, i) =>
+        onAxis(cur, i, (v) =>
+          tf.stridedSlice(v, [0, begin[i], 0], [v.shape[0], end[i], v.shape[2]!], [1, strides[i], 1])),
+      t,
+    )
+  );
+}
+
 /** `tf.gather(t, indices, axis)` at any rank (tfjs's gather works on [before, axis, after]). */
 export function gatherB(t: tf.Tensor, indices: tf.Tensor, axis: number): tf.Tensor {
   if (t.rank + indices.rank - 1 <= MAX_RANK) return tf.gather(t, indices, axis);

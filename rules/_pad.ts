@@ -1,7 +1,7 @@
 // Zero padding with interior (dilation) and negative (cropping) edges, and its transpose.
 // Shared by `pad`, `slice` (whose transpose is a pad) and the convolution helpers.
 import * as tf from "@tensorflow/tfjs";
-import { padB, sliceB } from "./_broadcast.ts";
+import { padB, sliceB, stridedSliceB } from "./_broadcast.ts";
 
 export type PadConfig = [lo: number, hi: number, interior: number][];
 
@@ -53,7 +53,7 @@ export function unpadLead(ct: tf.Tensor, config: PadConfig, operand: readonly nu
   if (config.some(([, , interior]) => interior > 0)) {
     const end = x.shape.slice();
     const strides = x.shape.map((_, i) => (i < lead ? 1 : config[i - lead][2] + 1));
-    x = tf.stridedSlice(x, x.shape.map(() => 0), end, strides);
+    x = stridedSliceB(x, x.shape.map(() => 0), end, strides);
   }
   return x === ct ? tf.clone(ct) : x;
 }

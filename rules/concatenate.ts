@@ -1,8 +1,7 @@
 // concatenate(p1, p2, ...; dimension, sizes): parts along `dimension`; a const operand is a
 // zero part (a tangent that does not depend on the parameters). The transpose of part k is
 // its slice of the cotangent.
-import * as tf from "@tensorflow/tfjs";
-import { concatB, sliceB } from "./_broadcast.ts";
+import { concatB, sliceB, zerosB } from "./_broadcast.ts";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
 import { matrix, perAxisPlan, planned, varShape } from "./_structure_util.ts";
@@ -16,7 +15,7 @@ export const concatenate: LinearRule<"concatenate"> = {
   apply: (eqn, tangents, lead) => {
     const live = tangents.find((t) => t != null)!;
     const ld = live.shape.slice(0, lead);
-    const parts = shapes(eqn).map((s, k) => tangents[k] ?? tf.zeros([...ld, ...s]));
+    const parts = shapes(eqn).map((s, k) => tangents[k] ?? zerosB([...ld, ...s]));
     return concatB(parts, eqn.params.dimension + lead);
   },
   transpose: (eqn, ct, lead, slot) => {

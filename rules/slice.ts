@@ -1,9 +1,9 @@
 // slice(v; start, limit, strides): a static strided window. Its transpose is a zero pad
 // (lo = start, interior = stride − 1, hi = what remains).
-import * as tf from "@tensorflow/tfjs";
 import type { Eqn } from "../src/ir.ts";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
+import { stridedSliceB } from "./_broadcast.ts";
 import { type PadConfig, padLead } from "./_pad.ts";
 import { matrix, perAxisPlan, planned, varShape } from "./_structure_util.ts";
 
@@ -23,7 +23,7 @@ export const slice: LinearRule<"slice"> = {
   apply: (eqn, [v], lead) => {
     const { start, limit, strides } = eqn.params;
     const ld = v!.shape.slice(0, lead);
-    return tf.stridedSlice(v!, [...ld.map(() => 0), ...start], [...ld, ...limit], [...ld.map(() => 1), ...strides]);
+    return stridedSliceB(v!, [...ld.map(() => 0), ...start], [...ld, ...limit], [...ld.map(() => 1), ...strides]);
   },
   transpose: (eqn, ct) => padLead(ct, sliceAsPad(eqn)),
   exampleAxis: (eqn, rows) => {

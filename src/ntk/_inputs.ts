@@ -24,7 +24,7 @@ const NOT_PARAMETERS = new Set(["then", "toJSON", "constructor", "asymmetricMatc
 
 /**
  * The error to report when `f(params, x)` threw `e` on the user's own argument `arg`. A named
- * error passes through. Otherwise f is run once more with a params record that notes which
+ * error passes through; f's own tensor above tfjs-webgpu's rank limit is a GpuError. Otherwise f is run once more with a params record that notes which
  * names f reads and `params` lacks: a missing parameter is named; else the failure is a
  * ShapeMismatchError naming `arg` and its shape, with the original error as its cause.
  */
@@ -36,6 +36,14 @@ export function explainTraceError(
   arg: string,
 ): Error {
   if (isNamedError(e)) return e as Error;
+  const rank = /GPU for rank (\d+) is not yet supported/.exec(e instanceof Error ? e.message : String(e));
+  if (rank && tf.getBackend() === "webgpu") {
+    const err = new errors.GpuError(
+      `f(params, ${arg}) makes a tensor of rank ${rank[1]}, and tfjs-webgpu runs kernels up to rank 6 only; ` +
+        `call tf.setBackend("wasm") or "cpu" for this f`,
+    );
+    return Object.assign(err, { cause: e });
+  }
   const missing: string[] = [];
   const watched = new Proxy(params, {
     get(target, key, receiver) {
@@ -93,7 +101,8 @@ export function kernelShape(layout: Layout, s1: readonly number[], s2: readonly 
  * silently (uninitialised entries).
  */
 export function emptyProblemKernel(layout: Layout, s1: readonly number[], s2: readonly number[]): tf.Tensor {
-  return tf.fill(kernelShape(layout, s1, s2), 0 / tracedSize(layout, s1));
+  const shape = kernelShape(layout, s1, s2); // flat, then shaped: tfjs-webgpu fills up to rank 6 only
+  return tf.tidy(() => tf.reshape(tf.fill([shape.reduce((a, b) => a * b, 1)], 0 / tracedSize(layout, s1)), shape));
 }
 
 /** Whether f's outputs `s1`, `s2` and the parameters leave nothing to contract. */

@@ -11,7 +11,7 @@ import type { Rows } from "../../rules/_types.ts";
 import { RuleContractError } from "../errors.ts";
 import { numel } from "../../rules/_axes.ts";
 import { floatMask } from "../tensor_util.ts";
-import { addB, mulB } from "../../rules/_broadcast.ts";
+import { addB, mulB, zerosB } from "../../rules/_broadcast.ts";
 import { consumers, type RowTags } from "../linear_program.ts";
 
 /** Running counters of one NTK computation. */
@@ -117,7 +117,7 @@ export function* backward(
   stats?: Stats,
 ): Generator<[string, tf.Tensor]> {
   const zerosFor = (name: string) =>
-    tf.zeros([...ct.shape.slice(0, lead), ...(rows ? [rows.count] : []), ...p.params.get(name)!.shape]);
+    zerosB([...ct.shape.slice(0, lead), ...(rows ? [rows.count] : []), ...p.params.get(name)!.shape]);
   for (const y of reverse(p, ct, lead, rows, stats)) if ("param" in y) yield [y.param, y.ct ?? zerosFor(y.param)];
 }
 
