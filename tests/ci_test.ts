@@ -25,13 +25,15 @@ async function copyRepo(): Promise<string> {
   return dir;
 }
 
-async function ci(dir: string) {
+const ONE_TEST = "deno test --allow-read tests/docs/package_test.ts --filter license";
+
+async function ci(dir: string, command = ONE_TEST) {
   const out = await new Deno.Command("bash", {
     args: [".ci/run"],
     cwd: dir,
     env: {
       NO_COLOR: "1",
-      CI_TEST_COMMAND: "deno test --allow-read tests/docs/package_test.ts --filter license",
+      CI_TEST_COMMAND: command,
       PATH: `${Deno.execPath().replace(/\/[^/]+$/, "")}:${Deno.env.get("PATH") ?? ""}`,
     },
     stdout: "piped",
@@ -53,6 +55,32 @@ Deno.test("ci: static checks count as tests; a misformatted file fails the run",
     assert.equal(bad.last, "3 passed, 1 failed", bad.stdout);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stdout, /FAILED: deno fmt --check/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ci: a test process that aborts after reporting all passed is run once more; an abort again fails", async () => {
+  const dir = await copyRepo();
+  try {
+    // A test command that prints a passing summary, then aborts (SIGABRT, status 134) the first
+    // `n` times it runs, counted in a file.
+    const script = async (n: number) => {
+      await Deno.writeTextFile(
+        `${dir}/fake_suite.sh`,
+        `c=$(cat ${dir}/.count 2>/dev/null || echo 0); echo $((c + 1)) > ${dir}/.count\n` +
+          `echo "ok | 1 passed | 0 failed (1ms)"\n[ "$c" -ge ${n} ] || kill -ABRT $$\n`,
+      );
+      return `bash ${dir}/fake_suite.sh`;
+    };
+    const once = await ci(dir, await script(1));
+    assert.equal(once.last, "4 passed, 0 failed", once.stdout);
+    assert.equal(once.code, 0);
+    assert.match(once.stdout, /after reporting every test passed; running the suite once more/);
+    await Deno.remove(`${dir}/.count`);
+    const twice = await ci(dir, await script(2));
+    assert.equal(twice.last, "4 passed, 1 failed", twice.stdout);
+    assert.notEqual(twice.code, 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
