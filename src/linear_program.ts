@@ -64,14 +64,20 @@ export class ProgramBuilder {
  * Drops equations whose output does not reach the program output, and those that contribute
  * nothing: an equation is linear in its var operands, so where each of them is empty (no
  * entries) or itself zero, its output is zero whatever its shape (a contraction or a sum over an
- * empty axis, a pad of nothing). Its consumers then see a var nothing produces (zero), and no
+ * empty axis, a pad of nothing). So is one with a const operand without entries: consts are the
+ * coefficients of a linear equation (a product, a contraction, a convolution's other operand), and
+ * an empty one multiplies nothing into the output (a convolution of an empty input by the filter's
+ * tangent is zero). Its consumers then see a var nothing produces (zero), and no
  * rule ever meets an empty tangent or cotangent, in any method.
  */
 export function prune(p: LinearProgram): LinearProgram {
   const zero = new Set<number>();
   const isZero = (v: Var) => v.shape.includes(0) || zero.has(v.id);
   for (const e of p.eqns) {
-    if (e.out.shape.includes(0) || e.in.every((o) => !isVar(o) || isZero(o.var))) zero.add(e.out.id);
+    const emptyCoefficient = e.in.some((o) => !isVar(o) && o.const.value.size === 0);
+    if (e.out.shape.includes(0) || emptyCoefficient || e.in.every((o) => !isVar(o) || isZero(o.var))) {
+      zero.add(e.out.id);
+    }
   }
   const live = new Set<number>([p.output.id]);
   const kept: Eqn[] = [];

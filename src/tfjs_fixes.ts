@@ -2,24 +2,31 @@
  * Corrected tfjs 4.22 backend kernels, registered in place of the originals (tfjs bug
  * workarounds; node_modules stays untouched), so that f's own forward pass is right too. Each
  * wraps the original and differs only where it is wrong:
- * - webgpu PadV2 from rank 5: all zeros. Padded one axis at a time through [outer, n, inner]
- *   views, each by the original kernel.
+ * - webgpu PadV2 from rank 5: all zeros; wasm PadV2 above rank 6: wrong values. Padded one
+ *   axis at a time through [outer, n, inner] views, each by the original kernel.
  * - webgpu Select (tf.where) from rank 5: "Where for rank 5 is not yet supported". tf.where
  *   broadcasts its operands to one shape first, so a flat view of each runs the original.
  * - webgpu Conv2D, DepthwiseConv2dNative and their fused forms with an empty output (a batch
  *   of 0): the im2col path throws halfway ("Size(n) must match the product of shape 0,…") and
- *   leaves the filter's buffer free for reuse, so the caller's filter reads back changed (zeros).
- *   An empty output is returned without running anything.
+ *   leaves the filter's buffer free for reuse, so the caller's filter reads back changed (zeros);
+ *   wasm's DepthwiseConv2dNative of zero channels divides by zero. With an empty operand the
+ *   output (empty, or zeros: a sum over no channels) is returned without running anything.
  * - Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D with pad 'same': XNNPACK's
  *   TensorFlow-SAME mode is wrong when an axis needs a negative pad (stride 2, kernel 1, even
  *   size) while another is padded. The same pads, given explicitly, are right.
  * - MaxPool3D: its running maximum starts at FLT_MIN, not −∞, so a window of negative values
  *   pools to 1.18e-38. Computed here on the host (wasm memory is host memory).
+ * - wasm binary kernels (Add … SquaredDifference, comparisons, logical) return wrong values when
+ *   the output has more than 6 axes. Axes that broadcast alike are merged first; what still has
+ *   more than 6 runs on operands broadcast on the host to one shape, as flat views.
+ * - wasm GatherV2 of an empty tensor returns a wrongly shaped output ([1, 0, 2, 1] for
+ *   [0, 1, 3] gathered on axis 2): the empty output is made with tfjs-core's shape.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-webgpu";
+import { coalesce, MAX_RANK } from "../rules/_broadcast.ts";
 
 type Attrs = Record<string, unknown>;
 type Inputs = Record<string, tf.TensorInfo>;
@@ -106,14 +113,14 @@ function maxPool3d(args: { inputs: Inputs; attrs: Attrs; backend: Backend }): tf
 
 const prod = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
 
-/** PadV2 of rank ≥ 5 as rank-3 pads, one padded axis at a time (webgpu). */
-function padByAxis(original: tf.KernelFunc): tf.KernelFunc {
-  return (args) => {
+/** PadV2 of rank ≥ `from` as rank-3 pads, one padded axis at a time. */
+function padByAxis(from: number, backendName: string): (original: tf.KernelFunc) => tf.KernelFunc {
+  return (original) => (args) => {
     const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
     const x = inputs.x;
-    if (x.shape.length < 5) return original(args);
+    if (x.shape.length < from) return original(args);
     const paddings = attrs.paddings as [number, number][];
-    const reshape = tf.getKernel("Reshape", "webgpu")!.kernelFunc;
+    const reshape = tf.getKernel("Reshape", backendName)!.kernelFunc;
     const view = (t: tf.TensorInfo, shape: number[]) =>
       reshape(
         { inputs: { x: t }, backend, attrs: { shape } } as unknown as Parameters<tf.KernelFunc>[0],
@@ -147,8 +154,11 @@ function padByAxis(original: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
-/** Convolutions with an empty output return it without running (webgpu). */
-function emptyConv(name: string, depthwise: boolean): void {
+/**
+ * Convolutions of an empty operand return their output without running: empty, or zeros (a sum
+ * over no input channels).
+ */
+function emptyConv(name: string, depthwise: boolean, backendName: string): void {
   replace(name, (original) => (args) => {
     const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
     const x = inputs.x, filter = inputs.filter;
@@ -164,9 +174,13 @@ function emptyConv(name: string, depthwise: boolean): void {
       depthwise,
       format,
     );
-    if (prod(info.outShape) > 0) return original(args);
-    return backend.makeTensorInfo(info.outShape, x.dtype, new Float32Array(0));
-  }, "webgpu");
+    if (backendName === "webgpu") {
+      return backend.makeTensorInfo(info.outShape, x.dtype, new Float32Array(prod(info.outShape)));
+    }
+    const out = backend.makeOutput(info.outShape, x.dtype); // wasm: fresh heap memory, zeroed here
+    (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
+    return out;
+  }, backendName);
 }
 
 /** Select of rank ≥ 5 on flat views of its same-shaped operands (webgpu). */
@@ -190,12 +204,100 @@ function flatSelect(original: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
-replace("PadV2", padByAxis, "webgpu");
+/** A view of `t` with another shape, through the backend's Reshape kernel (shares t's data). */
+function viewOn(backendName: string, backend: Backend, t: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+  const reshape = tf.getKernel("Reshape", backendName)!.kernelFunc;
+  return reshape(
+    { inputs: { x: t }, backend, attrs: { shape } } as unknown as Parameters<tf.KernelFunc>[0],
+  ) as tf.TensorInfo;
+}
+
+/** `t` (shaped `from`, its size-1 axes broadcasting) written out in full as `to`, on the host (wasm). */
+function broadcastOnHost(backend: Backend, t: tf.TensorInfo, from: number[], to: number[]): tf.TensorInfo {
+  const src = backend.typedArrayFromHeap(t) as Float32Array;
+  const out = backend.makeOutput([prod(to)], t.dtype);
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  const strides = from.map((_, i) => (from[i] === 1 ? 0 : prod(from.slice(i + 1))));
+  const index = to.map(() => 0);
+  for (let o = 0; o < dst.length; o++) {
+    let at = 0;
+    for (let i = 0; i < to.length; i++) at += index[i] * strides[i];
+    dst[o] = src[at];
+    for (let i = to.length - 1; i >= 0 && ++index[i] === to[i]; i--) index[i] = 0;
+  }
+  return out;
+}
+
+/** A wasm binary kernel at any rank: on merged axes, or on host-broadcast flat operands. */
+function binaryAnyRank(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend } = args as unknown as { inputs: Inputs; backend: Backend };
+    const { a, b } = inputs;
+    const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    if (shape.length <= MAX_RANK || prod(shape) === 0) return original(args);
+    const c = coalesce(a.shape, b.shape);
+    const [va, vb] = c.out.length <= MAX_RANK
+      ? [viewOn("wasm", backend, a, c.a), viewOn("wasm", backend, b, c.b)]
+      : [broadcastOnHost(backend, a, c.a, c.out), broadcastOnHost(backend, b, c.b, c.out)];
+    const r = original(
+      { ...args, inputs: { a: va, b: vb } } as unknown as Parameters<tf.KernelFunc>[0],
+    ) as tf.TensorInfo;
+    [va, vb].forEach((t) => backend.disposeData(t.dataId));
+    const out = viewOn("wasm", backend, r, shape);
+    backend.disposeData(r.dataId);
+    return out;
+  };
+}
+
+/** GatherV2 of an empty tensor: its (empty) output, of the shape tfjs-core gives it (wasm). */
+function emptyGather(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
+    const { x, indices } = inputs;
+    if (prod(x.shape) > 0) return original(args);
+    const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
+    const batchDims = (attrs.batchDims as number) ?? 0;
+    const shape = [...x.shape.slice(0, axis), ...indices.shape.slice(batchDims), ...x.shape.slice(axis + 1)];
+    return backend.makeOutput(shape, x.dtype);
+  };
+}
+
+/** tfjs-wasm's binary kernels (tfjs-backend-wasm's createBinaryKernelConfig list). */
+export const WASM_BINARY_KERNELS = [
+  "Add",
+  "Atan2",
+  "BitwiseAnd",
+  "Equal",
+  "FloorDiv",
+  "Greater",
+  "GreaterEqual",
+  "Less",
+  "LessEqual",
+  "LogicalAnd",
+  "LogicalOr",
+  "LogicalXor",
+  "Maximum",
+  "Minimum",
+  "Mod",
+  "Multiply",
+  "NotEqual",
+  "Pow",
+  "RealDiv",
+  "SquaredDifference",
+  "Sub",
+];
+
+for (const name of WASM_BINARY_KERNELS) replace(name, binaryAnyRank);
+replace("GatherV2", emptyGather);
+replace("PadV2", padByAxis(5, "webgpu"), "webgpu");
+replace("PadV2", padByAxis(MAX_RANK + 1, "wasm"));
 replace("Select", flatSelect, "webgpu");
-emptyConv("Conv2D", false);
-emptyConv("DepthwiseConv2dNative", true);
-emptyConv("FusedConv2D", false);
-emptyConv("FusedDepthwiseConv2D", true);
+for (const backendName of ["webgpu", "wasm"]) {
+  emptyConv("Conv2D", false, backendName);
+  emptyConv("DepthwiseConv2dNative", true, backendName);
+  emptyConv("FusedConv2D", false, backendName);
+  emptyConv("FusedDepthwiseConv2D", true, backendName);
+}
 explicitSame("Conv2D", false);
 explicitSame("DepthwiseConv2dNative", true);
 explicitSame("FusedConv2D", false);

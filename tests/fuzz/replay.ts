@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+Error.stackTraceLimit = 60;
 import "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-webgpu";
 import { parseArgs } from "node:util";
@@ -37,7 +38,9 @@ for (const spec of specs.values()) {
       const r = await checkProgram(prog, backend, { oracle, fd: values.fd && backend === "cpu" });
       for (const f of r.failures) {
         failed++;
-        console.log(`FAIL ${f.cls} ${f.method} on ${f.backend}: ${f.message.split("\n")[0]}\n${f.code}`);
+        console.log(
+          `FAIL ${f.cls} ${f.method} on ${f.backend}: ${f.message.split("\n").slice(0, 4).join("\n")}\n${f.code}`,
+        );
       }
     } finally {
       if (backend === "webgpu") tf.env().set("WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD", 1000);

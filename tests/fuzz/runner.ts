@@ -457,7 +457,13 @@ export async function checkProgram(prog: Program, backend: Backend, o: CheckOpti
         else if (name === "UnsupportedKernelError" || name === "UnsupportedAttributeError") {
           fail(method, "unsupported", msg);
         } else if (caller.some((t) => t.isDisposed)) fail(method, "caller-disposed", msg);
-        else fail(method, "raw-error", msg + "\n" + ((e as Error)?.stack ?? "").split("\n").slice(1, 4).join("\n"));
+        else {fail(
+            method,
+            "raw-error",
+            msg + "\n" +
+              ((e as Error)?.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l) && !/node_modules|ext:/.test(l))
+                .slice(0, 3).join("\n"),
+          );}
       } finally {
         kernel?.dispose();
         ntk.dispose();
