@@ -19,6 +19,11 @@
  * - wasm binary kernels (Add … SquaredDifference, comparisons, logical) return wrong values when
  *   the output has more than 6 axes. Axes that broadcast alike are merged first; what still has
  *   more than 6 runs on operands broadcast on the host to one shape, as flat views.
+ * - webgpu kernels throw "GPU for rank 7 is not yet supported" above rank 6: elementwise kernels of
+ *   one operand run on a flat view, binary ones on merged axes where at most 6 remain.
+ * - BatchMatMul and Conv2D/3D backprop-input with an empty operand: webgpu returned stale buffer
+ *   contents (a sum over an empty axis is zero) or, with an empty batch, freed an operand's
+ *   buffer (the caller's tensor read back changed). Zeros or the empty output, without running.
  * - wasm GatherV2 of an empty tensor returns a wrongly shaped output ([1, 0, 2, 1] for
  *   [0, 1, 3] gathered on axis 2): the empty output is made with tfjs-core's shape.
  * @module
@@ -113,6 +118,14 @@ function maxPool3d(args: { inputs: Inputs; attrs: Attrs; backend: Backend }): tf
 
 const prod = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
 
+/** Zeros of `shape` (empty when it has no entries) as the kernel's output, on either backend. */
+function zerosOutput(backendName: string, backend: Backend, shape: number[], dtype: tf.DataType): tf.TensorInfo {
+  if (backendName === "webgpu") return backend.makeTensorInfo(shape, dtype, new Float32Array(prod(shape)));
+  const out = backend.makeOutput(shape, dtype); // wasm: fresh heap memory, zeroed here
+  (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
+  return out;
+}
+
 /** PadV2 of rank ≥ `from` as rank-3 pads, one padded axis at a time. */
 function padByAxis(from: number, backendName: string): (original: tf.KernelFunc) => tf.KernelFunc {
   return (original) => (args) => {
@@ -174,12 +187,7 @@ function emptyConv(name: string, depthwise: boolean, backendName: string): void 
       depthwise,
       format,
     );
-    if (backendName === "webgpu") {
-      return backend.makeTensorInfo(info.outShape, x.dtype, new Float32Array(prod(info.outShape)));
-    }
-    const out = backend.makeOutput(info.outShape, x.dtype); // wasm: fresh heap memory, zeroed here
-    (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
-    return out;
+    return zerosOutput(backendName, backend, info.outShape, x.dtype);
   }, backendName);
 }
 
@@ -262,6 +270,135 @@ function emptyGather(original: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
+/** A webgpu elementwise kernel of one operand above rank 6 on a flat view ("GPU for rank 7"). */
+function unaryFlat(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend } = args as unknown as { inputs: Inputs; backend: Backend };
+    const x = inputs.x;
+    if (x.shape.length <= MAX_RANK) return original(args);
+    const flat = viewOn("webgpu", backend, x, [prod(x.shape)]);
+    const r = original({ ...args, inputs: { ...inputs, x: flat } } as unknown as Parameters<tf.KernelFunc>[0]);
+    backend.disposeData(flat.dataId);
+    const out = viewOn("webgpu", backend, r as tf.TensorInfo, x.shape);
+    backend.disposeData((r as tf.TensorInfo).dataId);
+    return out;
+  };
+}
+
+/** A webgpu binary kernel above rank 6 on operands whose axes merge to at most 6. */
+function binaryMerged(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend } = args as unknown as { inputs: Inputs; backend: Backend };
+    const { a, b } = inputs;
+    const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    if (shape.length <= MAX_RANK || prod(shape) === 0) return original(args);
+    const c = coalesce(a.shape, b.shape);
+    if (c.out.length > MAX_RANK) return original(args); // tfjs-webgpu's own error: GpuError for f's own op
+    const [va, vb] = [viewOn("webgpu", backend, a, c.a), viewOn("webgpu", backend, b, c.b)];
+    const r = original(
+      { ...args, inputs: { a: va, b: vb } } as unknown as Parameters<tf.KernelFunc>[0],
+    ) as tf.TensorInfo;
+    [va, vb].forEach((t) => backend.disposeData(t.dataId));
+    const out = viewOn("webgpu", backend, r, shape);
+    backend.disposeData(r.dataId);
+    return out;
+  };
+}
+
+/**
+ * BatchMatMul with an empty operand: zeros (a sum over an empty inner axis) or an empty output,
+ * without running (webgpu returned stale buffer contents, and an empty batch freed an operand's buffer).
+ */
+function emptyMatMul(original: tf.KernelFunc, backendName: string): tf.KernelFunc {
+  return (args) => {
+    const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
+    const { a, b } = inputs;
+    if (prod(a.shape) > 0 && prod(b.shape) > 0) return original(args);
+    const m = attrs.transposeA ? a.shape[a.shape.length - 1] : a.shape[a.shape.length - 2];
+    const n = attrs.transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+    const batch = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    return zerosOutput(backendName, backend, [...batch, m, n], a.dtype);
+  };
+}
+
+/** Conv2D/3D backprop-input with an empty operand: zeros of the input's shape, without running. */
+function emptyBackpropInput(original: tf.KernelFunc, backendName: string): tf.KernelFunc {
+  return (args) => {
+    const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
+    const { dy, filter } = inputs;
+    if (prod(dy.shape) > 0 && prod(filter.shape) > 0) return original(args);
+    return zerosOutput(backendName, backend, attrs.inputShape as number[], dy.dtype);
+  };
+}
+
+/** tfjs-webgpu's elementwise kernels of one operand `x` (attrs never depend on its shape). */
+export const WEBGPU_UNARY_KERNELS = [
+  "Abs",
+  "Acos",
+  "Acosh",
+  "Asin",
+  "Asinh",
+  "Atan",
+  "Atanh",
+  "Cast",
+  "Ceil",
+  "ClipByValue",
+  "Cos",
+  "Cosh",
+  "Elu",
+  "Erf",
+  "Exp",
+  "Expm1",
+  "Floor",
+  "IsFinite",
+  "IsInf",
+  "IsNan",
+  "LeakyRelu",
+  "Log",
+  "Log1p",
+  "LogicalNot",
+  "Neg",
+  "Reciprocal",
+  "Relu",
+  "Relu6",
+  "Round",
+  "Rsqrt",
+  "Selu",
+  "Sigmoid",
+  "Sign",
+  "Sin",
+  "Sinh",
+  "Softplus",
+  "Sqrt",
+  "Square",
+  "Step",
+  "Tan",
+  "Tanh",
+];
+
+/** tfjs-webgpu's binary kernels of operands `a` and `b`. */
+export const WEBGPU_BINARY_KERNELS = [
+  "Add",
+  "Atan2",
+  "Equal",
+  "FloorDiv",
+  "Greater",
+  "GreaterEqual",
+  "Less",
+  "LessEqual",
+  "LogicalAnd",
+  "LogicalOr",
+  "Maximum",
+  "Minimum",
+  "Mod",
+  "Multiply",
+  "NotEqual",
+  "Pow",
+  "RealDiv",
+  "SquaredDifference",
+  "Sub",
+];
+
 /** tfjs-wasm's binary kernels (tfjs-backend-wasm's createBinaryKernelConfig list). */
 export const WASM_BINARY_KERNELS = [
   "Add",
@@ -289,6 +426,13 @@ export const WASM_BINARY_KERNELS = [
 
 for (const name of WASM_BINARY_KERNELS) replace(name, binaryAnyRank);
 replace("GatherV2", emptyGather);
+for (const name of WEBGPU_UNARY_KERNELS) replace(name, unaryFlat, "webgpu");
+for (const name of WEBGPU_BINARY_KERNELS) replace(name, binaryMerged, "webgpu");
+for (const backendName of ["webgpu", "wasm"]) {
+  replace("BatchMatMul", (original) => emptyMatMul(original, backendName), backendName);
+  replace("Conv2DBackpropInput", (original) => emptyBackpropInput(original, backendName), backendName);
+  replace("Conv3DBackpropInputV2", (original) => emptyBackpropInput(original, backendName), backendName);
+}
 replace("PadV2", padByAxis(5, "webgpu"), "webgpu");
 replace("PadV2", padByAxis(MAX_RANK + 1, "wasm"));
 replace("Select", flatSelect, "webgpu");

@@ -187,7 +187,8 @@ function checkInput(t: tf.Tensor, name: string): void {
 export async function checkFinite(named: [string, Tensor][]): Promise<void> {
   const floats = named.filter(([, t]) => t.dtype === "float32" && t.size > 0);
   if (!floats.length) return;
-  const flags = tf.tidy(() => tf.stack(floats.map(([, t]) => floatMask(tf.all(tf.isFinite(t))))));
+  // Flat: tfjs-webgpu reduces at most 6 axes.
+  const flags = tf.tidy(() => tf.stack(floats.map(([, t]) => floatMask(tf.all(tf.isFinite(tf.reshape(t, [-1])))))));
   const ok = await flags.data();
   flags.dispose();
   const bad = floats.findIndex((_, i) => ok[i] !== 1);
