@@ -24,6 +24,9 @@
  * - BatchMatMul and Conv2D/3D backprop-input with an empty operand: webgpu returned stale buffer
  *   contents (a sum over an empty axis is zero) or, with an empty batch, freed an operand's
  *   buffer (the caller's tensor read back changed). Zeros or the empty output, without running.
+ * - webgpu reductions of an empty tensor fail (sizes of NaN; "Dispatch size exceeds WebGPU
+ *   limits"), as do Softmax, Slice and SplitV with an empty output ("vals.subarray is not a function"):
+ *   the neutral element (0, 1, ±∞; NaN for a mean) or the empty output, without running.
  * - wasm GatherV2 of an empty tensor returns a wrongly shaped output ([1, 0, 2, 1] for
  *   [0, 1, 3] gathered on axis 2): the empty output is made with tfjs-core's shape.
  * @module
@@ -331,6 +334,42 @@ function emptyBackpropInput(original: tf.KernelFunc, backendName: string): tf.Ke
   };
 }
 
+/** What a reduction over no entries gives (neutral element; the mean of nothing is NaN). */
+const EMPTY_REDUCTION: Record<string, number> = {
+  Sum: 0,
+  Mean: NaN,
+  Prod: 1,
+  Max: -Infinity,
+  Min: Infinity,
+  All: 1,
+  Any: 0,
+};
+
+/** A reduction of an empty tensor without running (webgpu: NaN sizes, or a dispatch over nothing). */
+function emptyReduction(name: string): (original: tf.KernelFunc) => tf.KernelFunc {
+  return (original) => (args) => {
+    const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
+    const x = inputs.x;
+    if (prod(x.shape) > 0) return original(args);
+    const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape);
+    const shape = x.shape.flatMap((n, i) => (axes.includes(i) ? (attrs.keepDims ? [1] : []) : [n]));
+    const dtype = name === "All" || name === "Any" ? "bool" : name === "Mean" ? "float32" : x.dtype;
+    const values = dtype === "float32" ? new Float32Array(prod(shape)) : new Int32Array(prod(shape));
+    return backend.makeTensorInfo(shape, dtype, values.fill(EMPTY_REDUCTION[name]));
+  };
+}
+
+/** Kernels whose output has no entries, returned without running (webgpu fails on some). */
+function emptyOutput(outShape: (args: { inputs: Inputs; attrs: Attrs }) => number[]) {
+  return (original: tf.KernelFunc): tf.KernelFunc => (args) => {
+    const { backend } = args as unknown as { backend: Backend };
+    const shape = outShape(args as unknown as { inputs: Inputs; attrs: Attrs });
+    if (prod(shape) > 0) return original(args);
+    const x = Object.values((args as unknown as { inputs: Inputs }).inputs)[0];
+    return backend.makeTensorInfo(shape, x.dtype, x.dtype === "float32" ? new Float32Array(0) : new Int32Array(0));
+  };
+}
+
 /** tfjs-webgpu's elementwise kernels of one operand `x` (attrs never depend on its shape). */
 export const WEBGPU_UNARY_KERNELS = [
   "Abs",
@@ -428,6 +467,26 @@ for (const name of WASM_BINARY_KERNELS) replace(name, binaryAnyRank);
 replace("GatherV2", emptyGather);
 for (const name of WEBGPU_UNARY_KERNELS) replace(name, unaryFlat, "webgpu");
 for (const name of WEBGPU_BINARY_KERNELS) replace(name, binaryMerged, "webgpu");
+for (const name of Object.keys(EMPTY_REDUCTION)) replace(name, emptyReduction(name), "webgpu");
+replace("Softmax", emptyOutput(({ inputs }) => inputs.logits.shape), "webgpu");
+replace(
+  "Slice",
+  emptyOutput(({ inputs, attrs }) =>
+    tf.slice_util.parseSliceParams(inputs.x as tf.Tensor, attrs.begin as number[], attrs.size as number[])[1]
+  ),
+  "webgpu",
+);
+replace("SplitV", (original) => (args) => {
+  const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
+  const x = inputs.x;
+  if (prod(x.shape) > 0) return original(args);
+  const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits as number[], axis);
+  return sizes.map((n) => {
+    const shape = x.shape.map((d, i) => (i === axis ? n : d));
+    return backend.makeTensorInfo(shape, x.dtype, x.dtype === "float32" ? new Float32Array(0) : new Int32Array(0));
+  });
+}, "webgpu");
 for (const backendName of ["webgpu", "wasm"]) {
   replace("BatchMatMul", (original) => emptyMatMul(original, backendName), backendName);
   replace("Conv2DBackpropInput", (original) => emptyBackpropInput(original, backendName), backendName);
