@@ -24,9 +24,11 @@
  * - BatchMatMul and Conv2D/3D backprop-input with an empty operand: webgpu returned stale buffer
  *   contents (a sum over an empty axis is zero) or, with an empty batch, freed an operand's
  *   buffer (the caller's tensor read back changed). Zeros or the empty output, without running.
- * - webgpu reductions of an empty tensor fail (sizes of NaN; "Dispatch size exceeds WebGPU
- *   limits"), as do Softmax, Slice and SplitV with an empty output ("vals.subarray is not a function"):
- *   the neutral element (0, 1, ±∞; NaN for a mean) or the empty output, without running.
+ * - Reductions over no entries disagree: wasm returns uninitialized memory, webgpu fails (sizes of
+ *   NaN; "Dispatch size exceeds WebGPU limits"), cpu gives 0 for a mean, NaN for max/min and
+ *   false for `all`. All three now give numpy's answer: the neutral element (0, 1, −∞ for max,
+ *   +∞ for min, true for all, false for any) and NaN for a mean. webgpu's Softmax, Slice and
+ *   SplitV with an empty output fail ("vals.subarray is not a function"): the empty output.
  * - wasm GatherV2 of an empty tensor returns a wrongly shaped output ([1, 0, 2, 1] for
  *   [0, 1, 3] gathered on axis 2): the empty output is made with tfjs-core's shape.
  * @module
@@ -123,9 +125,23 @@ const prod = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
 
 /** Zeros of `shape` (empty when it has no entries) as the kernel's output, on either backend. */
 function zerosOutput(backendName: string, backend: Backend, shape: number[], dtype: tf.DataType): tf.TensorInfo {
-  if (backendName === "webgpu") return backend.makeTensorInfo(shape, dtype, new Float32Array(prod(shape)));
-  const out = backend.makeOutput(shape, dtype); // wasm: fresh heap memory, zeroed here
-  (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
+  return filledOutput(backendName, backend, shape, dtype, 0);
+}
+
+/** A new output of `shape` holding `value` everywhere (bool and int32 as int32 on cpu and webgpu). */
+function filledOutput(
+  backendName: string,
+  backend: Backend,
+  shape: number[],
+  dtype: tf.DataType,
+  value: number,
+): tf.TensorInfo {
+  if (backendName !== "wasm") {
+    const values = dtype === "float32" ? new Float32Array(prod(shape)) : new Int32Array(prod(shape));
+    return backend.makeTensorInfo(shape, dtype, values.fill(value));
+  }
+  const out = backend.makeOutput(shape, dtype); // fresh heap memory: filled here
+  (backend.typedArrayFromHeap(out) as Float32Array).fill(value);
   return out;
 }
 
@@ -346,16 +362,15 @@ const EMPTY_REDUCTION: Record<string, number> = {
 };
 
 /** A reduction of an empty tensor without running (webgpu: NaN sizes, or a dispatch over nothing). */
-function emptyReduction(name: string): (original: tf.KernelFunc) => tf.KernelFunc {
+function emptyReduction(name: string, backendName: string): (original: tf.KernelFunc) => tf.KernelFunc {
   return (original) => (args) => {
     const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
     const x = inputs.x;
     if (prod(x.shape) > 0) return original(args);
-    const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape);
+    const axes = tf.util.parseAxisParam((attrs.axis ?? attrs.reductionIndices) as number | number[], x.shape); // Max, Min: reductionIndices
     const shape = x.shape.flatMap((n, i) => (axes.includes(i) ? (attrs.keepDims ? [1] : []) : [n]));
     const dtype = name === "All" || name === "Any" ? "bool" : name === "Mean" ? "float32" : x.dtype;
-    const values = dtype === "float32" ? new Float32Array(prod(shape)) : new Int32Array(prod(shape));
-    return backend.makeTensorInfo(shape, dtype, values.fill(EMPTY_REDUCTION[name]));
+    return filledOutput(backendName, backend, shape, dtype, EMPTY_REDUCTION[name]);
   };
 }
 
@@ -467,7 +482,9 @@ for (const name of WASM_BINARY_KERNELS) replace(name, binaryAnyRank);
 replace("GatherV2", emptyGather);
 for (const name of WEBGPU_UNARY_KERNELS) replace(name, unaryFlat, "webgpu");
 for (const name of WEBGPU_BINARY_KERNELS) replace(name, binaryMerged, "webgpu");
-for (const name of Object.keys(EMPTY_REDUCTION)) replace(name, emptyReduction(name), "webgpu");
+for (const backendName of ["cpu", "wasm", "webgpu"]) {
+  for (const name of Object.keys(EMPTY_REDUCTION)) replace(name, emptyReduction(name, backendName), backendName);
+}
 replace("Softmax", emptyOutput(({ inputs }) => inputs.logits.shape), "webgpu");
 replace(
   "Slice",
