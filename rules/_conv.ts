@@ -2,9 +2,9 @@
 // window slices (im2col), their transpose (col2im), and tfjs fast paths where tfjs has a
 // kernel for the case on every backend.
 import * as tf from "@tensorflow/tfjs";
-import type { Padding } from "../src/ir.ts";
+import type { Padding } from "../src/core/ir.ts";
 import { type PadConfig, padLead, unpadLead } from "./_pad.ts";
-import { addAll, reverseB } from "./_broadcast.ts";
+import { addAll, reverseB } from "../src/core/tensor_ops.ts";
 
 export interface WindowSpec {
   window: number[];

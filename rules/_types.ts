@@ -4,8 +4,8 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { Eqn, ExampleAxis, PrimitiveName } from "../src/ir.ts";
-import type { Structure } from "../src/structure.ts";
+import type { Eqn, ExampleAxis, PrimitiveName } from "../src/core/ir.ts";
+import type { Structure } from "../src/core/structure.ts";
 
 /** An output axis of a view reads operand axis `axis` at `offset + sign·i` (see `view`). */
 export interface AxisView {
@@ -63,7 +63,7 @@ export interface LinearRule<P extends PrimitiveName = PrimitiveName> {
   /** FLOPs of `apply` (and, to leading order, of `transpose`) over `basis` tangent vectors. */
   flops(eqn: Eqn<P>, basis: number): number;
   /**
-   * The structure of ∂y/∂(operand in `slot`) — see src/structure.ts. Without it, structured
+   * The structure of ∂y/∂(operand in `slot`) — see src/core/structure.ts. Without it, structured
    * derivatives fall back to the dense derivative for this primitive (and say so).
    */
   structure?(eqn: Eqn<P>, slot: number): Structure;

@@ -2,12 +2,12 @@
 // broadcastDimensions[k] (size equal, or 1 and expanded); other output axes are new.
 // Transpose: sum over the new and expanded axes.
 import * as tf from "@tensorflow/tfjs";
-import type { Eqn } from "../src/ir.ts";
+import type { Eqn } from "../src/core/ir.ts";
 import { unitReshapeView } from "./_view.ts";
 import type { LinearRule } from "./_types.ts";
-import { broadcastToB, sumB, transposeB } from "./_broadcast.ts";
+import { broadcastToB, sumB, transposeB } from "../src/core/tensor_ops.ts";
 import { noFlops } from "./_families.ts";
-import { range, splitRowsShape } from "./_axes.ts";
+import { range, splitRowsShape } from "../src/core/axes.ts";
 import { structureOf } from "./_structure_util.ts";
 
 type E = Eqn<"broadcast_in_dim">;

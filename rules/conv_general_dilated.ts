@@ -3,16 +3,16 @@
 // Linear in whichever operand is the var. tfjs kernels where every backend has one; otherwise
 // im2col patches and `contract2` (wasm lacks filter and depthwise backprop kernels).
 import * as tf from "@tensorflow/tfjs";
-import type { Eqn, Var } from "../src/ir.ts";
-import { isVar } from "../src/ir.ts";
-import { contract2, type Label } from "../src/einsum.ts";
+import type { Eqn, Var } from "../src/core/ir.ts";
+import { isVar } from "../src/core/ir.ts";
+import { contract2, type Label } from "../src/core/einsum.ts";
 import type { LinearRule, Rows } from "./_types.ts";
-import { numel, range } from "./_axes.ts";
+import { numel, range } from "../src/core/axes.ts";
 import { cached } from "./_cache.ts";
 import { addPatches, patches, tfConv, tfConvTransposeInput, transposedConv, type WindowSpec } from "./_conv.ts";
-import { broadcastToB, transposeB } from "./_broadcast.ts";
+import { broadcastToB, transposeB } from "../src/core/tensor_ops.ts";
 import { structureOf } from "./_structure_util.ts";
-import { denseJacobian } from "../src/structure.ts";
+import { denseJacobian } from "../src/core/structure.ts";
 
 type E = Eqn<"conv_general_dilated">;
 

@@ -2,12 +2,12 @@
 // the batch axes; output axes are batch, then lhs free, then rhs free (JAX order). Exactly
 // one operand is a var, so the rule is linear in it. Everything lowers to `contract2`.
 import type * as tf from "@tensorflow/tfjs";
-import type { Eqn } from "../src/ir.ts";
-import { isVar } from "../src/ir.ts";
-import { contract2, type Label } from "../src/einsum.ts";
+import type { Eqn } from "../src/core/ir.ts";
+import { isVar } from "../src/core/ir.ts";
+import { contract2, type Label } from "../src/core/einsum.ts";
 import type { LinearRule } from "./_types.ts";
-import { numel, range, splitRowsShape } from "./_axes.ts";
-import { transposeB } from "./_broadcast.ts";
+import { numel, range, splitRowsShape } from "../src/core/axes.ts";
+import { transposeB } from "../src/core/tensor_ops.ts";
 import { structureOf } from "./_structure_util.ts";
 
 type E = Eqn<"dot_general">;

@@ -1,7 +1,7 @@
 // gather(v; indices, axis): out = v.shape[:axis] + indices.shape + v.shape[axis+1:], reading
 // v at `indices` along `axis` (Embedding, GatherV2). The transpose scatter-adds.
 import * as tf from "@tensorflow/tfjs";
-import { transposeB } from "./_broadcast.ts";
+import { transposeB } from "../src/core/tensor_ops.ts";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
 import { gatherLead, scatterLead } from "./_gather.ts";

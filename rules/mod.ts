@@ -2,7 +2,7 @@
  * The rule table: one entry per linear primitive. A missing or extra entry is a compile error.
  * @module
  */
-import type { PrimitiveName } from "../src/ir.ts";
+import type { PrimitiveName } from "../src/core/ir.ts";
 import type { LinearRule } from "./_types.ts";
 import { add } from "./add.ts";
 import { addAny } from "./add_any.ts";

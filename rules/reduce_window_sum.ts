@@ -2,11 +2,11 @@
 // axes of [N, ...spatial, C], zero padded (average pooling's numerator). The transpose adds
 // each output entry back over its window.
 import * as tf from "@tensorflow/tfjs";
-import type { Eqn } from "../src/ir.ts";
+import type { Eqn } from "../src/core/ir.ts";
 import type { LinearRule } from "./_types.ts";
-import { numel } from "./_axes.ts";
+import { numel } from "../src/core/axes.ts";
 import { addWindows, windowSlices, type WindowSpec } from "./_conv.ts";
-import { addAll } from "./_broadcast.ts";
+import { addAll } from "../src/core/tensor_ops.ts";
 import { matrix, perAxisPlan, planned, varShape } from "./_structure_util.ts";
 
 type E = Eqn<"reduce_window_sum">;

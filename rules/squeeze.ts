@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { unitReshapeView } from "./_view.ts";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
-import { reshapeExampleAxis } from "./_axes.ts";
+import { reshapeExampleAxis } from "../src/core/axes.ts";
 import { planned, reshapePlan, varShape } from "./_structure_util.ts";
 
 const operandShape = (eqn: { in: unknown[] }) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;

@@ -4,7 +4,7 @@
 // after). One axis at a time keeps the rank low for webgpu.
 import type { KernelRule } from "./_types.ts";
 import * as E from "./_emit.ts";
-import { numel } from "../../rules/_axes.ts";
+import { numel } from "../../src/core/axes.ts";
 
 export const BatchToSpaceND: KernelRule = {
   linearize(k) {

@@ -2,7 +2,7 @@
 // is a zero part.
 import type { KernelRule } from "./_types.ts";
 import * as E from "./_emit.ts";
-import { normAxis } from "../../rules/_axes.ts";
+import { normAxis } from "../../src/core/axes.ts";
 
 export const Concat: KernelRule = {
   linearize(k) {

@@ -3,7 +3,7 @@
 // (the same transpose as [N, H, W, b, b, C] → [N, H, b, W, b, C], with few axes for webgpu).
 import type { KernelRule } from "./_types.ts";
 import * as E from "./_emit.ts";
-import { UnsupportedAttributeError } from "../../src/errors.ts";
+import { UnsupportedAttributeError } from "../../src/core/errors.ts";
 
 export const DepthToSpace: KernelRule = {
   linearize(k) {

@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { KernelCtx, KernelRule } from "./_types.ts";
 import * as E from "./_emit.ts";
-import { UnsupportedAttributeError } from "../../src/errors.ts";
+import { UnsupportedAttributeError } from "../../src/core/errors.ts";
 
 function parse(k: KernelCtx): { terms: string[][]; out: string[] } {
   const eq = (k.attrs.equation as string).replace(/\s/g, "");

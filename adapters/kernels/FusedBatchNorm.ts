@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { KernelCtx, KernelRule } from "./_types.ts";
 import * as E from "./_emit.ts";
-import { UnsupportedAttributeError } from "../../src/errors.ts";
+import { UnsupportedAttributeError } from "../../src/core/errors.ts";
 
 /**
  * tfjs's cpu kernel reads mean/variance/scale/offset cyclically over x's flat entries; that is

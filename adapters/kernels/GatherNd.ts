@@ -2,7 +2,7 @@
 // axes are flattened into one and read by a `gather` at the tuples' flat positions.
 import type { KernelRule } from "./_types.ts";
 import * as E from "./_emit.ts";
-import { numel } from "../../rules/_axes.ts";
+import { numel } from "../../src/core/axes.ts";
 import { flatIndices } from "./_structural_util.ts";
 
 export const GatherNd: KernelRule = {

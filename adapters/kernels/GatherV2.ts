@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { KernelRule } from "./_types.ts";
 import * as E from "./_emit.ts";
-import { normAxis, numel, range } from "../../rules/_axes.ts";
+import { normAxis, numel, range } from "../../src/core/axes.ts";
 
 export const GatherV2: KernelRule = {
   linearize(k) {

@@ -4,7 +4,7 @@
 // reference built from slices, reverses and concats.
 import type { KernelRule } from "./_types.ts";
 import * as E from "./_emit.ts";
-import { UnsupportedAttributeError } from "../../src/errors.ts";
+import { UnsupportedAttributeError } from "../../src/core/errors.ts";
 import { sliceAlong } from "./_structural_util.ts";
 
 export const MirrorPad: KernelRule = {

@@ -2,7 +2,7 @@
 // index tuples' flat positions (duplicates add up, as in tfjs), reshaped to `shape`.
 import type { KernelRule } from "./_types.ts";
 import * as E from "./_emit.ts";
-import { numel } from "../../rules/_axes.ts";
+import { numel } from "../../src/core/axes.ts";
 import { flatIndices } from "./_structural_util.ts";
 
 export const ScatterNd: KernelRule = {

@@ -4,7 +4,7 @@
 // index is (o1·b2 + o2)·B + batch, as in TF. One axis at a time keeps the rank low for webgpu.
 import type { KernelRule } from "./_types.ts";
 import * as E from "./_emit.ts";
-import { numel } from "../../rules/_axes.ts";
+import { numel } from "../../src/core/axes.ts";
 
 export const SpaceToBatchND: KernelRule = {
   linearize(k) {

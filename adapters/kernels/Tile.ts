@@ -2,7 +2,7 @@
 // broadcast to [A, reps[i], s_i, B] → merge (one axis at a time keeps the rank low for webgpu).
 import type { KernelRule } from "./_types.ts";
 import * as E from "./_emit.ts";
-import { numel } from "../../rules/_axes.ts";
+import { numel } from "../../src/core/axes.ts";
 
 export const Tile: KernelRule = {
   linearize(k) {

@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { KernelCtx } from "./_types.ts";
 import * as E from "./_emit.ts";
-import { UnsupportedAttributeError } from "../../src/errors.ts";
+import { UnsupportedAttributeError } from "../../src/core/errors.ts";
 import { mask } from "./_families.ts";
 
 /**

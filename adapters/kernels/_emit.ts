@@ -4,7 +4,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Var } from "../../src/ir.ts";
+import type { Var } from "../../src/core/ir.ts";
 import type { Arg, KernelCtx } from "./_types.ts";
 
 export type T = Var | null;

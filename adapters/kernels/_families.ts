@@ -68,5 +68,5 @@ function scaled(k: KernelCtx, v: E.T, c: Coef): E.T {
   return E.mul(k, v, c);
 }
 
-/** float32 mask of a boolean tensor (never a Cast: see src/tensor_util.ts). */
-export { floatMask as mask } from "../../src/tensor_util.ts";
+/** float32 mask of a boolean tensor (never a Cast: see src/core/tensor_util.ts). */
+export { floatMask as mask } from "../../src/core/tensor_util.ts";

@@ -5,12 +5,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { LinearProgram } from "../ir.ts";
-import { inferRows } from "../linear_program.ts";
-import type { Layout } from "../layout.ts";
+import type { LinearProgram } from "../core/ir.ts";
+import { inferRows } from "../core/linear_program.ts";
+import type { Layout } from "../core/layout.ts";
 import { ruleOf } from "../../rules/mod.ts";
-import { numel } from "../../rules/_axes.ts";
-import { keptAxes } from "../structure.ts";
+import { numel } from "../core/axes.ts";
+import { keptAxes } from "../core/structure.ts";
 import { analyzeUses } from "./_uses.ts";
 
 export type Priced = "jacobian" | "ntkvp" | "structured";

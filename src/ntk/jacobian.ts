@@ -6,12 +6,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { contract2, contract2Flops, type Label } from "../einsum.ts";
-import { inferRows } from "../linear_program.ts";
-import { layoutLabels, meanOverTraced } from "../layout.ts";
-import { numel } from "../../rules/_axes.ts";
-import { addB, broadcastToB, zerosB } from "../../rules/_broadcast.ts";
-import { backward } from "./_passes.ts";
+import { contract2, contract2Flops, type Label } from "../core/einsum.ts";
+import { inferRows } from "../core/linear_program.ts";
+import { layoutLabels, meanOverTraced } from "../core/layout.ts";
+import { numel } from "../core/axes.ts";
+import { addB, broadcastToB, zerosB } from "../core/tensor_ops.ts";
+import { backward } from "./passes.ts";
 import type { Method } from "./_types.ts";
 import { layoutShape } from "./_shape.ts";
 

@@ -13,16 +13,16 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { ExampleAxis, LinearProgram } from "../ir.ts";
-import { contract2, contract2Flops, contractMany, type Label, planContraction } from "../einsum.ts";
-import { inferRows, type RowTags } from "../linear_program.ts";
-import { layoutLabels, meanOverTraced } from "../layout.ts";
-import { addB, gatherB, mulB, reverseB, sliceB, subB, transposeB, zerosB } from "../../rules/_broadcast.ts";
-import type { Structure } from "../structure.ts";
-import { floatMask } from "../tensor_util.ts";
+import type { ExampleAxis, LinearProgram } from "../core/ir.ts";
+import { contract2, contract2Flops, contractMany, type Label, planContraction } from "../core/einsum.ts";
+import { inferRows, type RowTags } from "../core/linear_program.ts";
+import { layoutLabels, meanOverTraced } from "../core/layout.ts";
+import { addB, gatherB, mulB, reverseB, sliceB, subB, transposeB, zerosB } from "../core/tensor_ops.ts";
+import type { Structure } from "../core/structure.ts";
+import { floatMask } from "../core/tensor_util.ts";
 import { ruleOf } from "../../rules/mod.ts";
-import { splitRowsShape } from "../../rules/_axes.ts";
-import { reverse, type Reversed } from "./_passes.ts";
+import { splitRowsShape } from "../core/axes.ts";
+import { reverse, type Reversed } from "./passes.ts";
 import type { Method, MethodInput } from "./_types.ts";
 import { layoutShape } from "./_shape.ts";
 import { rowBasis } from "./jacobian.ts";

@@ -5,15 +5,15 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BackendName, ensureBackend } from "../backend.ts";
-import { InvalidOptionError, ShapeMismatchError } from "../errors.ts";
-import { type Layout, normalizeLayout } from "../layout.ts";
-import { assemble, type Block, planBlocks, type RowRole, rowRole, sliceRows } from "../batching.ts";
-import { asList, checkArguments, checkFinite, checkNtkOptions, type Input } from "../validate.ts";
-import { empiricalNtkFn, type EmpiricalNtkOptions, METHOD_NAMES, type NtkMethod } from "../ntk/mod.ts";
+import { type BackendName, ensureBackend } from "../core/backend.ts";
+import { InvalidOptionError, ShapeMismatchError } from "../core/errors.ts";
+import { type Layout, normalizeLayout } from "../core/layout.ts";
+import { assemble, type Block, planBlocks, type RowRole, rowRole, sliceRows } from "../core/batching.ts";
+import { asList, checkArguments, checkFinite, checkNtkOptions, type Input } from "../core/validate.ts";
+import { empiricalNtkFn, type EmpiricalNtkOptions, METHOD_NAMES, type NtkMethod } from "../api/empirical_ntk.ts";
 import { absoluteSource, type FromWorker, loadSource, type NtkSource, type ToWorker } from "./protocol.ts";
 import { buffers, toWire, type WireTensor } from "./wire.ts";
-import type { Tensor } from "../types.ts";
+import type { Tensor } from "../core/types.ts";
 
 export type { NtkSource } from "./protocol.ts";
 

@@ -5,14 +5,14 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BackendName, ensureBackend } from "../backend.ts";
-import { DTypeError, InvalidOptionError, ShapeMismatchError } from "../errors.ts";
-import { disposeProgram } from "../linear_program.ts";
-import { backward, forward } from "../ntk/_passes.ts";
-import { asList, checkArguments, checkFinite, checkNtkOptions, type Input } from "../validate.ts";
+import { type BackendName, ensureBackend } from "../core/backend.ts";
+import { DTypeError, InvalidOptionError, ShapeMismatchError } from "../core/errors.ts";
+import { disposeProgram } from "../core/linear_program.ts";
+import { backward, forward } from "../ntk/passes.ts";
+import { asList, checkArguments, checkFinite, checkNtkOptions, type Input } from "../core/validate.ts";
 import type { Linearized, ParamFn } from "../../adapters/trace.ts";
-import type { Tensor } from "../types.ts";
-import { traceInput } from "../ntk/_inputs.ts";
+import type { Tensor } from "../core/types.ts";
+import { traceInput } from "../api/inputs.ts";
 
 /** Options of `empiricalNtkVpFn`. */
 export interface EmpiricalNtkVpOptions {

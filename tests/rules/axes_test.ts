@@ -1,6 +1,6 @@
-// rules/_axes.ts: following rows through reshapes, permutations, axis normalization.
+// src/core/axes.ts: following rows through reshapes, permutations, axis normalization.
 import assert from "node:assert/strict";
-import type { ExampleAxis } from "../../src/ir.ts";
+import type { ExampleAxis } from "../../src/core/ir.ts";
 import {
   invertPermutation,
   leadDims,
@@ -10,7 +10,7 @@ import {
   reshapeExampleAxis,
   sameExampleAxis,
   splitRowsShape,
-} from "../../rules/_axes.ts";
+} from "../../src/core/axes.ts";
 import { ravel, rowOf, unravel } from "./_rule_harness.ts";
 
 const ex = (axis: number, outer: number, inner: number): ExampleAxis => ({ axis, outer, inner });

@@ -36,7 +36,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-webgpu";
-import { coalesce, MAX_RANK } from "../rules/_broadcast.ts";
+import { coalesce, MAX_RANK } from "./tensor_ops.ts";
 
 type Attrs = Record<string, unknown>;
 type Inputs = Record<string, tf.TensorInfo>;

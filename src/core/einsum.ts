@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { mulB, sumB, transposeB } from "../rules/_broadcast.ts";
+import { mulB, sumB, transposeB } from "./tensor_ops.ts";
 
 export type Label = number | string;
 

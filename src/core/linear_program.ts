@@ -15,8 +15,8 @@ import {
   type PrimitiveName,
   type Var,
 } from "./ir.ts";
-import { ruleOf } from "../rules/mod.ts";
-import { sameExampleAxis } from "../rules/_axes.ts";
+import { ruleOf } from "../../rules/mod.ts";
+import { sameExampleAxis } from "./axes.ts";
 
 /** Appends equations and hands out fresh vars. */
 export class ProgramBuilder {

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { type Layout, layoutLabels } from "./layout.ts";
 import type { Label } from "./einsum.ts";
-import { addAll, concatB, mulB, sliceB, transposeB } from "../rules/_broadcast.ts";
+import { addAll, concatB, mulB, sliceB, transposeB } from "./tensor_ops.ts";
 
 /** What the layout does with the example (row) axis: kept twice, kept once, or summed. */
 export type RowRole = "free" | "diagonal" | "traced";

@@ -3,7 +3,7 @@
  * (example) axis through reshapes.
  * @module
  */
-import type { ExampleAxis } from "../src/ir.ts";
+import type { ExampleAxis } from "./ir.ts";
 
 export function numel(shape: readonly number[]): number {
   let p = 1;

@@ -5,14 +5,14 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type Eqn, isVar, type LinearProgram } from "../ir.ts";
+import { type Eqn, isVar, type LinearProgram } from "../core/ir.ts";
 import { ruleOf } from "../../rules/mod.ts";
 import type { Rows } from "../../rules/_types.ts";
-import { RuleContractError } from "../errors.ts";
-import { numel } from "../../rules/_axes.ts";
-import { floatMask } from "../tensor_util.ts";
-import { addB, mulB, zerosB } from "../../rules/_broadcast.ts";
-import { consumers, type RowTags } from "../linear_program.ts";
+import { RuleContractError } from "../core/errors.ts";
+import { numel } from "../core/axes.ts";
+import { floatMask } from "../core/tensor_util.ts";
+import { addB, mulB, zerosB } from "../core/tensor_ops.ts";
+import { consumers, type RowTags } from "../core/linear_program.ts";
 
 /** Running counters of one NTK computation. */
 export class Stats {

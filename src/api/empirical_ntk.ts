@@ -3,21 +3,21 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BackendName, ensureBackend } from "../backend.ts";
-import { GpuError, InvalidOptionError, MemoryBudgetError, ShapeMismatchError } from "../errors.ts";
-import { checkPairedAxes, type Layout, normalizeLayout } from "../layout.ts";
-import { assemble, planBlocks, rowRole, sliceRows } from "../batching.ts";
-import { estimate, millis, PRICED, profileProgram, throughput } from "./cost.ts";
-import { disposeProgram, inferRows } from "../linear_program.ts";
-import { asList, checkArguments, checkFinite, checkNtkOptions, type Input } from "../validate.ts";
+import { type BackendName, ensureBackend } from "../core/backend.ts";
+import { GpuError, InvalidOptionError, MemoryBudgetError, ShapeMismatchError } from "../core/errors.ts";
+import { checkPairedAxes, type Layout, normalizeLayout } from "../core/layout.ts";
+import { assemble, planBlocks, rowRole, sliceRows } from "../core/batching.ts";
+import { estimate, millis, PRICED, profileProgram, throughput } from "../ntk/cost.ts";
+import { disposeProgram, inferRows } from "../core/linear_program.ts";
+import { asList, checkArguments, checkFinite, checkNtkOptions, type Input } from "../core/validate.ts";
 import { type Linearized, type ParamFn, traceLinear } from "../../adapters/trace.ts";
-import { emptyProblemKernel, isEmptyProblem, rowsOf, traceInput } from "./_inputs.ts";
-import { Stats } from "./_passes.ts";
-import type { Method, MethodInput } from "./_types.ts";
-import { jacobianNtk } from "./jacobian.ts";
-import { ntkvpNtk } from "./ntkvp.ts";
-import { structuredNtk, type StructureReport } from "./structured.ts";
-import type { Tensor } from "../types.ts";
+import { emptyProblemKernel, isEmptyProblem, rowsOf, traceInput } from "./inputs.ts";
+import { Stats } from "../ntk/passes.ts";
+import type { Method, MethodInput } from "../ntk/_types.ts";
+import { jacobianNtk } from "../ntk/jacobian.ts";
+import { ntkvpNtk } from "../ntk/ntkvp.ts";
+import { structuredNtk, type StructureReport } from "../ntk/structured.ts";
+import type { Tensor } from "../core/types.ts";
 
 /** The methods, by name. */
 export const METHODS: Record<string, Method | null> = {

@@ -19,9 +19,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { type Eqn, isVar } from "./ir.ts";
 import { RuleContractError } from "./errors.ts";
-import { ruleOf } from "../rules/mod.ts";
+import { ruleOf } from "../../rules/mod.ts";
 import { floatMask } from "./tensor_util.ts";
-import { broadcastToB, mulB } from "../rules/_broadcast.ts";
+import { broadcastToB, mulB } from "./tensor_ops.ts";
 
 export interface Selection {
   yAxes: number[];
