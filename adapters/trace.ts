@@ -12,7 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { LinearProgram, Operand, ParamsOf, PrimitiveName, Var } from "../src/core/ir.ts";
 import { ProgramBuilder } from "../src/core/linear_program.ts";
 import { DataDependentTraceError, DTypeError, UnsupportedKernelError } from "../src/core/errors.ts";
-import type { Arg, KernelCtx } from "./kernels/_types.ts";
+import type { Arg, KernelCtx } from "./kernels/types.ts";
 import { KERNELS } from "./kernels/mod.ts";
 import type { Tensor } from "../src/core/types.ts";
 

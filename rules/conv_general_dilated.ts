@@ -118,7 +118,7 @@ function inputJacobian(eqn: E): tf.Tensor {
     out: { ...eqn.out, shape: [1, ...out.slice(1)] },
     cache: undefined,
   };
-  const jt = tf.reshape(denseJacobian(one, 0), [...out.slice(1), ...lhs.slice(1)]);
+  const jt = tf.reshape(denseJacobian(convGeneralDilated, one, 0), [...out.slice(1), ...lhs.slice(1)]);
   if (one.cache) tf.dispose([...one.cache.values()]);
   return jt;
 }

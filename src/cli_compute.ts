@@ -16,8 +16,7 @@ import { empiricalNtkParallelFn, shareParams } from "./parallel/mod.ts";
 import { flattened } from "./parallel/protocol.ts";
 import { fromLayersModel } from "../adapters/layers.ts";
 import { loadModel } from "../adapters/io.ts";
-import { flagError } from "./cli_error.ts";
-import type { MergeCommand, NtkCommand } from "./cli.ts";
+import { flagError, type MergeCommand, type NtkCommand } from "./cli_common.ts";
 
 const EXAMPLE = new URL("../examples/cnn/", import.meta.url).pathname;
 const DEFAULT_BUDGET = 2 * 2 ** 30;

@@ -1,5 +1,5 @@
 // Cumsum(x; axis, exclusive, reverse): dy = cumsum(dx) with the same attrs.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import { normAxis } from "../../src/core/axes.ts";
 
 export const Cumsum: KernelRule = {

@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Var } from "../../src/core/ir.ts";
-import type { Arg, KernelCtx } from "./_types.ts";
+import type { Arg, KernelCtx } from "./types.ts";
 
 export type T = Var | null;
 

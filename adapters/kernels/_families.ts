@@ -4,7 +4,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { KernelCtx, KernelRule } from "./_types.ts";
+import type { KernelCtx, KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
 
 /** dy = dx · f'(x, y), with f' computed from the primal input and output. */

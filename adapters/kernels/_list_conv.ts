@@ -1,5 +1,5 @@
 // Kernel linearizations of the conv family, registered in mod.ts.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import { AvgPool } from "./AvgPool.ts";
 import { AvgPool3D } from "./AvgPool3D.ts";
 import { Conv2D } from "./Conv2D.ts";

@@ -1,5 +1,5 @@
 // Kernel linearizations of the elementwise family, registered in mod.ts.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import { Abs } from "./Abs.ts";
 import { Acos } from "./Acos.ts";
 import { Acosh } from "./Acosh.ts";

@@ -1,5 +1,5 @@
 // Kernel linearizations of the structural family, registered in mod.ts.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import { BatchToSpaceND } from "./BatchToSpaceND.ts";
 import { Concat } from "./Concat.ts";
 import { Cumsum } from "./Cumsum.ts";

@@ -2,7 +2,7 @@
  * The kernel table: one linearization per tfjs kernel name, one file each.
  * @module
  */
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import { _FusedMatMul } from "./_FusedMatMul.ts";
 import { Add } from "./Add.ts";
 import { BatchMatMul } from "./BatchMatMul.ts";
@@ -24,7 +24,7 @@ import { CONV } from "./_list_conv.ts";
 import { ELEMENTWISE } from "./_list_elementwise.ts";
 import { STRUCTURAL } from "./_list_structural.ts";
 
-export type { KernelCtx, KernelRule } from "./_types.ts";
+export type { KernelCtx, KernelRule } from "./types.ts";
 
 export const KERNELS: Record<string, KernelRule> = {
   _FusedMatMul,

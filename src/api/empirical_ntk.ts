@@ -8,12 +8,13 @@ import { GpuError, InvalidOptionError, MemoryBudgetError, ShapeMismatchError } f
 import { checkPairedAxes, type Layout, normalizeLayout } from "../core/layout.ts";
 import { assemble, planBlocks, rowRole, sliceRows } from "../core/batching.ts";
 import { estimate, millis, PRICED, profileProgram, throughput } from "../ntk/cost.ts";
-import { disposeProgram, inferRows } from "../core/linear_program.ts";
+import { disposeProgram } from "../core/linear_program.ts";
+import { inferRows } from "../ntk/rows.ts";
 import { asList, checkArguments, checkFinite, checkNtkOptions, type Input } from "../core/validate.ts";
 import { type Linearized, type ParamFn, traceLinear } from "../../adapters/trace.ts";
 import { emptyProblemKernel, isEmptyProblem, rowsOf, traceInput } from "./inputs.ts";
 import { Stats } from "../ntk/passes.ts";
-import type { Method, MethodInput } from "../ntk/_types.ts";
+import type { Method, MethodInput } from "../ntk/types.ts";
 import { jacobianNtk } from "../ntk/jacobian.ts";
 import { ntkvpNtk } from "../ntk/ntkvp.ts";
 import { structuredNtk, type StructureReport } from "../ntk/structured.ts";

@@ -69,3 +69,10 @@ export function reshapeExampleAxis(
 export function splitRowsShape(shape: readonly number[], axis: number, ex: ExampleAxis, rows: number): number[] {
   return [...shape.slice(0, axis), ex.outer, rows, ex.inner, ...shape.slice(axis + 1)];
 }
+
+/** Window offsets in row-major order. */
+export function windowOffsets(window: readonly number[]): number[][] {
+  let acc: number[][] = [[]];
+  for (const k of window) acc = acc.flatMap((o) => Array.from({ length: k }, (_, i) => [...o, i]));
+  return acc;
+}

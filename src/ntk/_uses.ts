@@ -10,7 +10,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import { type Eqn, isVar, type LinearProgram, type Var } from "../core/ir.ts";
 import { ruleOf } from "../../rules/mod.ts";
-import type { RowTags } from "../core/linear_program.ts";
+import type { RowTags } from "./rows.ts";
 
 /** How an axis indexes its parameter: `param index = offset + sign·i`. */
 export interface ParamAxis {

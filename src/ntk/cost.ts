@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { LinearProgram } from "../core/ir.ts";
-import { inferRows } from "../core/linear_program.ts";
+import { inferRows } from "./rows.ts";
 import type { Layout } from "../core/layout.ts";
 import { ruleOf } from "../../rules/mod.ts";
 import { numel } from "../core/axes.ts";

@@ -7,12 +7,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { contract2, contract2Flops, type Label } from "../core/einsum.ts";
-import { inferRows } from "../core/linear_program.ts";
+import { inferRows } from "./rows.ts";
 import { layoutLabels, meanOverTraced } from "../core/layout.ts";
 import { numel } from "../core/axes.ts";
 import { addB, broadcastToB, zerosB } from "../core/tensor_ops.ts";
 import { backward } from "./passes.ts";
-import type { Method } from "./_types.ts";
+import type { Method } from "./types.ts";
 import { layoutShape } from "./_shape.ts";
 
 /** The identity basis over one row's O entries, for every row: `[O, R, ...S]`. */

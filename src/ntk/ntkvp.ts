@@ -9,7 +9,7 @@ import { layoutFromFull } from "../core/layout.ts";
 import { numel, range } from "../core/axes.ts";
 import { concatB, transposeB, zerosB } from "../core/tensor_ops.ts";
 import { backward, forward } from "./passes.ts";
-import type { Method } from "./_types.ts";
+import type { Method } from "./types.ts";
 import { identityRows } from "../core/tensor_util.ts";
 
 export const ntkvpNtk: Method = ({ p1, p2, layout, stats, memoryBudget, progress }) => {

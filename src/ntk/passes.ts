@@ -6,13 +6,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type Eqn, isVar, type LinearProgram } from "../core/ir.ts";
-import { ruleOf } from "../../rules/mod.ts";
-import type { Rows } from "../../rules/_types.ts";
+import { type Rows, ruleOf } from "../../rules/mod.ts";
 import { RuleContractError } from "../core/errors.ts";
 import { numel } from "../core/axes.ts";
 import { floatMask } from "../core/tensor_util.ts";
 import { addB, mulB, zerosB } from "../core/tensor_ops.ts";
-import { consumers, type RowTags } from "../core/linear_program.ts";
+import { consumers } from "../core/linear_program.ts";
+import type { RowTags } from "./rows.ts";
 
 /** Running counters of one NTK computation. */
 export class Stats {

@@ -15,7 +15,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ExampleAxis, LinearProgram } from "../core/ir.ts";
 import { contract2, contract2Flops, contractMany, type Label, planContraction } from "../core/einsum.ts";
-import { inferRows, type RowTags } from "../core/linear_program.ts";
+import { inferRows, type RowTags } from "./rows.ts";
 import { layoutLabels, meanOverTraced } from "../core/layout.ts";
 import { addB, gatherB, mulB, reverseB, sliceB, subB, transposeB, zerosB } from "../core/tensor_ops.ts";
 import type { Structure } from "../core/structure.ts";
@@ -23,7 +23,7 @@ import { floatMask } from "../core/tensor_util.ts";
 import { ruleOf } from "../../rules/mod.ts";
 import { splitRowsShape } from "../core/axes.ts";
 import { reverse, type Reversed } from "./passes.ts";
-import type { Method, MethodInput } from "./_types.ts";
+import type { Method, MethodInput } from "./types.ts";
 import { layoutShape } from "./_shape.ts";
 import { rowBasis } from "./jacobian.ts";
 import { analyzeUses, type ParamAxis, unifyAnalyses, type Use, type UseAnalysis } from "./_uses.ts";

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { BACKENDS } from "../../src/core/backend.ts";
 import { METHOD_NAMES } from "../../src/api/empirical_ntk.ts";
-import { CLI_BACKENDS, CLI_METHODS, USAGE } from "../../src/cli.ts";
+import { USAGE } from "../../src/cli.ts";
+import { CLI_BACKENDS, CLI_METHODS } from "../../src/cli_common.ts";
 import { type WorkersCase, workersNote } from "../../src/cli_compute.ts";
 import { formatBytes } from "../../src/core/format.ts";
 

@@ -9,7 +9,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { traceLinear } from "../../adapters/trace.ts";
-import { disposeProgram, inferRows } from "../../src/core/linear_program.ts";
+import { disposeProgram } from "../../src/core/linear_program.ts";
+import { inferRows } from "../../src/ntk/rows.ts";
 import { backward, forward } from "../../src/ntk/passes.ts";
 import { randn } from "../_data.ts";
 import { relError } from "../_ref.ts";

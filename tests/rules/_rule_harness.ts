@@ -438,7 +438,7 @@ async function checkStructureOf<P extends PrimitiveName>(prim: P, c: RuleCase<P>
       ];
       assert.ok(!operands.includes(jt), `${label}: jacobian returned an operand`);
       assert.ok(![...(eqn.cache?.values() ?? [])].includes(jt), `${label}: jacobian returned a cached tensor`);
-      const want = tf.tidy(() => denseJacobian(eqn, slot));
+      const want = tf.tidy(() => denseJacobian(ruleOf(eqn.prim), eqn, slot));
       try {
         const shown = JSON.stringify({ ...s, selection: s.selection && { ...s.selection, indices: "…" } });
         assert.deepEqual(jt.shape, trimmedShape(s, y, w), `${label}: J̃'s shape for ${shown}`);
