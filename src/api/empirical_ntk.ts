@@ -131,7 +131,7 @@ export interface EmpiricalNtk {
   run(x1: Input, x2: Input | null, params: Record<string, Tensor>): Promise<{ kernel: Tensor; info: NtkInfo }>;
   /** How `run` would compute the NTK (method, estimates, blocks), without computing it. */
   plan(x1: Input, x2: Input | null, params: Record<string, Tensor>): Promise<NtkPlan>;
-  /** Frees what this function caches; it cannot be called afterwards. */
+  /** Marks this function as finished: it holds no tensors between calls, and cannot be called afterwards. */
   dispose(): void;
 }
 

@@ -201,15 +201,6 @@ export function isConst(o: Operand): o is { const: Const } {
   return "const" in o;
 }
 
-/** Indices of the var operands of an equation. */
-export function varSlots(eqn: Eqn): number[] {
-  const slots: number[] = [];
-  eqn.in.forEach((o, i) => {
-    if (isVar(o)) slots.push(i);
-  });
-  return slots;
-}
-
 /** The const value in `slot` (throws if the slot holds a var). */
 export function constAt(eqn: Eqn, slot: number): Tensor {
   const o = eqn.in[slot];

@@ -6,7 +6,6 @@
 import * as tf from "@tensorflow/tfjs";
 import {
   type Eqn,
-  isConst,
   isVar,
   type LinearProgram,
   type Operand,
@@ -105,12 +104,4 @@ export function consumers(p: LinearProgram): Map<number, number[]> {
     for (const o of e.in) if (isVar(o)) m.set(o.var.id, [...(m.get(o.var.id) ?? []), i]);
   });
   return m;
-}
-
-/** Describes a program, one equation a line (for debugging and diagnostics). */
-export function formatProgram(p: LinearProgram): string {
-  const name = new Map([...p.params].map(([n, v]) => [v.id, n]));
-  const ref = (o: Operand) => isConst(o) ? `c[${o.const.value.shape}]` : name.get(o.var.id) ?? `%${o.var.id}`;
-  return p.eqns.map((e) => `%${e.out.id}[${e.out.shape}] = ${e.prim}(${e.in.map(ref).join(", ")})  # ${e.source}`)
-    .join("\n") + `\nreturn %${p.output.id}`;
 }

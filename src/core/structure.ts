@@ -37,15 +37,6 @@ export interface Structure {
   selection?: Selection;
 }
 
-/** No structure: the dense derivative. */
-export const DENSE: Structure = { constantBlockDiagonal: [], blockDiagonal: [], outputTiled: [], inputTiled: [] };
-
-/** The identity-like structure of an elementwise map between same-shaped y and w. */
-export function diagonalEverywhere(rank: number, constant: boolean): Structure {
-  const pairs = Array.from({ length: rank }, (_, i) => [i, i] as [number, number]);
-  return constant ? { ...DENSE, constantBlockDiagonal: pairs } : { ...DENSE, blockDiagonal: pairs };
-}
-
 /** The y axes J̃ keeps, and the w axes it keeps, for a structure. */
 export function keptAxes(s: Structure, yRank: number, wRank: number): { y: number[]; w: number[] } {
   const yGone = new Set([...s.constantBlockDiagonal.map(([a]) => a), ...s.outputTiled, ...(s.selection?.yAxes ?? [])]);
