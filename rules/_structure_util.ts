@@ -5,6 +5,7 @@
  * running sums, window indicators).
  * @module
  */
+import { operandShape } from "../src/core/ir.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { Eqn, PrimitiveName } from "../src/core/ir.ts";
 import type { Structure } from "../src/core/structure.ts";
@@ -173,7 +174,7 @@ export function planned<P extends PrimitiveName>(
 }
 
 /** The shape of the var in `slot`. */
-export const varShape = (eqn: Eqn, slot: number): number[] => (eqn.in[slot] as { var: { shape: number[] } }).var.shape;
+export const varShape = (eqn: Eqn, slot: number): number[] => operandShape(eqn, slot);
 
 /**
  * `[numel(indices), depth]` float32 rows, row m one-hot at indices[m] (all zero when out of

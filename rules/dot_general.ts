@@ -1,7 +1,7 @@
 // dot_general(lhs, rhs; contract, batch): y = Σ lhs·rhs over the contracted axes, aligned on
 // the batch axes; output axes are batch, then lhs free, then rhs free (JAX order). Exactly
 // one operand is a var, so the rule is linear in it. Everything lowers to `contract2`.
-import type * as tf from "@tensorflow/tfjs";
+import { constAt, operandShape } from "../src/core/ir.ts";
 import type { Eqn } from "../src/core/ir.ts";
 import { isVar } from "../src/core/ir.ts";
 import { contract2, type Label } from "../src/core/einsum.ts";
@@ -15,8 +15,8 @@ type E = Eqn<"dot_general">;
 /** Einsum labels of lhs, rhs and output. */
 function labels(eqn: E): { lhs: Label[]; rhs: Label[]; out: Label[] } {
   const { contract, batch } = eqn.params;
-  const lhsRank = shapeAt(eqn, 0).length;
-  const rhsRank = shapeAt(eqn, 1).length;
+  const lhsRank = operandShape(eqn, 0).length;
+  const rhsRank = operandShape(eqn, 1).length;
   const lhs: Label[] = Array.from({ length: lhsRank }, (_, i) => `l${i}`);
   const rhs: Label[] = Array.from({ length: rhsRank }, (_, j) => {
     const c = contract[1].indexOf(j);
@@ -29,17 +29,12 @@ function labels(eqn: E): { lhs: Label[]; rhs: Label[]; out: Label[] } {
   return { lhs, rhs, out: [...batch[0].map((i) => lhs[i]), ...lhsFree, ...rhsFree] };
 }
 
-function shapeAt(eqn: E, slot: number): number[] {
-  const o = eqn.in[slot];
-  return isVar(o) ? o.var.shape : o.const.value.shape;
-}
-
 const varSlot = (eqn: E) => (isVar(eqn.in[0]) ? 0 : 1);
-const constOf = (eqn: E) => (eqn.in[1 - varSlot(eqn)] as { const: { value: tf.Tensor } }).const.value;
+const constOf = (eqn: E) => constAt(eqn, 1 - varSlot(eqn));
 const leadLabels = (lead: number): Label[] => Array.from({ length: lead }, (_, i) => `_${i}`);
 /** The free (neither contracted nor batch) axes of the operand in `slot`, increasing. */
 const freeAxes = (eqn: E, slot: number) =>
-  range(shapeAt(eqn, slot).length).filter((i) =>
+  range(operandShape(eqn, slot).length).filter((i) =>
     !eqn.params.contract[slot].includes(i) && !eqn.params.batch[slot].includes(i)
   );
 
@@ -97,7 +92,7 @@ export const dotGeneral: LinearRule<"dot_general"> = {
     return transposeB(constOf(eqn), [...batch[other], ...freeAxes(eqn, other), ...contracted]);
   },
   flops: (eqn, basis) => {
-    const lhs = shapeAt(eqn, 0);
+    const lhs = operandShape(eqn, 0);
     const contracted = numel(eqn.params.contract[0].map((i) => lhs[i]));
     return 2 * basis * numel(eqn.out.shape) * contracted;
   },

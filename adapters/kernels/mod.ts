@@ -5,7 +5,7 @@
  * @module
  */
 import type { KernelRule } from "./types.ts";
-import { LAYER_KERNELS, OP_KERNELS } from "./required.ts";
+import type { LAYER_KERNELS, OP_KERNELS } from "./required.ts";
 import { _FusedMatMul } from "./_FusedMatMul.ts";
 import { Abs } from "./Abs.ts";
 import { Acos } from "./Acos.ts";

@@ -201,6 +201,16 @@ export function isConst(o: Operand): o is { const: Const } {
   return "const" in o;
 }
 
+/** The shape of an operand: a var's, or its const value's. */
+export function shapeOf(o: Operand): number[] {
+  return isVar(o) ? o.var.shape : o.const.value.shape;
+}
+
+/** The shape of the operand in `slot` (var or const). */
+export function operandShape(eqn: { in: readonly Operand[] }, slot = 0): number[] {
+  return shapeOf(eqn.in[slot]);
+}
+
 /** The const value in `slot` (throws if the slot holds a var). */
 export function constAt(eqn: Eqn, slot: number): Tensor {
   const o = eqn.in[slot];

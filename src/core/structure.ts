@@ -136,7 +136,7 @@ export function denseFromStructure(s: Structure, jt: tf.Tensor, y: readonly numb
 
 /** The part of a rule that `denseJacobian` needs: apply the linear map to tangents. */
 export interface LinearApply {
-  apply(eqn: never, tangents: (tf.Tensor | null)[], lead: number): tf.Tensor;
+  apply(eqn: Eqn, tangents: (tf.Tensor | null)[], lead: number): tf.Tensor;
 }
 
 /**
@@ -152,7 +152,7 @@ export function denseJacobian(rule: LinearApply, eqn: Eqn, slot: number): tf.Ten
   return tf.tidy(() => {
     const basis = tf.reshape(tf.eye(n), [n, ...w]);
     const tangents = eqn.in.map((_, i) => (i === slot ? basis : null));
-    const out = rule.apply(eqn as never, tangents, 1); // [n, ...y]
+    const out = rule.apply(eqn, tangents, 1); // [n, ...y]
     const flat = tf.reshape(out, [n, -1]);
     return tf.reshape(tf.transpose(flat), [...y, ...w]);
   });

@@ -4,11 +4,12 @@
  * time by the backend's throughput and per-kernel latency, measured once per process.
  * @module
  */
+import { operandShape } from "../core/ir.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { LinearProgram } from "../core/ir.ts";
 import { inferRows } from "./rows.ts";
 import type { Layout } from "../core/layout.ts";
-import { ruleOf } from "../../rules/mod.ts";
+import { ruleFor } from "../../rules/mod.ts";
 import { numel } from "../core/axes.ts";
 import { keptAxes } from "../core/structure.ts";
 import { analyzeUses } from "./_uses.ts";
@@ -47,9 +48,9 @@ export function profileProgram(p: LinearProgram): ProgramProfile {
   const uses = analyzeUses(p, rows);
   const useList = [...uses.uses.values()].flat().map((u) => {
     const e = p.eqns[u.eqn];
-    const rule = ruleOf(e.prim);
-    const s = rule.structure!(e as never, u.slot);
-    const w = (e.in[u.slot] as { var: { shape: number[] } }).var.shape;
+    const rule = ruleFor(e);
+    const s = rule.structure!(e, u.slot);
+    const w = operandShape(e, u.slot);
     const kept = keptAxes(s, e.out.shape.length, w.length);
     const jt = numel([...kept.y.map((a) => e.out.shape[a]), ...kept.w.map((b) => w[b])]);
     return {
@@ -63,7 +64,7 @@ export function profileProgram(p: LinearProgram): ProgramProfile {
   return {
     rows: r,
     outPerRow: numel(p.output.shape.slice(1)),
-    passFlops: p.eqns.reduce((a, e) => a + ruleOf(e.prim).flops(e as never, 1), 0),
+    passFlops: p.eqns.reduce((a, e) => a + ruleFor(e).flops(e, 1), 0),
     eqns: p.eqns.length,
     params: sizes.reduce((a, b) => a + b, 0),
     paramSizes: sizes,

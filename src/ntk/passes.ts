@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type Eqn, isVar, type LinearProgram } from "../core/ir.ts";
-import { type Rows, ruleOf } from "../../rules/mod.ts";
+import { type Rows, ruleFor } from "../../rules/mod.ts";
 import { RuleContractError } from "../core/errors.ts";
 import { numel } from "../core/axes.ts";
 import { floatMask } from "../core/tensor_util.ts";
@@ -69,13 +69,13 @@ export function forward(
     if (live) {
       // A rule may hand back its input unchanged; keep our own handle on it.
       const y = tf.tidy(() => {
-        const r = ruleOf(e.prim).apply(e as never, ins, lead);
+        const r = ruleFor(e).apply(e, ins, lead);
         return ins.includes(r) ? tf.clone(r) : r;
       });
       checkShape(e, y, lead, e.out.shape, "apply's result");
       vals.set(e.out.id, y);
       owned.add(e.out.id);
-      if (stats) stats.flops += ruleOf(e.prim).flops(e as never, basis);
+      if (stats) stats.flops += ruleFor(e).flops(e, basis);
     }
     stats?.sample();
     for (const o of e.in) if (isVar(o)) release(o.var.id);
@@ -100,7 +100,7 @@ function rowMask(shape: readonly number[], rows: Rows): tf.Tensor {
 /** Per-row transpose by masking the cotangent with each row (exact; R× the work). */
 function transposeByMask(e: Eqn, ct: tf.Tensor, lead: number, slot: number, rows: Rows): tf.Tensor {
   const masked = mulB(tf.expandDims(ct, lead), rowMask(e.out.shape, rows));
-  return ruleOf(e.prim).transpose(e as never, masked, lead + 1, slot);
+  return ruleFor(e).transpose(e, masked, lead + 1, slot);
 }
 
 /**
@@ -184,7 +184,7 @@ export function* reverse(
       const stopped = stops.get(i);
       if (c && stopped) { for (const slot of stopped) yield { eqn: i, slot, ct: tf.clone(c) }; }
       if (c) {
-        const rule = ruleOf(e.prim);
+        const rule = ruleFor(e);
         const outTag = tagOf(e.out.id);
         const r: Rows | null = outTag ? { count: rows!.count, out: outTag } : null;
         e.in.forEach((o, slot) => {
@@ -193,18 +193,18 @@ export function* reverse(
           const vTag = tagOf(o.var.id);
           const contribution = tf.tidy(() => {
             let t: tf.Tensor;
-            if (!perRow || (r && vTag)) t = rule.transpose(e as never, c, lead, slot);
-            else if (!r) t = rule.transpose(e as never, c, lead + 1, slot); // rows already explicit
+            if (!perRow || (r && vTag)) t = rule.transpose(e, c, lead, slot);
+            else if (!r) t = rule.transpose(e, c, lead + 1, slot); // rows already explicit
             else {
-              t = rule.transposeExample && rule.exampleAxis(e as never, r, slot) === null
-                ? rule.transposeExample(e as never, c, lead, slot, r)
+              t = rule.transposeExample && rule.exampleAxis(e, r, slot) === null
+                ? rule.transposeExample(e, c, lead, slot, r)
                 : transposeByMask(e, c, lead, slot, r);
             }
             return t === c ? tf.clone(t) : t; // a rule may hand back its input unchanged
           });
           const explicitRows = perRow && vTag === null ? 1 : 0;
           checkShape(e, contribution, lead + explicitRows, o.var.shape, `transpose of operand ${slot}`);
-          if (stats) stats.flops += rule.flops(e as never, numel(contribution.shape.slice(0, lead + explicitRows)));
+          if (stats) stats.flops += rule.flops(e, numel(contribution.shape.slice(0, lead + explicitRows)));
           accumulate(o.var.id, contribution);
         });
         c.dispose();

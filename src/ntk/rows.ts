@@ -5,7 +5,7 @@
  */
 import { type ExampleAxis, isVar, type LinearProgram, type Var } from "../core/ir.ts";
 import { sameExampleAxis } from "../core/axes.ts";
-import { ruleOf } from "../../rules/mod.ts";
+import { ruleFor } from "../../rules/mod.ts";
 
 /** Where the output's rows live in each var. */
 export interface RowTags {
@@ -44,7 +44,7 @@ export function inferRows(p: LinearProgram): RowTags {
     const out = resolve(e.out);
     e.in.forEach((o, slot) => {
       if (!isVar(o)) return;
-      const t = out ? ruleOf(e.prim).exampleAxis(e as never, { count, out }, slot) : null;
+      const t = out ? ruleFor(e).exampleAxis(e, { count, out }, slot) : null;
       if (t === null && out && o.var.inputDependent) lostBy.set(o.var.id, i);
       propose(o.var, t);
     });

@@ -12,6 +12,7 @@
  * left to Jacobian contraction, and `info.structure` says which and why.
  * @module
  */
+import { operandShape } from "../core/ir.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { ExampleAxis, LinearProgram } from "../core/ir.ts";
 import { contract2, contract2Flops, contractMany, type Label, planContraction } from "../core/einsum.ts";
@@ -20,7 +21,7 @@ import { layoutLabels, meanOverTraced } from "../core/layout.ts";
 import { addB, gatherB, mulB, reverseB, sliceB, subB, transposeB, zerosB } from "../core/tensor_ops.ts";
 import type { Structure } from "../core/structure.ts";
 import { floatMask } from "../core/tensor_util.ts";
-import { ruleOf } from "../../rules/mod.ts";
+import { ruleFor } from "../../rules/mod.ts";
 import { splitRowsShape } from "../core/axes.ts";
 import { reverse, type Reversed } from "./passes.ts";
 import type { Method, MethodInput } from "./types.ts";
@@ -391,14 +392,14 @@ export const structuredNtk: Method = (m) => {
         const use = useAt[i].get(`${y.eqn}:${y.slot}`)!;
         const p = sides[i];
         const e = p.eqns[y.eqn];
-        const rule = ruleOf(e.prim);
+        const rule = ruleFor(e);
         const sideUse: SideUse = {
           use,
           df: y.ct,
-          jt: rule.jacobian!(e as never, y.slot),
-          s: rule.structure!(e as never, y.slot),
+          jt: rule.jacobian!(e, y.slot),
+          s: rule.structure!(e, y.slot),
           y: e.out.shape,
-          wShape: (e.in[y.slot] as { var: { shape: number[] } }).var.shape,
+          wShape: operandShape(e, y.slot),
           rowAxis: rows[i].tags.get(e.out.id)!,
           rows: rows[i].count,
         };
