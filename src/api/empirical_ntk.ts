@@ -199,284 +199,18 @@ function watchGpu(): { check(): void; stop(): void } {
  * ```
  */
 export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): EmpiricalNtk {
-  if (typeof f !== "function") throw new InvalidOptionError("f", typeof f, ["a function f(params, x)"]);
-  checkNtkOptions(options);
-  const method = options.method ?? "auto";
-  if (!METHOD_NAMES.includes(method)) throw new InvalidOptionError("method", method, METHOD_NAMES);
-  const traceAxes = options.traceAxes ?? [-1];
-  const diagonalAxes = options.diagonalAxes ?? [];
+  const spec = checkSpec(f, options);
   let disposed = false;
-
-  /** One kernel block by one method: linearize both sides, run the method. */
-  const computeBlock = (
-    x1: Input,
-    x2: Input | null,
-    params: Record<string, tf.Tensor>,
-    layout: Layout,
-    chosen: Exclude<NtkMethod, "auto">,
-    stats: Stats,
-    report: Record<string, unknown>,
-    budget: number,
-    progress: ((fraction: number) => void) | undefined,
-    given: [Input, Input | null],
-  ) => {
-    const lin: Linearized[] = [];
-    try {
-      // (Errors name the user's argument and shape, also when x1 is a block of its rows.)
-      lin.push(traceInput(f, params, x1, "x1", given[0]));
-      if (x2) lin.push(traceInput(f, params, x2, "x2", given[1] ?? given[0]));
-      const [s1, s2] = [lin[0].output.shape, lin[lin.length - 1].output.shape];
-      if (s2.length !== s1.length) {
-        throw new ShapeMismatchError("f's output at x2", s2, `rank differs from x1's [${s1}]`);
-      }
-      checkPairedAxes(layout, s1, s2);
-      const input: MethodInput = {
-        p1: lin[0].program,
-        p2: x2 ? lin[1].program : null,
-        layout,
-        stats,
-        memoryBudget: budget,
-        progress,
-        report,
-      };
-      const kernel = METHODS[chosen]!(input);
-      return { kernel, lost: lin.flatMap((l) => inferRows(l.program).lost) };
-    } finally {
-      for (const l of lin) {
-        disposeProgram(l.program);
-        l.output.dispose();
-      }
-    }
-  };
-
-  /**
-   * Linearizes a sample of x1 to learn f's output shape and the program's sizes: two examples
-   * when f's rows are independent examples, else all of x1 (the sample's output must follow its
-   * rows; a failure on the two rows only says they are not independent). With no examples, a row
-   * of zeros stands in for the shape.
-   */
-  const sample = (x1: Input, params: Record<string, tf.Tensor>, owned: (x: Input) => Input) => {
-    const take = (lin: Linearized) => {
-      const r = { outShape: lin.output.shape, profile: profileProgram(lin.program) };
-      disposeProgram(lin.program);
-      lin.output.dispose();
-      return r;
-    };
-    const tryTrace = (x: Input) => {
-      try {
-        return take(traceLinear(f, params, x));
-      } catch {
-        return null; // judged on the user's own x1 below
-      }
-    };
-    const rows = rowsOf(x1);
-    if (rows > 2) {
-      const r = tryTrace(owned(sliceRows(x1, 0, 2)));
-      if (r && r.outShape[0] === 2) return { ...r, independentRows: true };
-    } else if (rows === 0) {
-      const own = tryTrace(x1);
-      if (own) return { ...own, independentRows: own.outShape[0] === 0 };
-      const one = tryTrace(owned(zeroRow(x1)));
-      if (one?.outShape[0] === 1) return { ...one, outShape: [0, ...one.outShape.slice(1)], independentRows: true };
-    }
-    const r = take(traceInput(f, params, x1, "x1"));
-    return { ...r, independentRows: rows > 2 ? false : r.outShape[0] === rows };
-  };
-
-  /**
-   * Everything decided before computing: the layout, the problem (all of x1 against x2, or a
-   * slab), the method (AUTO: by the cost model of a two-example probe), and the block size.
-   */
-  const decide = async (
-    x1: Input,
-    x2: Input | null,
-    params: Record<string, tf.Tensor>,
-    owned: (x: Input) => Input,
-    priceAll: boolean,
-  ) => {
-    const { budget, maxTensor } = backendLimits(options);
-    const { outShape, profile, independentRows } = sample(x1, params, owned);
-    if (outShape.length < 1) throw new ShapeMismatchError("f's output", outShape, "expected a leading example axis");
-    const layout = normalizeLayout(outShape.length, traceAxes, diagonalAxes);
-    const role = rowRole(layout);
-    // The problem: all of x1 against all of x2 (or one slab of x1).
-    let [a, b] = [x1, x2];
-    if (options.block) {
-      if (role === "traced") {
-        throw new InvalidOptionError("block", options.block, ["a layout that keeps the example axis"]);
-      }
-      if (!independentRows) {
-        throw new InvalidOptionError("block", options.block, ["none: f's rows are not independent examples"]);
-      }
-      const [i, n] = options.block, rows = rowsOf(x1);
-      const [from, to] = [Math.floor((i * rows) / n), Math.floor(((i + 1) * rows) / n)];
-      a = owned(sliceRows(x1, from, to));
-      b = role === "diagonal" ? owned(sliceRows(x2 ?? x1, from, to)) : x2 ?? x1;
-    }
-    // Rows that are not examples: the kernel's rows are f's output rows, x2's learned by tracing it.
-    let out2 = outShape;
-    if (!independentRows && x2) {
-      const lin = traceInput(f, params, x2, "x2");
-      out2 = lin.output.shape;
-      disposeProgram(lin.program);
-      lin.output.dispose();
-    }
-    const [n1, n2] = independentRows ? [rowsOf(a), b ? rowsOf(b) : rowsOf(a)] : [outShape[0], out2[0]];
-    const s1 = [n1, ...outShape.slice(1)], s2 = [n2, ...out2.slice(1)];
-    if (role !== "free" && n1 !== n2) {
-      throw new ShapeMismatchError(
-        "x2",
-        n2,
-        `the example axis is traced or diagonal, so x2 needs ${n1} examples like x1`,
-      );
-    }
-    checkPairedAxes(layout, s1, s2);
-    const empty = isEmptyProblem(params, s1, s2);
-    // The method, by the cost model on the whole problem.
-    const speed = method === "auto" || priceAll ? await throughput() : null;
-    const costs = estimate(profile, n1, n2, layout, outShape, budget);
-    const estimates = speed ? Object.fromEntries(PRICED.map((m) => [m, millis(costs[m], speed)])) : undefined;
-    const chosen: Exclude<NtkMethod, "auto"> = method === "auto" && estimates
-      ? PRICED.reduce((best, m) => (estimates[m] < estimates[best] ? m : best), PRICED[0])
-      : method as Exclude<NtkMethod, "auto">;
-    // Examples per block: as many as fit (all of them when the rows interact).
-    const fits = (k: number) => {
-      const e = estimate(profile, Math.min(k, n1), Math.min(k, n2), layout, outShape, budget)[chosen];
-      return e.bytes <= budget && e.largest <= maxTensor;
-    };
-    // Rows that interact (batch statistics), or that are not examples at all, cannot be split:
-    // one block, if it fits.
-    let size = Math.max(n1, n2);
-    if (empty) size = Math.max(size, 1);
-    else if (!profile.tracked || !independentRows) {
-      if (!fits(size)) {
-        const e = estimate(profile, n1, n2, layout, outShape, budget)[chosen];
-        const why = independentRows ? "rows interact in f" : "f's rows are not independent examples";
-        throw new MemoryBudgetError(
-          Math.max(e.bytes, e.largest),
-          e.bytes > budget ? budget : maxTensor,
-          `all of x1 and x2 at once (${why}) with method "${chosen}"`,
-        );
-      }
-    } else if (options.blockSize) size = Math.max(1, Math.min(size, options.blockSize));
-    else if (!fits(size)) {
-      let lo = 1;
-      while (lo < size && fits(lo * 2)) lo *= 2;
-      size = lo;
-      if (!fits(1)) {
-        const e = estimate(profile, 1, 1, layout, outShape, budget)[chosen];
-        throw new MemoryBudgetError(
-          Math.max(e.bytes, e.largest),
-          e.bytes > budget ? budget : maxTensor,
-          `one example with method "${chosen}"`,
-        );
-      }
-    }
-    const blocks = empty ? [] : planBlocks(n1, n2, size, role, b === null);
-    const splittable = profile.tracked && independentRows;
-    return {
-      layout,
-      role,
-      a,
-      b,
-      n1,
-      n2,
-      s1,
-      s2,
-      empty,
-      independentRows,
-      chosen,
-      estimates,
-      costs,
-      size,
-      blocks,
-      budget,
-      outShape,
-      splittable,
-    };
-  };
-
   const run: EmpiricalNtk["run"] = async (x1, x2, params) => {
     if (disposed) throw new Error("This NTK function was disposed");
-    const t0 = performance.now();
-    const backend = await ensureBackend(options.backend);
-    checkArguments(x1, x2, params, f);
-    await checkFinite([
-      ...Object.entries(params).map(([n, t]) => [`params["${n}"]`, t] as [string, tf.Tensor]),
-      ...asList(x1).map((t, i, l) => [l.length > 1 ? `x1[${i}]` : "x1", t] as [string, tf.Tensor]),
-      ...(x2 ? asList(x2).map((t, i, l) => [l.length > 1 ? `x2[${i}]` : "x2", t] as [string, tf.Tensor]) : []),
-    ]);
-    const slices: tf.Tensor[] = [];
-    const owned = (x: Input) => (slices.push(...asList(x)), x);
-    const gpu = watchGpu();
-    try {
-      const { layout, role, a, b, n1, n2, s1, s2, empty, independentRows, chosen, estimates, size, blocks, budget } =
-        await decide(
-          x1,
-          x2,
-          params,
-          owned,
-          false,
-        );
-      const stats = new Stats();
-      const report: Record<string, unknown> = {};
-      const symmetric = b === null;
-      const lost: NtkInfo["exampleAxis"]["lost"] = [];
-      let kernel: tf.Tensor;
-      if (empty) {
-        kernel = emptyProblemKernel(layout, s1, s2);
-        options.onProgress?.(1);
-      } else if (blocks.length === 1) {
-        const r = computeBlock(a, b, params, layout, chosen, stats, report, budget, options.onProgress, [x1, x2]);
-        kernel = r.kernel;
-        lost.push(...r.lost);
-      } else {
-        const done = new Map<string, tf.Tensor>();
-        try {
-          for (const [k, blk] of blocks.entries()) {
-            const xa = owned(sliceRows(a, blk.r1[0], blk.r1[1]));
-            const sameRows = symmetric && blk.i === blk.j;
-            const xb = sameRows ? null : owned(sliceRows(b ?? a, blk.r2[0], blk.r2[1]));
-            const step = (frac: number) => options.onProgress?.((k + frac) / blocks.length);
-            const r = computeBlock(xa, xb, params, layout, chosen, stats, report, budget, step, [x1, x2]);
-            done.set(`${blk.i},${blk.j}`, r.kernel);
-            if (k === 0) lost.push(...r.lost);
-            tf.dispose(slices.splice(-asList(xa).length - (xb ? asList(xb).length : 0)));
-            gpu.check();
-          }
-        } catch (e) {
-          done.forEach((t) => t.dispose());
-          throw e;
-        }
-        kernel = assemble(done, n1, n2, size, layout, role);
-      }
-      gpu.check();
-      return {
-        kernel,
-        info: {
-          method: chosen,
-          backend,
-          exampleAxis: { tracked: lost.length === 0, independentRows, rows: n1, lost },
-          flops: stats.flops,
-          ...(report.structure ? { structure: report.structure as StructureReport } : {}),
-          peakBytes: stats.peakBytes,
-          blocks: { size, count: blocks.length },
-          ...(estimates ? { estimates } : {}),
-          ...(stats.contraction.flops ? { contraction: { ...stats.contraction } } : {}),
-          ms: performance.now() - t0,
-        },
-      };
-    } finally {
-      gpu.stop();
-      tf.dispose(slices);
-    }
+    return await runNtk(spec, x1, x2, params);
   };
   const plan: EmpiricalNtk["plan"] = async (x1, x2, params) => {
     await ensureBackend(options.backend);
     checkArguments(x1, x2, params, f);
     const slices: tf.Tensor[] = [];
     try {
-      const d = await decide(x1, x2, params, (x) => (slices.push(...asList(x)), x), true);
+      const d = await decide(spec, x1, x2, params, (x) => (slices.push(...asList(x)), x), true);
       return {
         method: d.chosen,
         estimates: d.estimates!,
@@ -494,6 +228,333 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
   fn.plan = plan;
   fn.dispose = () => void (disposed = true);
   return fn;
+}
+
+/** `f` and its options, checked and with their defaults. */
+interface NtkSpec {
+  f: ParamFn;
+  options: EmpiricalNtkOptions;
+  method: NtkMethod;
+  traceAxes: number[];
+  diagonalAxes: number[];
+}
+
+/** Option normalisation: a function, known options, a known method; the defaults filled in. */
+function checkSpec(f: ParamFn, options: EmpiricalNtkOptions): NtkSpec {
+  if (typeof f !== "function") throw new InvalidOptionError("f", typeof f, ["a function f(params, x)"]);
+  checkNtkOptions(options);
+  const method = options.method ?? "auto";
+  if (!METHOD_NAMES.includes(method)) throw new InvalidOptionError("method", method, METHOD_NAMES);
+  return { f, options, method, traceAxes: options.traceAxes ?? [-1], diagonalAxes: options.diagonalAxes ?? [] };
+}
+
+/** Every float argument is finite (NonFiniteInputError names the first that is not). */
+function checkFiniteArguments(x1: Input, x2: Input | null, params: Record<string, tf.Tensor>): Promise<void> {
+  const named = (x: Input, name: string) =>
+    asList(x).map((t, i, l) => [l.length > 1 ? `${name}[${i}]` : name, t] as [string, tf.Tensor]);
+  return checkFinite([
+    ...Object.entries(params).map(([n, t]) => [`params["${n}"]`, t] as [string, tf.Tensor]),
+    ...named(x1, "x1"),
+    ...(x2 ? named(x2, "x2") : []),
+  ]);
+}
+
+/** One call: check, decide, compute (under the WebGPU error watch), report. */
+async function runNtk(
+  spec: NtkSpec,
+  x1: Input,
+  x2: Input | null,
+  params: Record<string, tf.Tensor>,
+): Promise<{ kernel: Tensor; info: NtkInfo }> {
+  const t0 = performance.now();
+  const backend = await ensureBackend(spec.options.backend);
+  checkArguments(x1, x2, params, spec.f);
+  await checkFiniteArguments(x1, x2, params);
+  const slices: tf.Tensor[] = [];
+  const owned = (x: Input) => (slices.push(...asList(x)), x);
+  const gpu = watchGpu();
+  try {
+    const d = await decide(spec, x1, x2, params, owned, false);
+    const job: BlockJob = {
+      params,
+      layout: d.layout,
+      chosen: d.chosen,
+      stats: new Stats(),
+      report: {},
+      budget: d.budget,
+      given: [x1, x2],
+    };
+    const { kernel, lost } = computeKernel(spec, d, job, owned, slices, gpu);
+    gpu.check();
+    return { kernel, info: ntkInfo(d, job, lost, backend, performance.now() - t0) };
+  } finally {
+    gpu.stop();
+    tf.dispose(slices);
+  }
+}
+
+/** What `info` reports of a finished call. */
+function ntkInfo(
+  d: Decision,
+  job: BlockJob,
+  lost: NtkInfo["exampleAxis"]["lost"],
+  backend: string,
+  ms: number,
+): NtkInfo {
+  const { stats, report } = job;
+  return {
+    method: d.chosen,
+    backend,
+    exampleAxis: { tracked: lost.length === 0, independentRows: d.independentRows, rows: d.n1, lost },
+    flops: stats.flops,
+    ...(report.structure ? { structure: report.structure as StructureReport } : {}),
+    peakBytes: stats.peakBytes,
+    blocks: { size: d.size, count: d.blocks.length },
+    ...(d.estimates ? { estimates: d.estimates } : {}),
+    ...(stats.contraction.flops ? { contraction: { ...stats.contraction } } : {}),
+    ms,
+  };
+}
+
+/** The kernel of the decided problem: empty, one block, or blocks tiled and assembled. */
+function computeKernel(
+  spec: NtkSpec,
+  d: Decision,
+  job: BlockJob,
+  owned: (x: Input) => Input,
+  slices: tf.Tensor[],
+  gpu: { check(): void },
+): { kernel: tf.Tensor; lost: NtkInfo["exampleAxis"]["lost"] } {
+  const progress = spec.options.onProgress;
+  if (d.empty) {
+    progress?.(1);
+    return { kernel: emptyProblemKernel(d.layout, d.s1, d.s2), lost: [] };
+  }
+  if (d.blocks.length === 1) return computeBlock(spec.f, d.a, d.b, job, progress);
+  const done = new Map<string, tf.Tensor>();
+  const lost: NtkInfo["exampleAxis"]["lost"] = [];
+  try {
+    for (const [k, blk] of d.blocks.entries()) {
+      const xa = owned(sliceRows(d.a, blk.r1[0], blk.r1[1]));
+      const sameRows = d.b === null && blk.i === blk.j;
+      const xb = sameRows ? null : owned(sliceRows(d.b ?? d.a, blk.r2[0], blk.r2[1]));
+      const step = (frac: number) => progress?.((k + frac) / d.blocks.length);
+      const r = computeBlock(spec.f, xa, xb, job, step);
+      done.set(`${blk.i},${blk.j}`, r.kernel);
+      if (k === 0) lost.push(...r.lost);
+      tf.dispose(slices.splice(-asList(xa).length - (xb ? asList(xb).length : 0)));
+      gpu.check();
+    }
+  } catch (e) {
+    done.forEach((t) => t.dispose());
+    throw e;
+  }
+  return { kernel: assemble(done, d.n1, d.n2, d.size, d.layout, d.role), lost };
+}
+
+/** What every block of one call shares. */
+interface BlockJob {
+  params: Record<string, tf.Tensor>;
+  layout: Layout;
+  chosen: Exclude<NtkMethod, "auto">;
+  stats: Stats;
+  report: Record<string, unknown>;
+  budget: number;
+  /** The user's own x1 and x2, for errors that name them. */
+  given: [Input, Input | null];
+}
+
+/** One kernel block by one method: linearize both sides, run the method. */
+function computeBlock(
+  f: ParamFn,
+  x1: Input,
+  x2: Input | null,
+  job: BlockJob,
+  progress: ((fraction: number) => void) | undefined,
+): { kernel: tf.Tensor; lost: NtkInfo["exampleAxis"]["lost"] } {
+  const { params, layout, given } = job;
+  const lin: Linearized[] = [];
+  try {
+    // (Errors name the user's argument and shape, also when x1 is a block of its rows.)
+    lin.push(traceInput(f, params, x1, "x1", given[0]));
+    if (x2) lin.push(traceInput(f, params, x2, "x2", given[1] ?? given[0]));
+    const [s1, s2] = [lin[0].output.shape, lin[lin.length - 1].output.shape];
+    if (s2.length !== s1.length) {
+      throw new ShapeMismatchError("f's output at x2", s2, `rank differs from x1's [${s1}]`);
+    }
+    checkPairedAxes(layout, s1, s2);
+    const input: MethodInput = {
+      p1: lin[0].program,
+      p2: x2 ? lin[1].program : null,
+      layout,
+      stats: job.stats,
+      memoryBudget: job.budget,
+      progress,
+      report: job.report,
+    };
+    const kernel = METHODS[job.chosen]!(input);
+    return { kernel, lost: lin.flatMap((l) => inferRows(l.program).lost) };
+  } finally {
+    for (const l of lin) {
+      disposeProgram(l.program);
+      l.output.dispose();
+    }
+  }
+}
+
+/**
+ * Linearizes a sample of x1 to learn f's output shape and the program's sizes: two examples
+ * when f's rows are independent examples, else all of x1 (the sample's output must follow its
+ * rows; a failure on the two rows only says they are not independent). With no examples, a row
+ * of zeros stands in for the shape.
+ */
+function sample(f: ParamFn, x1: Input, params: Record<string, tf.Tensor>, owned: (x: Input) => Input) {
+  const take = (lin: Linearized) => {
+    const r = { outShape: lin.output.shape, profile: profileProgram(lin.program) };
+    disposeProgram(lin.program);
+    lin.output.dispose();
+    return r;
+  };
+  const tryTrace = (x: Input) => {
+    try {
+      return take(traceLinear(f, params, x));
+    } catch {
+      return null; // judged on the user's own x1 below
+    }
+  };
+  const rows = rowsOf(x1);
+  if (rows > 2) {
+    const r = tryTrace(owned(sliceRows(x1, 0, 2)));
+    if (r && r.outShape[0] === 2) return { ...r, independentRows: true };
+  } else if (rows === 0) {
+    const own = tryTrace(x1);
+    if (own) return { ...own, independentRows: own.outShape[0] === 0 };
+    const one = tryTrace(owned(zeroRow(x1)));
+    if (one?.outShape[0] === 1) return { ...one, outShape: [0, ...one.outShape.slice(1)], independentRows: true };
+  }
+  const r = take(traceInput(f, params, x1, "x1"));
+  return { ...r, independentRows: rows > 2 ? false : r.outShape[0] === rows };
+}
+
+type Sample = ReturnType<typeof sample>;
+
+/** Everything decided before computing (see `decide`). */
+type Decision = Awaited<ReturnType<typeof decide>>;
+
+/**
+ * Everything decided before computing: the layout, the problem (all of x1 against x2, or a
+ * slab), the method (AUTO: by the cost model of a two-example probe), and the block size.
+ */
+async function decide(
+  spec: NtkSpec,
+  x1: Input,
+  x2: Input | null,
+  params: Record<string, tf.Tensor>,
+  owned: (x: Input) => Input,
+  priceAll: boolean,
+) {
+  const { budget, maxTensor } = backendLimits(spec.options);
+  const probe = sample(spec.f, x1, params, owned);
+  const problem = chooseProblem(spec, probe, x1, x2, params, owned);
+  const { outShape, profile, independentRows } = probe;
+  const { layout, n1, n2 } = problem;
+  const speed = spec.method === "auto" || priceAll ? await throughput() : null;
+  const costs = estimate(profile, n1, n2, layout, outShape, budget);
+  const estimates = speed ? Object.fromEntries(PRICED.map((m) => [m, millis(costs[m], speed)])) : undefined;
+  const chosen: Exclude<NtkMethod, "auto"> = spec.method === "auto" && estimates
+    ? PRICED.reduce((best, m) => (estimates[m] < estimates[best] ? m : best), PRICED[0])
+    : spec.method as Exclude<NtkMethod, "auto">;
+  const size = chooseBlockSize(spec, probe, problem, chosen, budget, maxTensor);
+  const blocks = problem.empty ? [] : planBlocks(n1, n2, size, problem.role, problem.b === null);
+  const splittable = profile.tracked && independentRows;
+  return { ...problem, independentRows, chosen, estimates, costs, size, blocks, budget, outShape, splittable };
+}
+
+/**
+ * The problem: the layout, all of x1 against x2 (or one slab of x1), and the kernel's row
+ * counts and output shapes (f's own output rows when its rows are not examples).
+ */
+function chooseProblem(
+  spec: NtkSpec,
+  probe: Sample,
+  x1: Input,
+  x2: Input | null,
+  params: Record<string, tf.Tensor>,
+  owned: (x: Input) => Input,
+) {
+  const { outShape, independentRows } = probe;
+  if (outShape.length < 1) throw new ShapeMismatchError("f's output", outShape, "expected a leading example axis");
+  const layout = normalizeLayout(outShape.length, spec.traceAxes, spec.diagonalAxes);
+  const role = rowRole(layout);
+  let [a, b] = [x1, x2];
+  const block = spec.options.block;
+  if (block) {
+    if (role === "traced") throw new InvalidOptionError("block", block, ["a layout that keeps the example axis"]);
+    if (!independentRows) {
+      throw new InvalidOptionError("block", block, ["none: f's rows are not independent examples"]);
+    }
+    const [i, n] = block, rows = rowsOf(x1);
+    const [from, to] = [Math.floor((i * rows) / n), Math.floor(((i + 1) * rows) / n)];
+    a = owned(sliceRows(x1, from, to));
+    b = role === "diagonal" ? owned(sliceRows(x2 ?? x1, from, to)) : x2 ?? x1;
+  }
+  // Rows that are not examples: the kernel's rows are f's output rows, x2's learned by tracing it.
+  let out2 = outShape;
+  if (!independentRows && x2) {
+    const lin = traceInput(spec.f, params, x2, "x2");
+    out2 = lin.output.shape;
+    disposeProgram(lin.program);
+    lin.output.dispose();
+  }
+  const [n1, n2] = independentRows ? [rowsOf(a), b ? rowsOf(b) : rowsOf(a)] : [outShape[0], out2[0]];
+  const s1 = [n1, ...outShape.slice(1)], s2 = [n2, ...out2.slice(1)];
+  if (role !== "free" && n1 !== n2) {
+    throw new ShapeMismatchError(
+      "x2",
+      n2,
+      `the example axis is traced or diagonal, so x2 needs ${n1} examples like x1`,
+    );
+  }
+  checkPairedAxes(layout, s1, s2);
+  return { layout, role, a, b, n1, n2, s1, s2, empty: isEmptyProblem(params, s1, s2) };
+}
+
+/**
+ * Examples per block: as many as fit the budget (all of them when the rows interact, or are
+ * not examples: one block, if it fits; else MemoryBudgetError).
+ */
+function chooseBlockSize(
+  spec: NtkSpec,
+  probe: Sample,
+  problem: ReturnType<typeof chooseProblem>,
+  chosen: Exclude<NtkMethod, "auto">,
+  budget: number,
+  maxTensor: number,
+): number {
+  const { profile, outShape, independentRows } = probe;
+  const { n1, n2, layout } = problem;
+  const cost = (k1: number, k2: number) => estimate(profile, k1, k2, layout, outShape, budget)[chosen];
+  const fits = (k: number) => {
+    const e = cost(Math.min(k, n1), Math.min(k, n2));
+    return e.bytes <= budget && e.largest <= maxTensor;
+  };
+  const refuse = (k1: number, k2: number, what: string) => {
+    const e = cost(k1, k2);
+    return new MemoryBudgetError(Math.max(e.bytes, e.largest), e.bytes > budget ? budget : maxTensor, what);
+  };
+  const all = Math.max(n1, n2);
+  if (problem.empty) return Math.max(all, 1);
+  if (!profile.tracked || !independentRows) {
+    const why = independentRows ? "rows interact in f" : "f's rows are not independent examples";
+    if (!fits(all)) throw refuse(n1, n2, `all of x1 and x2 at once (${why}) with method "${chosen}"`);
+    return all;
+  }
+  if (spec.options.blockSize) return Math.max(1, Math.min(all, spec.options.blockSize));
+  if (fits(all)) return all;
+  if (!fits(1)) throw refuse(1, 1, `one example with method "${chosen}"`);
+  let lo = 1;
+  while (lo < all && fits(lo * 2)) lo *= 2;
+  return lo;
 }
 
 /** One row of zeros shaped like a row of `x` (standing in for an empty batch's shape). */
