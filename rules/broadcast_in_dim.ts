@@ -44,7 +44,7 @@ export const broadcastInDim: LinearRule<"broadcast_in_dim"> = {
     const operand = operandShape(eqn);
     return operand[k] === eqn.params.shape[rows.out.axis] ? { ...rows.out, axis: k } : null;
   },
-  // Rows along a broadcast axis: split the row factor off into the lead, sum the rest.
+  // ExampleRows along a broadcast axis: split the row factor off into the lead, sum the rest.
   transposeExample: (eqn, ct, lead, _slot, rows) => {
     const operand = operandShape(eqn);
     const a = rows.out.axis;

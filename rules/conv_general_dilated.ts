@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Eqn, Var } from "../src/core/ir.ts";
 import { isVar } from "../src/core/ir.ts";
 import { contract2, type Label } from "../src/core/einsum.ts";
-import type { LinearRule, Rows } from "./_types.ts";
+import type { ExampleRows, LinearRule } from "./_types.ts";
 import { numel, range } from "../src/core/axes.ts";
 import { cached } from "./_cache.ts";
 import { addPatches, patches, tfConv, tfConvTransposeInput, transposedConv, type WindowSpec } from "./_conv.ts";
@@ -79,7 +79,7 @@ function convLhs(eqn: E, x: tf.Tensor, f: tf.Tensor): tf.Tensor {
  * The cotangent masked by each row, transposed with one more lead axis. The masking runs on a
  * [lead, before, row axis, after] view (XNNPACK's broadcasting stops at rank 6).
  */
-function byMask(eqn: E, ct: tf.Tensor, lead: number, slot: number, rows: Rows): tf.Tensor {
+function byMask(eqn: E, ct: tf.Tensor, lead: number, slot: number, rows: ExampleRows): tf.Tensor {
   const { axis, inner } = rows.out, out = eqn.out.shape, n = out[axis], R = rows.count;
   const rowOf = Array.from({ length: n }, (_, i) => Math.floor(i / inner) % R);
   const mask = tf.tensor(range(R).flatMap((r) => rowOf.map((q) => (q === r ? 1 : 0))), [1, R, 1, n, 1]);

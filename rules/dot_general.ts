@@ -61,7 +61,7 @@ export const dotGeneral: LinearRule<"dot_general"> = {
     const k = own.indexOf(l.out[rows.out.axis]);
     return k >= 0 ? { ...rows.out, axis: k } : null;
   },
-  // Rows come from a free axis of the const: make the row factor a batch axis.
+  // ExampleRows come from a free axis of the const: make the row factor a batch axis.
   transposeExample: (eqn, ct, lead, slot, rows) => {
     const l = labels(eqn);
     const ll = leadLabels(lead);

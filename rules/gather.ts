@@ -19,7 +19,7 @@ export const gather: LinearRule<"gather"> = {
     if (a >= axis + indices.rank) return { ...rows.out, axis: a - indices.rank + 1 };
     return null; // rows index the operand: it is shared (an embedding table)
   },
-  // Rows along an index axis: scatter each row into its own copy of the operand axis.
+  // ExampleRows along an index axis: scatter each row into its own copy of the operand axis.
   transposeExample: (eqn, ct, lead, _slot, rows) => {
     const { axis, indices } = eqn.params;
     const size = operandShape(eqn)[axis];

@@ -32,7 +32,7 @@ import { sub } from "./sub.ts";
 import { transpose } from "./transpose.ts";
 import { zerosLike } from "./zeros_like.ts";
 
-export type { LinearRule, Rows } from "./_types.ts";
+export type { ExampleRows, LinearRule } from "./_types.ts";
 
 export const RULES: { [P in PrimitiveName]: LinearRule<P> } = {
   add,

@@ -9,7 +9,7 @@ import { checkPairedAxes, type Layout, normalizeLayout } from "../core/layout.ts
 import { assemble, planBlocks, rowRole, sliceRows } from "../core/batching.ts";
 import { estimate, millis, PRICED, profileProgram, throughput } from "../ntk/cost.ts";
 import { disposeProgram } from "../core/linear_program.ts";
-import { inferRows } from "../ntk/rows.ts";
+import { inferExampleAxes } from "../ntk/example_axes.ts";
 import { asList, checkArguments, checkFinite, checkNtkOptions, type Input } from "../core/validate.ts";
 import { type Linearized, type ParamFn, traceLinear } from "../../adapters/trace.ts";
 import { emptyProblemKernel, isEmptyProblem, rowsOf, traceInput } from "./inputs.ts";
@@ -393,7 +393,7 @@ function computeBlock(
       report: job.report,
     };
     const kernel = METHODS[job.chosen]!(input);
-    return { kernel, lost: lin.flatMap((l) => inferRows(l.program).lost) };
+    return { kernel, lost: lin.flatMap((l) => inferExampleAxes(l.program).lost) };
   } finally {
     for (const l of lin) {
       disposeProgram(l.program);
@@ -498,7 +498,7 @@ function chooseProblem(
     a = owned(sliceRows(x1, from, to));
     b = role === "diagonal" ? owned(sliceRows(x2 ?? x1, from, to)) : x2 ?? x1;
   }
-  // Rows that are not examples: the kernel's rows are f's output rows, x2's learned by tracing it.
+  // ExampleRows that are not examples: the kernel's rows are f's output rows, x2's learned by tracing it.
   let out2 = outShape;
   if (!independentRows && x2) {
     const lin = traceInput(spec.f, params, x2, "x2");

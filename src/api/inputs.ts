@@ -116,7 +116,7 @@ export function isEmptyProblem(
   return size(s1) === 0 || size(s2) === 0 || paramEntries === 0;
 }
 
-/** Rows of an input (each of several inputs has the same leading size, checked elsewhere). */
+/** ExampleRows of an input (each of several inputs has the same leading size, checked elsewhere). */
 export function rowsOf(x: Input): number {
   return asList(x)[0].shape[0];
 }

@@ -1,6 +1,6 @@
 /**
  * Building, pruning and disposing linear programs (the example axis is followed back through
- * them in the engine, src/ntk/rows.ts).
+ * them in the engine, src/ntk/example_axes.ts).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";

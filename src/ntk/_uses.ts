@@ -10,7 +10,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import { type Eqn, isVar, type LinearProgram, type Var } from "../core/ir.ts";
 import { ruleFor } from "../../rules/mod.ts";
-import type { RowTags } from "./rows.ts";
+import type { ExampleAxes } from "./example_axes.ts";
 
 /** How an axis indexes its parameter: `param index = offset + sign·i`. */
 export interface ParamAxis {
@@ -121,7 +121,7 @@ function traceView(
 }
 
 /** Finds every use of every parameter, and which parameters structured derivatives can take. */
-export function analyzeUses(p: LinearProgram, rows: RowTags): UseAnalysis {
+export function analyzeUses(p: LinearProgram, rows: ExampleAxes): UseAnalysis {
   const producer = new Map<number, number>();
   p.eqns.forEach((e, i) => producer.set(e.out.id, i));
   const paramName = new Map([...p.params].map(([n, v]) => [v.id, n]));

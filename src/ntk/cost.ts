@@ -7,7 +7,7 @@
 import { operandShape } from "../core/ir.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { LinearProgram } from "../core/ir.ts";
-import { inferRows } from "./rows.ts";
+import { inferExampleAxes } from "./example_axes.ts";
 import type { Layout } from "../core/layout.ts";
 import { ruleFor } from "../../rules/mod.ts";
 import { numel } from "../core/axes.ts";
@@ -43,7 +43,7 @@ export interface ProgramProfile {
 
 /** Measures a linearization once (no tensor work). */
 export function profileProgram(p: LinearProgram): ProgramProfile {
-  const rows = inferRows(p);
+  const rows = inferExampleAxes(p);
   const r = Math.max(1, rows.count);
   const uses = analyzeUses(p, rows);
   const useList = [...uses.uses.values()].flat().map((u) => {

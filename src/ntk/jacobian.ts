@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { contract2, contract2Flops, type Label } from "../core/einsum.ts";
-import { inferRows } from "./rows.ts";
+import { inferExampleAxes } from "./example_axes.ts";
 import { layoutLabels, meanOverTraced } from "../core/layout.ts";
 import { numel } from "../core/axes.ts";
 import { addB, broadcastToB, zerosB } from "../core/tensor_ops.ts";
@@ -79,14 +79,14 @@ export const jacobianNtk: Method = ({ p1, p2, layout, stats, progress }) => {
   const c1 = rowBasis(s1);
   const c2 = p2 ? rowBasis(s2) : null;
   try {
-    const g1 = backward(p1, c1, 1, inferRows(p1), stats);
+    const g1 = backward(p1, c1, 1, inferExampleAxes(p1), stats);
     if (!p2) {
       for (const [, j] of g1) {
         addTerm(j, j);
         j.dispose();
       }
     } else {
-      for (const [, j1, j2] of zipByName(g1, backward(p2, c2!, 1, inferRows(p2), stats))) {
+      for (const [, j1, j2] of zipByName(g1, backward(p2, c2!, 1, inferExampleAxes(p2), stats))) {
         addTerm(j1, j2);
         j1.dispose(), j2.dispose();
       }

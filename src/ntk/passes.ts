@@ -6,13 +6,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type Eqn, isVar, type LinearProgram } from "../core/ir.ts";
-import { type Rows, ruleFor } from "../../rules/mod.ts";
+import { type ExampleRows, ruleFor } from "../../rules/mod.ts";
 import { RuleContractError } from "../core/errors.ts";
 import { numel } from "../core/axes.ts";
 import { floatMask } from "../core/tensor_util.ts";
 import { addB, mulB, zerosB } from "../core/tensor_ops.ts";
 import { consumers } from "../core/linear_program.ts";
-import type { RowTags } from "./rows.ts";
+import type { ExampleAxes } from "./example_axes.ts";
 
 /** Running counters of one NTK computation. */
 export class Stats {
@@ -86,7 +86,7 @@ export function forward(
 }
 
 /** The row mask `[R, 1…, size, 1…]` selecting output entries of each row along `rows.out`. */
-function rowMask(shape: readonly number[], rows: Rows): tf.Tensor {
+function rowMask(shape: readonly number[], rows: ExampleRows): tf.Tensor {
   return tf.tidy(() => {
     const a = rows.out.axis, n = shape[a];
     const rowOf = tf.mod(tf.floorDiv(tf.range(0, n, 1, "int32"), rows.out.inner), rows.count);
@@ -98,7 +98,7 @@ function rowMask(shape: readonly number[], rows: Rows): tf.Tensor {
 }
 
 /** Per-row transpose by masking the cotangent with each row (exact; R× the work). */
-function transposeByMask(e: Eqn, ct: tf.Tensor, lead: number, slot: number, rows: Rows): tf.Tensor {
+function transposeByMask(e: Eqn, ct: tf.Tensor, lead: number, slot: number, rows: ExampleRows): tf.Tensor {
   const masked = mulB(tf.expandDims(ct, lead), rowMask(e.out.shape, rows));
   return ruleFor(e).transpose(e, masked, lead + 1, slot);
 }
@@ -113,7 +113,7 @@ export function* backward(
   p: LinearProgram,
   ct: tf.Tensor,
   lead: number,
-  rows: RowTags | null,
+  rows: ExampleAxes | null,
   stats?: Stats,
 ): Generator<[string, tf.Tensor]> {
   const zerosFor = (name: string) =>
@@ -136,7 +136,7 @@ export function* reverse(
   p: LinearProgram,
   ct: tf.Tensor,
   lead: number,
-  rows: RowTags | null,
+  rows: ExampleAxes | null,
   stats?: Stats,
   stops: Map<number, Set<number>> = new Map(),
 ): Generator<Reversed> {
@@ -186,7 +186,7 @@ export function* reverse(
       if (c) {
         const rule = ruleFor(e);
         const outTag = tagOf(e.out.id);
-        const r: Rows | null = outTag ? { count: rows!.count, out: outTag } : null;
+        const r: ExampleRows | null = outTag ? { count: rows!.count, out: outTag } : null;
         e.in.forEach((o, slot) => {
           // An empty operand (a part of a concatenation, say) has no entries to receive.
           if (!isVar(o) || stopped?.has(slot) || o.var.shape.includes(0)) return;

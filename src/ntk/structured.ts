@@ -16,7 +16,7 @@ import { operandShape } from "../core/ir.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { ExampleAxis, LinearProgram } from "../core/ir.ts";
 import { contract2, contract2Flops, contractMany, type Label, planContraction } from "../core/einsum.ts";
-import { inferRows, type RowTags } from "./rows.ts";
+import { type ExampleAxes, inferExampleAxes } from "./example_axes.ts";
 import { layoutLabels, meanOverTraced } from "../core/layout.ts";
 import { addB, gatherB, mulB, reverseB, sliceB, subB, transposeB, zerosB } from "../core/tensor_ops.ts";
 import type { Structure } from "../core/structure.ts";
@@ -286,7 +286,7 @@ function pairTerm(
 /** Parameter cotangents from a reverse pass, collected per parameter as the uses complete. */
 function collect(
   p: LinearProgram,
-  rows: RowTags,
+  rows: ExampleAxes,
   uses: UseAnalysis,
   m: MethodInput,
 ): Generator<Reversed> {
@@ -304,7 +304,7 @@ function collect(
 export const structuredNtk: Method = (m) => {
   const { p1, p2, layout, stats } = m;
   const sides = p2 ? [p1, p2] : [p1];
-  const rows = sides.map(inferRows);
+  const rows = sides.map(inferExampleAxes);
   const analyses = sides.map((p, i) => analyzeUses(p, rows[i]));
   unifyAnalyses(analyses);
   const report: StructureReport = {

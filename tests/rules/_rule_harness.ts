@@ -29,7 +29,7 @@ import {
   type Structure,
   trimmedShape,
 } from "../../src/core/structure.ts";
-import type { Rows } from "../../rules/_types.ts";
+import type { ExampleRows } from "../../rules/_types.ts";
 import { rng } from "../_data.ts";
 import { relError } from "../_ref.ts";
 
@@ -295,7 +295,7 @@ async function checkApplyAndTranspose<P extends PrimitiveName>(
 }
 
 /** Every way of putting rows on output axis `a` of size `n`: R dividing n, with outer/inner. */
-function rowsOn(a: number, n: number): Rows[] {
+function rowsOn(a: number, n: number): ExampleRows[] {
   return divisors(n).filter((r) => r > 1 || n === 1).flatMap((count) =>
     divisors(n / count).map((inner) => ({ count, out: { axis: a, outer: n / count / inner, inner } }))
   );

@@ -8,7 +8,7 @@ import { sameExampleAxis } from "../core/axes.ts";
 import { ruleFor } from "../../rules/mod.ts";
 
 /** Where the output's rows live in each var. */
-export interface RowTags {
+export interface ExampleAxes {
   /** Number of rows R (the output's leading axis). */
   count: number;
   /** Var id → its row axis, or null when every row may read all of it. */
@@ -22,7 +22,7 @@ export interface RowTags {
  * when each of its entries feeds only the output rows its tag names; otherwise it is shared
  * (null), and its cotangent carries an explicit row axis in the reverse pass.
  */
-export function inferRows(p: LinearProgram): RowTags {
+export function inferExampleAxes(p: LinearProgram): ExampleAxes {
   const count = p.output.shape[0];
   const proposals = new Map<number, (ExampleAxis | null)[]>();
   const propose = (v: Var, t: ExampleAxis | null) => {
@@ -50,7 +50,7 @@ export function inferRows(p: LinearProgram): RowTags {
     });
   }
   for (const v of p.params.values()) resolve(v);
-  const lost: RowTags["lost"] = [];
+  const lost: ExampleAxes["lost"] = [];
   const seen = new Set<number>();
   for (const e of p.eqns) {
     for (const o of e.in) {
