@@ -10,7 +10,7 @@ import { assemble, planBlocks, rowRole, sliceRows } from "../core/batching.ts";
 import { estimate, millis, PRICED, profileProgram, throughput } from "../ntk/cost.ts";
 import { disposeProgram } from "../core/linear_program.ts";
 import { inferExampleAxes } from "../ntk/example_axes.ts";
-import { asList, checkArguments, checkFinite, checkNtkOptions, type Input } from "../core/validate.ts";
+import { asList, checkArguments, checkFiniteArguments, checkNtkOptions, type Input } from "../core/validate.ts";
 import { type Linearized, type ParamFn, traceLinear } from "../../adapters/trace.ts";
 import { emptyProblemKernel, isEmptyProblem, rowsOf, traceInput } from "./inputs.ts";
 import { Stats } from "../ntk/passes.ts";
@@ -246,17 +246,6 @@ function checkSpec(f: ParamFn, options: EmpiricalNtkOptions): NtkSpec {
   const method = options.method ?? "auto";
   if (!METHOD_NAMES.includes(method)) throw new InvalidOptionError("method", method, METHOD_NAMES);
   return { f, options, method, traceAxes: options.traceAxes ?? [-1], diagonalAxes: options.diagonalAxes ?? [] };
-}
-
-/** Every float argument is finite (NonFiniteInputError names the first that is not). */
-function checkFiniteArguments(x1: Input, x2: Input | null, params: Record<string, tf.Tensor>): Promise<void> {
-  const named = (x: Input, name: string) =>
-    asList(x).map((t, i, l) => [l.length > 1 ? `${name}[${i}]` : name, t] as [string, tf.Tensor]);
-  return checkFinite([
-    ...Object.entries(params).map(([n, t]) => [`params["${n}"]`, t] as [string, tf.Tensor]),
-    ...named(x1, "x1"),
-    ...(x2 ? named(x2, "x2") : []),
-  ]);
 }
 
 /** One call: check, decide, compute (under the WebGPU error watch), report. */

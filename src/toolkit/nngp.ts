@@ -9,9 +9,8 @@ import { InvalidOptionError, ShapeMismatchError } from "../core/errors.ts";
 import { contract2 } from "../core/einsum.ts";
 import { checkPairedAxes, layoutLabels, meanOverTraced, normalizeLayout } from "../core/layout.ts";
 import { empiricalNtkFn, type EmpiricalNtkOptions } from "../api/empirical_ntk.ts";
-import { checkArguments, checkNtkOptions, type Input } from "../core/validate.ts";
+import { checkArguments, checkFiniteArguments, checkNtkOptions, type Input } from "../core/validate.ts";
 import { evaluateOutput, type ParamFn } from "../../adapters/trace.ts";
-import { checkFiniteArguments } from "./ntk_vp.ts";
 import type { Tensor } from "../core/types.ts";
 import { emptyProblemKernel, explainTraceError } from "../api/inputs.ts";
 
