@@ -24,7 +24,7 @@ export {
   METHOD_NAMES,
   type NtkInfo,
   type NtkMethod,
-} from "./src/ntk/mod.ts";
+} from "./src/api/empirical_ntk.ts";
 export {
   empiricalNtkParallelFn,
   type NtkSource,
@@ -51,23 +51,23 @@ export {
   type PredictGradientDescentMseOptions,
 } from "./src/toolkit/predict.ts";
 export { type NtkSpectrum, ntkSpectrum, type NtkSpectrumOptions } from "./src/toolkit/spectrum.ts";
-export { type BackendName, BACKENDS, detectBackend, initBackend } from "./src/backend.ts";
-import { readyOnImport } from "./src/backend.ts";
+export { type BackendName, BACKENDS, detectBackend, initBackend } from "./src/core/backend.ts";
+import { readyOnImport } from "./src/core/backend.ts";
 export { type Linearized, type ParamFn, traceLinear } from "./adapters/trace.ts";
-export * from "./src/errors.ts";
+export * from "./src/core/errors.ts";
 export {
   fromLayersModel,
   type FromLayersModelOptions,
   type LayersModelFn,
   type WeightInfo,
 } from "./adapters/layers.ts";
-export type { ParamFnSpec } from "./src/validate.ts";
+export type { ParamFnSpec } from "./src/core/validate.ts";
 export { loadModel, ModelLoadError, saveModel } from "./adapters/io.ts";
-export { NpyError, parseNpy, readNpy, toNpy, writeNpy } from "./src/npy.ts";
+export { NpyError, parseNpy, readNpy, toNpy, writeNpy } from "./src/core/npy.ts";
 // Types that appear in the signatures above.
-export type { LayersModel, Tensor } from "./src/types.ts";
-export type { Input } from "./src/validate.ts";
-export type { NtkPlan } from "./src/ntk/mod.ts";
+export type { LayersModel, Tensor } from "./src/core/types.ts";
+export type { Input } from "./src/core/validate.ts";
+export type { NtkPlan } from "./src/api/empirical_ntk.ts";
 export type { StructureReport } from "./src/ntk/structured.ts";
 export type { Requested } from "./src/toolkit/nngp.ts";
 

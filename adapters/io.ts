@@ -5,8 +5,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { ensureBackend } from "../src/backend.ts";
-import type { LayersModel } from "../src/types.ts";
+import { ensureBackend } from "../src/core/backend.ts";
+import type { LayersModel } from "../src/core/types.ts";
 
 /** A model file that cannot be loaded. */
 export class ModelLoadError extends Error {

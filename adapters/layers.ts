@@ -5,10 +5,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { ShapeMismatchError } from "../src/errors.ts";
+import { ShapeMismatchError } from "../src/core/errors.ts";
 import { type ParamFn, traceContext } from "./trace.ts";
-import type { LayersModel, Tensor } from "../src/types.ts";
-import { checkModelInputs, checkModelParams, type ParamFnSpec } from "../src/validate.ts";
+import type { LayersModel, Tensor } from "../src/core/types.ts";
+import { checkModelInputs, checkModelParams, type ParamFnSpec } from "../src/core/validate.ts";
 
 /** What the `params` option's predicate sees of each trainable weight. */
 export interface WeightInfo {

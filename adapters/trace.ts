@@ -9,12 +9,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { LinearProgram, Operand, ParamsOf, PrimitiveName, Var } from "../src/ir.ts";
-import { ProgramBuilder } from "../src/linear_program.ts";
-import { DataDependentTraceError, DTypeError, UnsupportedKernelError } from "../src/errors.ts";
-import type { Arg, KernelCtx } from "./kernels/_types.ts";
+import type { LinearProgram, Operand, ParamsOf, PrimitiveName, Var } from "../src/core/ir.ts";
+import { ProgramBuilder } from "../src/core/linear_program.ts";
+import { DataDependentTraceError, DTypeError, UnsupportedKernelError } from "../src/core/errors.ts";
+import type { Arg, KernelCtx } from "./kernels/types.ts";
 import { KERNELS } from "./kernels/mod.ts";
-import type { Tensor } from "../src/types.ts";
+import type { Tensor } from "../src/core/types.ts";
 
 /** A function of parameters and input(s) built from tfjs ops. */
 export type ParamFn = (params: Record<string, Tensor>, x: Tensor | Tensor[]) => Tensor | Tensor[];

@@ -1,6 +1,6 @@
 // Per-equation memo for tensors derived from consts (patches, masks), freed with the program.
 import * as tf from "@tensorflow/tfjs";
-import type { Eqn } from "../src/ir.ts";
+import type { Eqn } from "../src/core/ir.ts";
 
 export function cached(eqn: Eqn, key: string, make: () => tf.Tensor): tf.Tensor {
   eqn.cache ??= new Map();

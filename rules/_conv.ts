@@ -2,9 +2,10 @@
 // window slices (im2col), their transpose (col2im), and tfjs fast paths where tfjs has a
 // kernel for the case on every backend.
 import * as tf from "@tensorflow/tfjs";
-import type { Padding } from "../src/ir.ts";
+import type { Padding } from "../src/core/ir.ts";
 import { type PadConfig, padLead, unpadLead } from "./_pad.ts";
-import { addAll, reverseB } from "./_broadcast.ts";
+import { addAll, reverseB } from "../src/core/tensor_ops.ts";
+import { windowOffsets } from "../src/core/axes.ts";
 
 export interface WindowSpec {
   window: number[];
@@ -25,13 +26,6 @@ export function outSpatial(spatial: readonly number[], w: WindowSpec): number[] 
     const eff = (w.window[i] - 1) * w.rhsDilation[i] + 1;
     return Math.max(0, Math.floor((p - eff) / w.strides[i]) + 1);
   });
-}
-
-/** Window offsets in row-major order. */
-export function windowOffsets(window: readonly number[]): number[][] {
-  let acc: number[][] = [[]];
-  for (const k of window) acc = acc.flatMap((o) => Array.from({ length: k }, (_, i) => [...o, i]));
-  return acc;
 }
 
 function edgeConfig(w: WindowSpec): PadConfig {

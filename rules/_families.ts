@@ -4,14 +4,14 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Eqn, ExampleAxis, PrimitiveName } from "../src/ir.ts";
-import { isVar } from "../src/ir.ts";
-import type { LinearRule, Rows } from "./_types.ts";
-import { numel } from "./_axes.ts";
-import { addAll } from "./_broadcast.ts";
+import type { Eqn, ExampleAxis, PrimitiveName } from "../src/core/ir.ts";
+import { isVar } from "../src/core/ir.ts";
+import type { ExampleRows, LinearRule } from "./_types.ts";
+import { numel } from "../src/core/axes.ts";
+import { addAll } from "../src/core/tensor_ops.ts";
 
 /** Var operands of an elementwise primitive have the output's shape, so rows stay put. */
-export function sameRows(_eqn: Eqn, rows: Rows): ExampleAxis {
+export function sameRows(_eqn: Eqn, rows: ExampleRows): ExampleAxis {
   return rows.out;
 }
 

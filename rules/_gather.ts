@@ -1,8 +1,8 @@
 // Gathering and scatter-adding along one axis with lead axes, using only kernels every backend
 // has (GatherV2 without batchDims — broken on wasm — and ScatterNd, which sums duplicates).
 import * as tf from "@tensorflow/tfjs";
-import { gatherB, transposeB } from "./_broadcast.ts";
-import { numel, range } from "./_axes.ts";
+import { gatherB, transposeB } from "../src/core/tensor_ops.ts";
+import { numel, range } from "../src/core/axes.ts";
 
 /** `operand[..., indices, ...]` along `axis` of the operand (after `lead` lead axes). */
 export function gatherLead(t: tf.Tensor, indices: tf.Tensor, axis: number, lead: number): tf.Tensor {

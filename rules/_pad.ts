@@ -1,7 +1,7 @@
 // Zero padding with interior (dilation) and negative (cropping) edges, and its transpose.
 // Shared by `pad`, `slice` (whose transpose is a pad) and the convolution helpers.
 import * as tf from "@tensorflow/tfjs";
-import { padB, sliceB, stridedSliceB } from "./_broadcast.ts";
+import { padB, sliceB, stridedSliceB } from "../src/core/tensor_ops.ts";
 
 export type PadConfig = [lo: number, hi: number, interior: number][];
 

@@ -1,7 +1,7 @@
 // Shared by select_and_gather_add and select_and_scatter_add: reading / scatter-adding at
 // fixed flat positions, with lead axes moved behind so one gather serves every basis vector.
 import * as tf from "@tensorflow/tfjs";
-import { numel } from "./_axes.ts";
+import { numel } from "../src/core/axes.ts";
 
 /** Reads `t` (`[...lead, ...from]`) at flat `positions` → `[...lead, ...positions.shape]`. */
 export function gatherFlat(t: tf.Tensor, positions: tf.Tensor, from: readonly number[], lead: number): tf.Tensor {

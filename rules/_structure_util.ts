@@ -1,16 +1,17 @@
 /**
- * Shared pieces of the rules' `structure` and `jacobian` (src/structure.ts): structures built
+ * Shared pieces of the rules' `structure` and `jacobian` (src/core/structure.ts): structures built
  * from a few lists, and "plans" — a structure whose trimmed Jacobian J̃ is a Kronecker product
  * of small dense factors known from the params alone (reshape blocks, pads, slices, reversals,
  * running sums, window indicators).
  * @module
  */
+import { operandShape } from "../src/core/ir.ts";
 import * as tf from "@tensorflow/tfjs";
-import type { Eqn, PrimitiveName } from "../src/ir.ts";
-import type { Structure } from "../src/structure.ts";
-import { floatMask } from "../src/tensor_util.ts";
+import type { Eqn, PrimitiveName } from "../src/core/ir.ts";
+import type { Structure } from "../src/core/structure.ts";
+import { floatMask } from "../src/core/tensor_util.ts";
 import type { LinearRule } from "./_types.ts";
-import { numel, range } from "./_axes.ts";
+import { numel, range } from "../src/core/axes.ts";
 import { cached } from "./_cache.ts";
 
 type Pair = [y: number, w: number];
@@ -173,7 +174,7 @@ export function planned<P extends PrimitiveName>(
 }
 
 /** The shape of the var in `slot`. */
-export const varShape = (eqn: Eqn, slot: number): number[] => (eqn.in[slot] as { var: { shape: number[] } }).var.shape;
+export const varShape = (eqn: Eqn, slot: number): number[] => operandShape(eqn, slot);
 
 /**
  * `[numel(indices), depth]` float32 rows, row m one-hot at indices[m] (all zero when out of

@@ -4,8 +4,8 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { Eqn, ExampleAxis, PrimitiveName } from "../src/ir.ts";
-import type { Structure } from "../src/structure.ts";
+import type { Eqn, ExampleAxis, PrimitiveName } from "../src/core/ir.ts";
+import type { Structure } from "../src/core/structure.ts";
 
 /** An output axis of a view reads operand axis `axis` at `offset + sign·i` (see `view`). */
 export interface AxisView {
@@ -28,7 +28,7 @@ export interface View {
 }
 
 /** Where the rows (examples) of an equation's output live, and how many there are. */
-export interface Rows {
+export interface ExampleRows {
   /** Number of rows R (the output's leading axis size). */
   count: number;
   /** The axis of the equation's output that carries the rows. */
@@ -52,18 +52,18 @@ export interface LinearRule<P extends PrimitiveName = PrimitiveName> {
    * that operand, or `null` when every row may read all of it (a parameter contracted with
    * per-row data, a bias broadcast over rows, or rows mixed by the primitive).
    */
-  exampleAxis(eqn: Eqn<P>, rows: Rows, slot: number): ExampleAxis | null;
+  exampleAxis(eqn: Eqn<P>, rows: ExampleRows, slot: number): ExampleAxis | null;
   /**
    * Optional per-row transpose for a var operand in `slot` that is shared by all rows:
    * returns `[...lead, R, ...operandShape]`, row r holding the cotangent from output row r.
    * Called only for slots where `exampleAxis` returned null. Without it the engine masks the
    * output cotangent by row and calls `transpose` with one more lead axis.
    */
-  transposeExample?(eqn: Eqn<P>, ct: tf.Tensor, lead: number, slot: number, rows: Rows): tf.Tensor;
+  transposeExample?(eqn: Eqn<P>, ct: tf.Tensor, lead: number, slot: number, rows: ExampleRows): tf.Tensor;
   /** FLOPs of `apply` (and, to leading order, of `transpose`) over `basis` tangent vectors. */
   flops(eqn: Eqn<P>, basis: number): number;
   /**
-   * The structure of ∂y/∂(operand in `slot`) — see src/structure.ts. Without it, structured
+   * The structure of ∂y/∂(operand in `slot`) — see src/core/structure.ts. Without it, structured
    * derivatives fall back to the dense derivative for this primitive (and say so).
    */
   structure?(eqn: Eqn<P>, slot: number): Structure;

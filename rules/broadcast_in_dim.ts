@@ -1,13 +1,14 @@
 // broadcast_in_dim(v; shape, broadcastDimensions): operand axis k lands on output axis
 // broadcastDimensions[k] (size equal, or 1 and expanded); other output axes are new.
 // Transpose: sum over the new and expanded axes.
+import { operandShape } from "../src/core/ir.ts";
 import * as tf from "@tensorflow/tfjs";
-import type { Eqn } from "../src/ir.ts";
+import type { Eqn } from "../src/core/ir.ts";
 import { unitReshapeView } from "./_view.ts";
 import type { LinearRule } from "./_types.ts";
-import { broadcastToB, sumB, transposeB } from "./_broadcast.ts";
+import { broadcastToB, sumB, transposeB } from "../src/core/tensor_ops.ts";
 import { noFlops } from "./_families.ts";
-import { range, splitRowsShape } from "./_axes.ts";
+import { range, splitRowsShape } from "../src/core/axes.ts";
 import { structureOf } from "./_structure_util.ts";
 
 type E = Eqn<"broadcast_in_dim">;
@@ -32,7 +33,7 @@ export const broadcastInDim: LinearRule<"broadcast_in_dim"> = {
     return broadcastToB(tf.reshape(v!, [...ld, ...expandedShape(eqn, operand)]), [...ld, ...eqn.params.shape]);
   },
   transpose: (eqn, ct, lead) => {
-    const operand = (eqn.in[0] as { var: { shape: number[] } }).var.shape;
+    const operand = operandShape(eqn);
     const axes = summedAxes(eqn, operand).map((a) => a + lead);
     const s = axes.length ? sumB(ct, axes, true) : ct;
     return tf.reshape(s, [...ct.shape.slice(0, lead), ...operand]);
@@ -40,12 +41,12 @@ export const broadcastInDim: LinearRule<"broadcast_in_dim"> = {
   exampleAxis: (eqn, rows) => {
     const k = eqn.params.broadcastDimensions.indexOf(rows.out.axis);
     if (k < 0) return null; // a new axis: every row reads the whole operand
-    const operand = (eqn.in[0] as { var: { shape: number[] } }).var.shape;
+    const operand = operandShape(eqn);
     return operand[k] === eqn.params.shape[rows.out.axis] ? { ...rows.out, axis: k } : null;
   },
-  // Rows along a broadcast axis: split the row factor off into the lead, sum the rest.
+  // ExampleRows along a broadcast axis: split the row factor off into the lead, sum the rest.
   transposeExample: (eqn, ct, lead, _slot, rows) => {
-    const operand = (eqn.in[0] as { var: { shape: number[] } }).var.shape;
+    const operand = operandShape(eqn);
     const a = rows.out.axis;
     const split = tf.reshape(ct, splitRowsShape(ct.shape, lead + a, rows.out, rows.count));
     // Axes of `split`: lead, out[0..a), outer, R, inner, out(a..]
@@ -60,14 +61,14 @@ export const broadcastInDim: LinearRule<"broadcast_in_dim"> = {
   flops: noFlops,
   // Inserting size-1 axes only (no tiling) is a view.
   view: (eqn) => {
-    const operand = (eqn.in[0] as { var: { shape: number[] } }).var.shape;
+    const operand = operandShape(eqn);
     return eqn.params.shape.every((s, a) => s === 1 || operand[eqn.params.broadcastDimensions.indexOf(a)] === s)
       ? unitReshapeView(operand, eqn.params.shape)
       : null;
   },
   // Kept axes pair up; expanded size-1 axes and new axes are tiled. J̃ = 1.
   structure: (eqn) => {
-    const operand = (eqn.in[0] as { var: { shape: number[] } }).var.shape;
+    const operand = operandShape(eqn);
     const { shape, broadcastDimensions: dims } = eqn.params;
     const kept = range(operand.length).filter((k) => operand[k] === shape[dims[k]]);
     return structureOf({

@@ -1,12 +1,12 @@
 // concatenate(p1, p2, ...; dimension, sizes): parts along `dimension`; a const operand is a
 // zero part (a tangent that does not depend on the parameters). The transpose of part k is
 // its slice of the cotangent.
-import { concatB, sliceB, zerosB } from "./_broadcast.ts";
+import { concatB, sliceB, zerosB } from "../src/core/tensor_ops.ts";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
 import { matrix, perAxisPlan, planned, varShape } from "./_structure_util.ts";
 
-import type { Eqn } from "../src/ir.ts";
+import type { Eqn } from "../src/core/ir.ts";
 
 const shapes = (eqn: Eqn<"concatenate">) =>
   eqn.params.sizes.map((s) => eqn.out.shape.map((x, i) => (i === eqn.params.dimension ? s : x)));

@@ -2,29 +2,24 @@
 // channels-last: lhs [N, ...spatial, C], rhs [...window, C/G, O], out [N, ...spatialOut, O].
 // Linear in whichever operand is the var. tfjs kernels where every backend has one; otherwise
 // im2col patches and `contract2` (wasm lacks filter and depthwise backprop kernels).
+import { constAt, operandShape } from "../src/core/ir.ts";
 import * as tf from "@tensorflow/tfjs";
-import type { Eqn, Var } from "../src/ir.ts";
-import { isVar } from "../src/ir.ts";
-import { contract2, type Label } from "../src/einsum.ts";
-import type { LinearRule, Rows } from "./_types.ts";
-import { numel, range } from "./_axes.ts";
+import type { Eqn, Var } from "../src/core/ir.ts";
+import { isVar } from "../src/core/ir.ts";
+import { contract2, type Label } from "../src/core/einsum.ts";
+import type { ExampleRows, LinearRule } from "./_types.ts";
+import { numel, range } from "../src/core/axes.ts";
 import { cached } from "./_cache.ts";
 import { addPatches, patches, tfConv, tfConvTransposeInput, transposedConv, type WindowSpec } from "./_conv.ts";
-import { broadcastToB, transposeB } from "./_broadcast.ts";
+import { broadcastToB, transposeB } from "../src/core/tensor_ops.ts";
 import { structureOf } from "./_structure_util.ts";
-import { denseJacobian } from "../src/structure.ts";
+import { denseJacobian } from "../src/core/structure.ts";
 
 type E = Eqn<"conv_general_dilated">;
 
-const shapeAt = (eqn: E, slot: number) => {
-  const o = eqn.in[slot];
-  return isVar(o) ? o.var.shape : o.const.value.shape;
-};
-const constAt = (eqn: E, slot: number) => (eqn.in[slot] as { const: { value: tf.Tensor } }).const.value;
-
 function spec(eqn: E): WindowSpec {
-  const d = shapeAt(eqn, 0).length - 2;
-  return { window: shapeAt(eqn, 1).slice(0, d), ...eqn.params };
+  const d = operandShape(eqn, 0).length - 2;
+  return { window: operandShape(eqn, 1).slice(0, d), ...eqn.params };
 }
 
 /**
@@ -39,7 +34,7 @@ const L = {
 
 /** Sizes for reshaping into group-split form. */
 function dims(eqn: E) {
-  const lhs = shapeAt(eqn, 0), rhs = shapeAt(eqn, 1);
+  const lhs = operandShape(eqn, 0), rhs = operandShape(eqn, 1);
   const d = lhs.length - 2, g = eqn.params.featureGroupCount;
   const ci = rhs[d], cout = rhs[d + 1];
   const outSpatial = eqn.out.shape.slice(1, -1);
@@ -84,7 +79,7 @@ function convLhs(eqn: E, x: tf.Tensor, f: tf.Tensor): tf.Tensor {
  * The cotangent masked by each row, transposed with one more lead axis. The masking runs on a
  * [lead, before, row axis, after] view (XNNPACK's broadcasting stops at rank 6).
  */
-function byMask(eqn: E, ct: tf.Tensor, lead: number, slot: number, rows: Rows): tf.Tensor {
+function byMask(eqn: E, ct: tf.Tensor, lead: number, slot: number, rows: ExampleRows): tf.Tensor {
   const { axis, inner } = rows.out, out = eqn.out.shape, n = out[axis], R = rows.count;
   const rowOf = Array.from({ length: n }, (_, i) => Math.floor(i / inner) % R);
   const mask = tf.tensor(range(R).flatMap((r) => rowOf.map((q) => (q === r ? 1 : 0))), [1, R, 1, n, 1]);
@@ -100,7 +95,7 @@ function byMask(eqn: E, ct: tf.Tensor, lead: number, slot: number, rows: Rows): 
  */
 function filterJacobian(eqn: E): tf.Tensor {
   const { d, g, ci, co, n, o, outSpatial } = dims(eqn);
-  const window = shapeAt(eqn, 1).slice(0, d);
+  const window = operandShape(eqn, 1).slice(0, d);
   if (g === 1) return tf.reshape(patchesOf(eqn), [n, ...outSpatial, ...window, ci]);
   return tf.tidy(() => {
     const byGroup = tf.reshape(transposeB(patchesOf(eqn), [0, 1, 3, 2, 4]), [n, o, g, 1, numel(window), ci]);
@@ -111,14 +106,14 @@ function filterJacobian(eqn: E): tf.Tensor {
 
 /** J̃ for the input: one example's convolution matrix `[...outSpatial, O, ...spatial, C]`. */
 function inputJacobian(eqn: E): tf.Tensor {
-  const lhs = shapeAt(eqn, 0), out = eqn.out.shape;
+  const lhs = operandShape(eqn, 0), out = eqn.out.shape;
   const one: E = {
     ...eqn,
     in: [{ var: { ...(eqn.in[0] as { var: Var }).var, shape: [1, ...lhs.slice(1)] } }, eqn.in[1]],
     out: { ...eqn.out, shape: [1, ...out.slice(1)] },
     cache: undefined,
   };
-  const jt = tf.reshape(denseJacobian(one, 0), [...out.slice(1), ...lhs.slice(1)]);
+  const jt = tf.reshape(denseJacobian(convGeneralDilated, one, 0), [...out.slice(1), ...lhs.slice(1)]);
   if (one.cache) tf.dispose([...one.cache.values()]);
   return jt;
 }
@@ -167,12 +162,12 @@ export const convGeneralDilated: LinearRule<"conv_general_dilated"> = {
     }
     const c = tf.reshape(ct, [numel(ld), ct.shape[lead], o, g, co]);
     const y = contract2(patchesOf(eqn), L.patches, c, ["L", ...L.out], ["L", ...L.filter]);
-    return tf.reshape(y, [...ld, ...shapeAt(eqn, 1)]);
+    return tf.reshape(y, [...ld, ...operandShape(eqn, 1)]);
   },
   exampleAxis: (eqn, rows, slot) => {
     const last = eqn.out.shape.length - 1;
     if (slot === 0) return rows.out.axis === 0 ? rows.out : null;
-    return rows.out.axis === last ? { ...rows.out, axis: shapeAt(eqn, 1).length - 1 } : null;
+    return rows.out.axis === last ? { ...rows.out, axis: operandShape(eqn, 1).length - 1 } : null;
   },
   // The filter with rows on the batch axis: that axis splits into [outer, R, inner], and inner
   // merges with o (both are summed). Other row placements: the masked transpose.
@@ -188,7 +183,7 @@ export const convGeneralDilated: LinearRule<"conv_general_dilated"> = {
       "R",
       ...L.filter,
     ]);
-    return tf.reshape(y, [...ld, R, ...shapeAt(eqn, 1)]);
+    return tf.reshape(y, [...ld, R, ...operandShape(eqn, 1)]);
   },
   // Input: examples pair up, each with the same convolution matrix. Filter: output channels
   // pair up (block-diagonal when grouped: each reads its group's patches).

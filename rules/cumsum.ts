@@ -1,6 +1,6 @@
 // cumsum(v; axis, exclusive, reverse): running sums; the transpose runs the other way.
 import * as tf from "@tensorflow/tfjs";
-import { reverseB } from "./_broadcast.ts";
+import { reverseB } from "../src/core/tensor_ops.ts";
 import type { LinearRule } from "./_types.ts";
 import { elementwiseFlops } from "./_families.ts";
 import { matrix, perAxisPlan, planned, varShape } from "./_structure_util.ts";

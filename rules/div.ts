@@ -1,9 +1,9 @@
 // div(v, c) = v / c: the var is the numerator (a var denominator is not linear).
 import * as tf from "@tensorflow/tfjs";
-import { constAt } from "../src/ir.ts";
+import { constAt } from "../src/core/ir.ts";
 import { identityView } from "./_view.ts";
 import type { LinearRule } from "./_types.ts";
-import { divB } from "./_broadcast.ts";
+import { divB } from "../src/core/tensor_ops.ts";
 import { elementwiseFlops, sameRows } from "./_families.ts";
 import { elementwiseJacobian, elementwiseStructure } from "./_structure_util.ts";
 

@@ -1,13 +1,13 @@
 // dot_general(lhs, rhs; contract, batch): y = Σ lhs·rhs over the contracted axes, aligned on
 // the batch axes; output axes are batch, then lhs free, then rhs free (JAX order). Exactly
 // one operand is a var, so the rule is linear in it. Everything lowers to `contract2`.
-import type * as tf from "@tensorflow/tfjs";
-import type { Eqn } from "../src/ir.ts";
-import { isVar } from "../src/ir.ts";
-import { contract2, type Label } from "../src/einsum.ts";
+import { constAt, operandShape } from "../src/core/ir.ts";
+import type { Eqn } from "../src/core/ir.ts";
+import { isVar } from "../src/core/ir.ts";
+import { contract2, type Label } from "../src/core/einsum.ts";
 import type { LinearRule } from "./_types.ts";
-import { numel, range, splitRowsShape } from "./_axes.ts";
-import { transposeB } from "./_broadcast.ts";
+import { numel, range, splitRowsShape } from "../src/core/axes.ts";
+import { transposeB } from "../src/core/tensor_ops.ts";
 import { structureOf } from "./_structure_util.ts";
 
 type E = Eqn<"dot_general">;
@@ -15,8 +15,8 @@ type E = Eqn<"dot_general">;
 /** Einsum labels of lhs, rhs and output. */
 function labels(eqn: E): { lhs: Label[]; rhs: Label[]; out: Label[] } {
   const { contract, batch } = eqn.params;
-  const lhsRank = shapeAt(eqn, 0).length;
-  const rhsRank = shapeAt(eqn, 1).length;
+  const lhsRank = operandShape(eqn, 0).length;
+  const rhsRank = operandShape(eqn, 1).length;
   const lhs: Label[] = Array.from({ length: lhsRank }, (_, i) => `l${i}`);
   const rhs: Label[] = Array.from({ length: rhsRank }, (_, j) => {
     const c = contract[1].indexOf(j);
@@ -29,17 +29,12 @@ function labels(eqn: E): { lhs: Label[]; rhs: Label[]; out: Label[] } {
   return { lhs, rhs, out: [...batch[0].map((i) => lhs[i]), ...lhsFree, ...rhsFree] };
 }
 
-function shapeAt(eqn: E, slot: number): number[] {
-  const o = eqn.in[slot];
-  return isVar(o) ? o.var.shape : o.const.value.shape;
-}
-
 const varSlot = (eqn: E) => (isVar(eqn.in[0]) ? 0 : 1);
-const constOf = (eqn: E) => (eqn.in[1 - varSlot(eqn)] as { const: { value: tf.Tensor } }).const.value;
+const constOf = (eqn: E) => constAt(eqn, 1 - varSlot(eqn));
 const leadLabels = (lead: number): Label[] => Array.from({ length: lead }, (_, i) => `_${i}`);
 /** The free (neither contracted nor batch) axes of the operand in `slot`, increasing. */
 const freeAxes = (eqn: E, slot: number) =>
-  range(shapeAt(eqn, slot).length).filter((i) =>
+  range(operandShape(eqn, slot).length).filter((i) =>
     !eqn.params.contract[slot].includes(i) && !eqn.params.batch[slot].includes(i)
   );
 
@@ -66,7 +61,7 @@ export const dotGeneral: LinearRule<"dot_general"> = {
     const k = own.indexOf(l.out[rows.out.axis]);
     return k >= 0 ? { ...rows.out, axis: k } : null;
   },
-  // Rows come from a free axis of the const: make the row factor a batch axis.
+  // ExampleRows come from a free axis of the const: make the row factor a batch axis.
   transposeExample: (eqn, ct, lead, slot, rows) => {
     const l = labels(eqn);
     const ll = leadLabels(lead);
@@ -97,7 +92,7 @@ export const dotGeneral: LinearRule<"dot_general"> = {
     return transposeB(constOf(eqn), [...batch[other], ...freeAxes(eqn, other), ...contracted]);
   },
   flops: (eqn, basis) => {
-    const lhs = shapeAt(eqn, 0);
+    const lhs = operandShape(eqn, 0);
     const contracted = numel(eqn.params.contract[0].map((i) => lhs[i]));
     return 2 * basis * numel(eqn.out.shape) * contracted;
   },

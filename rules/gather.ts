@@ -1,13 +1,12 @@
 // gather(v; indices, axis): out = v.shape[:axis] + indices.shape + v.shape[axis+1:], reading
 // v at `indices` along `axis` (Embedding, GatherV2). The transpose scatter-adds.
+import { operandShape } from "../src/core/ir.ts";
 import * as tf from "@tensorflow/tfjs";
-import { transposeB } from "./_broadcast.ts";
+import { transposeB } from "../src/core/tensor_ops.ts";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
 import { gatherLead, scatterLead } from "./_gather.ts";
 import { structureOf } from "./_structure_util.ts";
-
-const operandShape = (eqn: { in: unknown[] }) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
 
 export const gather: LinearRule<"gather"> = {
   apply: (eqn, [v], lead) => gatherLead(v!, eqn.params.indices, eqn.params.axis, lead),
@@ -20,7 +19,7 @@ export const gather: LinearRule<"gather"> = {
     if (a >= axis + indices.rank) return { ...rows.out, axis: a - indices.rank + 1 };
     return null; // rows index the operand: it is shared (an embedding table)
   },
-  // Rows along an index axis: scatter each row into its own copy of the operand axis.
+  // ExampleRows along an index axis: scatter each row into its own copy of the operand axis.
   transposeExample: (eqn, ct, lead, _slot, rows) => {
     const { axis, indices } = eqn.params;
     const size = operandShape(eqn)[axis];

@@ -2,7 +2,7 @@
  * The rule table: one entry per linear primitive. A missing or extra entry is a compile error.
  * @module
  */
-import type { PrimitiveName } from "../src/ir.ts";
+import type { Eqn, PrimitiveName } from "../src/core/ir.ts";
 import type { LinearRule } from "./_types.ts";
 import { add } from "./add.ts";
 import { addAny } from "./add_any.ts";
@@ -32,7 +32,7 @@ import { sub } from "./sub.ts";
 import { transpose } from "./transpose.ts";
 import { zerosLike } from "./zeros_like.ts";
 
-export type { LinearRule, Rows } from "./_types.ts";
+export type { ExampleRows, LinearRule } from "./_types.ts";
 
 export const RULES: { [P in PrimitiveName]: LinearRule<P> } = {
   add,
@@ -63,6 +63,14 @@ export const RULES: { [P in PrimitiveName]: LinearRule<P> } = {
   transpose,
   zeros_like: zerosLike,
 };
+
+/**
+ * The rule of an equation, callable with that equation: the one place where an equation of any
+ * primitive meets its rule's primitive-specific signature (the table is keyed by `eqn.prim`).
+ */
+export function ruleFor(eqn: Eqn): LinearRule {
+  return ruleOf(eqn.prim) as unknown as LinearRule;
+}
 
 /** The rule of a primitive, typed for the equation at hand. */
 export function ruleOf<P extends PrimitiveName>(prim: P): LinearRule<P> {

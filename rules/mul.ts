@@ -1,10 +1,10 @@
 // mul(v, c) or mul(c, v): a var of the output's shape times a const that broadcasts to it
 // (numpy rules, trailing axes aligned). Linear in the var; self-adjoint.
 import type * as tf from "@tensorflow/tfjs";
-import { constAt, type Eqn } from "../src/ir.ts";
+import { constAt, type Eqn } from "../src/core/ir.ts";
 import { identityView } from "./_view.ts";
 import type { LinearRule } from "./_types.ts";
-import { mulB } from "./_broadcast.ts";
+import { mulB } from "../src/core/tensor_ops.ts";
 import { elementwiseFlops, sameRows, varSlotsOf } from "./_families.ts";
 import { elementwiseJacobian, elementwiseStructure } from "./_structure_util.ts";
 

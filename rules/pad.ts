@@ -1,11 +1,10 @@
 // pad(v; config): zero padding per axis as [lo, hi, interior]; negative lo/hi crop.
 // A nonzero padding value is affine, not linear: kernels pad tangents with zero.
+import { operandShape } from "../src/core/ir.ts";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
 import { padLead, unpadLead } from "./_pad.ts";
 import { matrix, perAxisPlan, planned, varShape } from "./_structure_util.ts";
-
-const operandShape = (eqn: { in: unknown[] }) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
 
 export const pad: LinearRule<"pad"> = {
   apply: (eqn, [v]) => padLead(v!, eqn.params.config),

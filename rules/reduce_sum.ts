@@ -1,11 +1,10 @@
 // reduce_sum(v; axes): sums the operand over `axes`; the transpose broadcasts back.
+import { operandShape } from "../src/core/ir.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { LinearRule } from "./_types.ts";
-import { broadcastToB, sumB } from "./_broadcast.ts";
-import { numel, range } from "./_axes.ts";
+import { broadcastToB, sumB } from "../src/core/tensor_ops.ts";
+import { numel, range } from "../src/core/axes.ts";
 import { structureOf } from "./_structure_util.ts";
-
-const operandShape = (eqn: { in: unknown[] }) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
 
 export const reduceSum: LinearRule<"reduce_sum"> = {
   apply: (eqn, [v], lead) => sumB(v!, eqn.params.axes.map((a) => a + lead)),

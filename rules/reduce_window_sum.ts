@@ -1,16 +1,16 @@
 // reduce_window_sum(v; window, strides, padding): channels-last window sums over the spatial
 // axes of [N, ...spatial, C], zero padded (average pooling's numerator). The transpose adds
 // each output entry back over its window.
+import { operandShape } from "../src/core/ir.ts";
 import * as tf from "@tensorflow/tfjs";
-import type { Eqn } from "../src/ir.ts";
+import type { Eqn } from "../src/core/ir.ts";
 import type { LinearRule } from "./_types.ts";
-import { numel } from "./_axes.ts";
+import { numel } from "../src/core/axes.ts";
 import { addWindows, windowSlices, type WindowSpec } from "./_conv.ts";
-import { addAll } from "./_broadcast.ts";
+import { addAll } from "../src/core/tensor_ops.ts";
 import { matrix, perAxisPlan, planned, varShape } from "./_structure_util.ts";
 
 type E = Eqn<"reduce_window_sum">;
-const operandShape = (eqn: E) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
 
 function spec(eqn: E): WindowSpec {
   const ones = eqn.params.window.map(() => 1);

@@ -1,12 +1,11 @@
 // reshape(v; newSizes): row-major relabelling of the entries; the transpose reshapes back.
+import { operandShape } from "../src/core/ir.ts";
 import * as tf from "@tensorflow/tfjs";
 import { unitReshapeView } from "./_view.ts";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
-import { reshapeExampleAxis } from "./_axes.ts";
+import { reshapeExampleAxis } from "../src/core/axes.ts";
 import { planned, reshapePlan, varShape } from "./_structure_util.ts";
-
-const operandShape = (eqn: { in: unknown[] }) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
 
 export const reshape: LinearRule<"reshape"> = {
   apply: (eqn, [v], lead) => tf.reshape(v!, [...v!.shape.slice(0, lead), ...eqn.params.newSizes]),

@@ -1,5 +1,5 @@
 // rev(v; dimensions): reverses the listed axes; self-adjoint.
-import { reverseB } from "./_broadcast.ts";
+import { reverseB } from "../src/core/tensor_ops.ts";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
 import { matrix, perAxisPlan, planned, varShape } from "./_structure_util.ts";

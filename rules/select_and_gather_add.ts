@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
 import { gatherFlat, scatterFlat } from "./_select_gather.ts";
-import { numel } from "./_axes.ts";
+import { numel } from "../src/core/axes.ts";
 import { cached } from "./_cache.ts";
 import { slotOneHot, structureOf } from "./_structure_util.ts";
 

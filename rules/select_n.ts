@@ -1,10 +1,10 @@
 // select_n(c0, c1, ...; which): entry-wise, the output takes case `which` (int32 or bool,
 // broadcastable to the output). Every case is a var of the output's shape.
 import * as tf from "@tensorflow/tfjs";
-import type { Eqn } from "../src/ir.ts";
-import { floatMask } from "../src/tensor_util.ts";
+import type { Eqn } from "../src/core/ir.ts";
+import { floatMask } from "../src/core/tensor_util.ts";
 import type { LinearRule } from "./_types.ts";
-import { addAll, mulB } from "./_broadcast.ts";
+import { addAll, mulB } from "../src/core/tensor_ops.ts";
 import { elementwiseFlops, sameRows } from "./_families.ts";
 import { elementwiseJacobian, elementwiseStructure } from "./_structure_util.ts";
 

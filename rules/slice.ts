@@ -1,13 +1,12 @@
 // slice(v; start, limit, strides): a static strided window. Its transpose is a zero pad
 // (lo = start, interior = stride − 1, hi = what remains).
-import type { Eqn } from "../src/ir.ts";
+import { operandShape } from "../src/core/ir.ts";
+import type { Eqn } from "../src/core/ir.ts";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
-import { stridedSliceB } from "./_broadcast.ts";
+import { stridedSliceB } from "../src/core/tensor_ops.ts";
 import { type PadConfig, padLead } from "./_pad.ts";
 import { matrix, perAxisPlan, planned, varShape } from "./_structure_util.ts";
-
-const operandShape = (eqn: { in: unknown[] }) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
 
 /** The pad that scatters a slice back into the operand's shape. */
 export function sliceAsPad(eqn: Eqn<"slice">): PadConfig {

@@ -1,12 +1,11 @@
 // squeeze(v; dimensions): drops size-1 axes; a reshape that keeps every other axis.
+import { operandShape } from "../src/core/ir.ts";
 import * as tf from "@tensorflow/tfjs";
 import { unitReshapeView } from "./_view.ts";
 import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
-import { reshapeExampleAxis } from "./_axes.ts";
+import { reshapeExampleAxis } from "../src/core/axes.ts";
 import { planned, reshapePlan, varShape } from "./_structure_util.ts";
-
-const operandShape = (eqn: { in: unknown[] }) => (eqn.in[0] as { var: { shape: number[] } }).var.shape;
 
 export const squeeze: LinearRule<"squeeze"> = {
   apply: (eqn, [v], lead) => tf.reshape(v!, [...v!.shape.slice(0, lead), ...eqn.out.shape]),

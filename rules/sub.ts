@@ -1,7 +1,7 @@
 // sub(a, b) = a − b: both vars of the output's shape; the rhs transposes with a sign flip.
 import * as tf from "@tensorflow/tfjs";
 import type { LinearRule } from "./_types.ts";
-import { subB } from "./_broadcast.ts";
+import { subB } from "../src/core/tensor_ops.ts";
 import { elementwiseFlops, sameRows } from "./_families.ts";
 import { scaledIdentity } from "./_structure_util.ts";
 

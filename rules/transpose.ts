@@ -2,9 +2,9 @@
 // permutes back by the inverse permutation.
 import * as tf from "@tensorflow/tfjs";
 import type { LinearRule } from "./_types.ts";
-import { transposeB } from "./_broadcast.ts";
+import { transposeB } from "../src/core/tensor_ops.ts";
 import { noFlops } from "./_families.ts";
-import { invertPermutation, range } from "./_axes.ts";
+import { invertPermutation, range } from "../src/core/axes.ts";
 import { structureOf } from "./_structure_util.ts";
 
 const shifted = (perm: number[], lead: number) => [...range(lead), ...perm.map((p) => p + lead)];

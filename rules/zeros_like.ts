@@ -1,5 +1,5 @@
 // zeros_like: the zero map (a kernel whose derivative is zero everywhere, e.g. Floor, Sign).
-import { zerosB } from "./_broadcast.ts";
+import { zerosB } from "../src/core/tensor_ops.ts";
 import type { LinearRule } from "./_types.ts";
 import { noFlops, sameRows } from "./_families.ts";
 import { scaledIdentity } from "./_structure_util.ts";

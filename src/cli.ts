@@ -11,11 +11,9 @@
  * naming the flag and what it accepts.
  * @module
  */
-import { flagError } from "./cli_error.ts";
+import { CLI_BACKENDS, CLI_METHODS, flagError, type MergeCommand, type NtkCommand } from "./cli_common.ts";
 
 // The library's lists, repeated so that this module loads without tfjs (a test keeps them equal).
-export const CLI_METHODS = ["auto", "jacobian", "ntkvp", "structured"] as const;
-export const CLI_BACKENDS = ["webgpu", "wasm", "cpu"] as const;
 
 interface FlagSpec {
   /** The value's placeholder; absent for a switch. */
@@ -160,31 +158,6 @@ function parseFlags(args: string[], flags: Record<string, FlagSpec>, command: st
     positionals.push(tok);
   }
   return { values, positionals, help };
-}
-
-/** What `deno task ntk` was asked to compute, checked. */
-export interface NtkCommand {
-  model?: string;
-  x1?: string;
-  x2?: string;
-  method: (typeof CLI_METHODS)[number];
-  full: boolean;
-  out?: string;
-  plot?: string;
-  backend: (typeof CLI_BACKENDS)[number] | "auto";
-  spectrum: boolean;
-  block?: [number, number];
-  /** Bytes. */
-  budget?: number;
-  /** As given, in MiB. */
-  budgetText?: string;
-  workers: number;
-}
-
-/** What `deno task ntk merge` was asked to join, checked. */
-export interface MergeCommand {
-  out: string;
-  slabs: string[];
 }
 
 const parent = (path: string) => {

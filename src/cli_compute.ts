@@ -5,19 +5,18 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BackendName, initBackend } from "./backend.ts";
-import { MemoryBudgetError } from "./errors.ts";
-import { formatBytes, formatMs } from "./format.ts";
-import { empiricalNtkFn } from "./ntk/mod.ts";
-import { readNpy, toNpy } from "./npy.ts";
-import { heatmapSvg } from "./plot.ts";
+import { type BackendName, initBackend } from "./core/backend.ts";
+import { MemoryBudgetError } from "./core/errors.ts";
+import { formatBytes, formatMs } from "./core/format.ts";
+import { empiricalNtkFn } from "./api/empirical_ntk.ts";
+import { readNpy, toNpy } from "./core/npy.ts";
+import { heatmapSvg } from "./core/plot.ts";
 import { ntkSpectrum } from "./toolkit/spectrum.ts";
 import { empiricalNtkParallelFn, shareParams } from "./parallel/mod.ts";
 import { flattened } from "./parallel/protocol.ts";
 import { fromLayersModel } from "../adapters/layers.ts";
 import { loadModel } from "../adapters/io.ts";
-import { flagError } from "./cli_error.ts";
-import type { MergeCommand, NtkCommand } from "./cli.ts";
+import { flagError, type MergeCommand, type NtkCommand } from "./cli_common.ts";
 
 const EXAMPLE = new URL("../examples/cnn/", import.meta.url).pathname;
 const DEFAULT_BUDGET = 2 * 2 ** 30;

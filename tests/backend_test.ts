@@ -2,7 +2,7 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { detectBackend, initBackend, InvalidOptionError } from "../mod.ts";
-import { probeGpu } from "../src/backend.ts";
+import { probeGpu } from "../src/core/backend.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 

@@ -1,8 +1,8 @@
 // Contractions: the pure planner (no tfjs), and contract2 / contractMany against plain loops.
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import { contract2, contractMany, type Label, planContraction, WASM_LIMITS } from "../src/einsum.ts";
-import { initBackend } from "../src/backend.ts";
+import { contract2, contractMany, type Label, planContraction, WASM_LIMITS } from "../src/core/einsum.ts";
+import { initBackend } from "../src/core/backend.ts";
 import { randn } from "./_data.ts";
 
 /** A plain-loop einsum: the oracle. */

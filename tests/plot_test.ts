@@ -1,6 +1,6 @@
 // SVG heatmaps: one cell per entry up to a size, block means beyond, colours by value.
 import assert from "node:assert/strict";
-import { colour, heatmapSvg, lineChartSvg } from "../src/plot.ts";
+import { colour, heatmapSvg, lineChartSvg } from "../src/core/plot.ts";
 
 Deno.test("heatmapSvg() draws one cell per entry with the extreme colours at min and max", () => {
   const svg = heatmapSvg([0, 1, 2, 3, 4, 5], 2, 3, { title: "K" });

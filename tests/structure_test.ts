@@ -1,11 +1,11 @@
-// src/structure.ts on its own: the trimmed layout, denseFromStructure on hand-made structures
+// src/core/structure.ts on its own: the trimmed layout, denseFromStructure on hand-made structures
 // against dense tensors built entry by entry, checkStructure's rejections, and that every rule
 // states a structure. The rules' structures are checked in tests/rules/_rule_harness.ts.
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import "../src/backend.ts";
-import { RuleContractError } from "../src/errors.ts";
-import { checkStructure, denseFromStructure, keptAxes, type Structure, trimmedShape } from "../src/structure.ts";
+import "../src/core/backend.ts";
+import { RuleContractError } from "../src/core/errors.ts";
+import { checkStructure, denseFromStructure, keptAxes, type Structure, trimmedShape } from "../src/core/structure.ts";
 import { RULES } from "../rules/mod.ts";
 import { fromFn, randArr, toTensor, unravel } from "./rules/_rule_harness.ts";
 

@@ -1,6 +1,6 @@
 // AvgPool(x): y[o] = Σ_window x / count(o), count = the window's in-bounds entries (as tfjs's
 // kernels divide), so dy = window_sum(dx, zero padded) / count.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import { avgPoolTangent } from "./_conv_util.ts";
 
 export const AvgPool: KernelRule = {

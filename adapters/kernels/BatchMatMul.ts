@@ -1,5 +1,5 @@
 // BatchMatMul(a, b; transposeA, transposeB): d(a·b) = da·b + a·db, batch axes broadcast.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import { matmulTangent } from "./_matmul.ts";
 
 export const BatchMatMul: KernelRule = {

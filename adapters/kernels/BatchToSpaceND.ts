@@ -2,9 +2,9 @@
 // index is (o1·b2 + o2)·B + batch; each spatial axis i (first first) takes its block offset
 // from the front of the batch axis: [b, Bc·P·s, Q] → [Bc·P·s, b, Q] (P, Q: the axes before and
 // after). One axis at a time keeps the rank low for webgpu.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
-import { numel } from "../../rules/_axes.ts";
+import { numel } from "../../src/core/axes.ts";
 
 export const BatchToSpaceND: KernelRule = {
   linearize(k) {

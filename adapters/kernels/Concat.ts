@@ -1,8 +1,8 @@
 // Concat(x0, x1, ...; axis): dy = concat(dx0, dx1, ...) along axis; an input without a tangent
 // is a zero part.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
-import { normAxis } from "../../rules/_axes.ts";
+import { normAxis } from "../../src/core/axes.ts";
 
 export const Concat: KernelRule = {
   linearize(k) {

@@ -1,5 +1,5 @@
 // Conv2D(x, filter): y = conv(x, f), so dy = conv(dx, f) + conv(x, df) (NCHW via transposes).
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import { conv2dTangent, toFirst } from "./_conv_util.ts";
 
 export const Conv2D: KernelRule = {

@@ -1,7 +1,7 @@
 // Conv2DBackpropInput(dy, filter; inputShape): the transposed convolution y = convᵀ(dy, f)
 // (Conv2DTranspose layers), bilinear: d y = convᵀ(d dy, f) + convᵀ(dy, df).
 import * as tf from "@tensorflow/tfjs";
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import {
   channelsFirst,
   checkOutShape,

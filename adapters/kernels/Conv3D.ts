@@ -1,8 +1,8 @@
 // Conv3D(x, filter): y = conv(x, f), so dy = conv(dx, f) + conv(x, df).
 import * as tf from "@tensorflow/tfjs";
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import { checkOutShape, convParams, convTangent, geometry3D } from "./_conv_util.ts";
-import { UnsupportedAttributeError } from "../../src/errors.ts";
+import { UnsupportedAttributeError } from "../../src/core/errors.ts";
 
 type Shape5 = [number, number, number, number, number];
 

@@ -1,7 +1,7 @@
 // Conv3DBackpropInputV2(dy, filter; inputShape): the transposed 3-D convolution
 // y = convᵀ(dy, f), bilinear: d y = convᵀ(d dy, f) + convᵀ(dy, df).
 import * as tf from "@tensorflow/tfjs";
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import { checkOutShape, convTransposeTangent, geometry3D } from "./_conv_util.ts";
 
 type Shape5 = [number, number, number, number, number];

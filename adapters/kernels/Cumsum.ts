@@ -1,6 +1,6 @@
 // Cumsum(x; axis, exclusive, reverse): dy = cumsum(dx) with the same attrs.
-import type { KernelRule } from "./_types.ts";
-import { normAxis } from "../../rules/_axes.ts";
+import type { KernelRule } from "./types.ts";
+import { normAxis } from "../../src/core/axes.ts";
 
 export const Cumsum: KernelRule = {
   linearize(k) {

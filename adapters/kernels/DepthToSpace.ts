@@ -1,9 +1,9 @@
 // DepthToSpace(x; blockSize b, dataFormat NHWC): dy = dx rearranged the same way:
 // [N, H, W, b·b·C] → [N·H, W, b, b·C] → [N·H, b, W, b·C] → [N, H·b, W·b, C]
 // (the same transpose as [N, H, W, b, b, C] → [N, H, b, W, b, C], with few axes for webgpu).
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
-import { UnsupportedAttributeError } from "../../src/errors.ts";
+import { UnsupportedAttributeError } from "../../src/core/errors.ts";
 
 export const DepthToSpace: KernelRule = {
   linearize(k) {

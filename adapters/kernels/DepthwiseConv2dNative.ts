@@ -1,7 +1,7 @@
 // DepthwiseConv2dNative(x, filter [kh, kw, C, M]): y[..., c·M+m] = Σ_k x[..., c]·f[k, c, m], a
 // convolution with C feature groups by f reshaped to [kh, kw, 1, C·M];
 // dy = conv(dx, f) + conv(x, df).
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import { conv2dTangent, toFirst } from "./_conv_util.ts";
 
 export const DepthwiseConv2dNative: KernelRule = {

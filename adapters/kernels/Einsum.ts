@@ -3,9 +3,9 @@
 // the other operand (a const) by a dot_general, transposed to the output order, and summed.
 // tfjs's Einsum takes at most two operands, no repeated label within one, and an explicit '->'.
 import * as tf from "@tensorflow/tfjs";
-import type { KernelCtx, KernelRule } from "./_types.ts";
+import type { KernelCtx, KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
-import { UnsupportedAttributeError } from "../../src/errors.ts";
+import { UnsupportedAttributeError } from "../../src/core/errors.ts";
 
 function parse(k: KernelCtx): { terms: string[][]; out: string[] } {
   const eq = (k.attrs.equation as string).replace(/\s/g, "");

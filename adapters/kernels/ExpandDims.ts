@@ -1,5 +1,5 @@
 // ExpandDims: a reshape that inserts a size-1 axis.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
 
 export const ExpandDims: KernelRule = {

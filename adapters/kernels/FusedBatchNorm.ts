@@ -1,9 +1,9 @@
 // FusedBatchNorm(x, mean, variance, offset?, scale?): y = (x − m)·s·r + o, r = (v + ε)^−½, so
 // dy = (dx − dm)·s·r + (x − m)·r·ds − ½(x − m)·s·r³·dv + do, every input broadcast to x.
 import * as tf from "@tensorflow/tfjs";
-import type { KernelCtx, KernelRule } from "./_types.ts";
+import type { KernelCtx, KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
-import { UnsupportedAttributeError } from "../../src/errors.ts";
+import { UnsupportedAttributeError } from "../../src/core/errors.ts";
 
 /**
  * tfjs's cpu kernel reads mean/variance/scale/offset cyclically over x's flat entries; that is

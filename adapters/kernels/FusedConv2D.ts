@@ -1,6 +1,6 @@
 // FusedConv2D(x, filter, bias?, preluActivationWeights?): y = act(conv(x, f) + bias),
 // dy = act′ · (conv(dx, f) + conv(x, df) + dbias) (+ the PReLU weights' own term).
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import { fusedConv2dTangent } from "./_conv_util.ts";
 
 export const FusedConv2D: KernelRule = {

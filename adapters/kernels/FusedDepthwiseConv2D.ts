@@ -1,6 +1,6 @@
 // FusedDepthwiseConv2D(x, filter, bias?, preluActivationWeights?): y = act(dwconv(x, f) + bias),
 // dy = act′ · (dwconv(dx, f) + dwconv(x, df) + dbias) (+ the PReLU weights' own term).
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import { fusedConv2dTangent } from "./_conv_util.ts";
 
 export const FusedDepthwiseConv2D: KernelRule = {

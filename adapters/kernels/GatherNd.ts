@@ -1,8 +1,8 @@
 // GatherNd(params, indices): dy = dparams gathered at the same index tuples: the indexed leading
 // axes are flattened into one and read by a `gather` at the tuples' flat positions.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
-import { numel } from "../../rules/_axes.ts";
+import { numel } from "../../src/core/axes.ts";
 import { flatIndices } from "./_structural_util.ts";
 
 export const GatherNd: KernelRule = {

@@ -2,9 +2,9 @@
 // b > 0, each batch entry gathers with its own indices: the batch axes are merged into the
 // gathered axis (flat index = batch·N + index), gathered once, and split back.
 import * as tf from "@tensorflow/tfjs";
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
-import { normAxis, numel, range } from "../../rules/_axes.ts";
+import { normAxis, numel, range } from "../../src/core/axes.ts";
 
 export const GatherV2: KernelRule = {
   linearize(k) {

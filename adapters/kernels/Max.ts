@@ -1,6 +1,6 @@
 // Max(x; reductionIndices, keepDims): dy = Σ dx · [x == max] over the reduced axes (every tie
 // gets the full tangent, as in tfjs's gradient).
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import { extremumTangent } from "./_structural_util.ts";
 
 export const Max: KernelRule = { linearize: (k) => extremumTangent(k, k.attrs.reductionIndices) };

@@ -1,6 +1,6 @@
 // MaxPool(x): y[o] = x[p(o)], p(o) the FIRST maximum of o's window in row-major order (tfjs's
 // gradient compares with >), padding never wins; so dy[o] = dx[p(o)].
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import { maxPoolTangent } from "./_conv_util.ts";
 
 export const MaxPool: KernelRule = {

@@ -1,6 +1,6 @@
 // Mean(x; axis, keepDims): the summed tangent divided by the count.
 import * as tf from "@tensorflow/tfjs";
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
 import { reductionAxes } from "./_reduce.ts";
 

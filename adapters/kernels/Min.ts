@@ -1,6 +1,6 @@
 // Min(x; axis, keepDims): dy = Σ dx · [x == min] over the reduced axes (every tie gets the full
 // tangent, as in tfjs's gradient).
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import { extremumTangent } from "./_structural_util.ts";
 
 export const Min: KernelRule = { linearize: (k) => extremumTangent(k, k.attrs.axis) };

@@ -2,9 +2,9 @@
 // slices concatenated around it (reflect leaves out the edge entry, symmetric repeats it).
 // tfjs's own gradient only crops dy (it drops the mirrored entries' share), so tests use a
 // reference built from slices, reverses and concats.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
-import { UnsupportedAttributeError } from "../../src/errors.ts";
+import { UnsupportedAttributeError } from "../../src/core/errors.ts";
 import { sliceAlong } from "./_structural_util.ts";
 
 export const MirrorPad: KernelRule = {

@@ -1,7 +1,7 @@
 // Pack(x0, x1, ...; axis) (tf.stack): dy = concat of the dxi, each given a size-1 axis.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
-import { normAxis } from "../../rules/_axes.ts";
+import { normAxis } from "../../src/core/axes.ts";
 
 export const Pack: KernelRule = {
   linearize(k) {

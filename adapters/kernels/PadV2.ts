@@ -1,5 +1,5 @@
 // PadV2(x; paddings, constantValue): dy = dx padded with zeros (the constant has no tangent).
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 
 export const PadV2: KernelRule = {
   linearize(k) {

@@ -2,10 +2,10 @@
 // coefficient is computed as tfjs's gradient does (forward and reverse exclusive cumprods over
 // the flattened reduced axes), so it is exact where x has zeros.
 import * as tf from "@tensorflow/tfjs";
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
 import { reductionAxes } from "./_reduce.ts";
-import { invertPermutation, range } from "../../rules/_axes.ts";
+import { invertPermutation, range } from "../../src/core/axes.ts";
 
 function productOfOthers(x: tf.Tensor, axes: number[]): tf.Tensor {
   const perm = [...range(x.rank).filter((a) => !axes.includes(a)), ...axes];

@@ -1,5 +1,5 @@
 // Reshape: the tangent takes the output's shape.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
 
 export const Reshape: KernelRule = {

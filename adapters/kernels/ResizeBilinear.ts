@@ -1,7 +1,7 @@
 // ResizeBilinear(images; size, alignCorners, halfPixelCenters): linear in the image with fixed
 // weights, and separable: dy = Wh · dx · Wwᵀ, with [outH, H] and [outW, W] weight matrices from
 // tfjs's own source-coordinate formulas.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
 import { bilinearWeights } from "./_structural_util.ts";
 

@@ -1,6 +1,6 @@
 // ResizeNearestNeighbor(images; size, alignCorners, halfPixelCenters): dy = dx gathered at the
 // source rows, then at the source columns, with tfjs's own index rounding.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import { nearestIndices } from "./_structural_util.ts";
 
 export const ResizeNearestNeighbor: KernelRule = {

@@ -1,5 +1,5 @@
 // Reverse(x; dims): dy = dx reversed along dims.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import { reductionAxes } from "./_reduce.ts";
 
 export const Reverse: KernelRule = {

@@ -1,8 +1,8 @@
 // ScatterNd(indices, updates; shape): linear in the updates: dy = scatter_add of dupdates at the
 // index tuples' flat positions (duplicates add up, as in tfjs), reshaped to `shape`.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
-import { numel } from "../../rules/_axes.ts";
+import { numel } from "../../src/core/axes.ts";
 import { flatIndices } from "./_structural_util.ts";
 
 export const ScatterNd: KernelRule = {

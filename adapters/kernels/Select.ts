@@ -1,7 +1,7 @@
 // Select(condition, t, e) (tf.where): dy = condition ? dt : de — select_n when both carry a
 // tangent, a mask product when one does. A rank-1 condition picks along axis 0.
 import * as tf from "@tensorflow/tfjs";
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
 import { mask } from "./_families.ts";
 

@@ -1,6 +1,6 @@
 // Slice(x; begin, size): dy = the same window of dx (size -1: to the end of the axis).
 import * as tf from "@tensorflow/tfjs";
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
 
 export const Slice: KernelRule = {

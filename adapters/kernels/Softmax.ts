@@ -1,7 +1,7 @@
 // Softmax(logits; dim): dy = y·dx − y·Σ_dim(y·dx).
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
-import { normAxis, range } from "../../rules/_axes.ts";
+import { normAxis, range } from "../../src/core/axes.ts";
 
 export const Softmax: KernelRule = {
   linearize(k) {

@@ -2,9 +2,9 @@
 // spatial axes, each spatial axis i (last first) of size q·b gives its block offset to the batch
 // axis: [Bc·P·q, b, Q] → [b, Bc·P·q, Q] (P, Q: the axes before and after), so the final batch
 // index is (o1·b2 + o2)·B + batch, as in TF. One axis at a time keeps the rank low for webgpu.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
-import { numel } from "../../rules/_axes.ts";
+import { numel } from "../../src/core/axes.ts";
 
 export const SpaceToBatchND: KernelRule = {
   linearize(k) {

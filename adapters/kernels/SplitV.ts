@@ -1,6 +1,6 @@
 // SplitV(x; numOrSizeSplits, axis) (tf.split): output i's tangent is dx's i-th part along axis.
-import type { KernelRule } from "./_types.ts";
-import { normAxis } from "../../rules/_axes.ts";
+import type { KernelRule } from "./types.ts";
+import { normAxis } from "../../src/core/axes.ts";
 import { sliceAlong } from "./_structural_util.ts";
 
 export const SplitV: KernelRule = {

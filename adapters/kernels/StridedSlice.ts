@@ -2,7 +2,7 @@
 // sliceInfo gives the dense per-axis begin/end/stride; a negative stride is a `rev` of that axis
 // followed by a positive-stride slice; new and shrunk axes are a final reshape.
 import * as tf from "@tensorflow/tfjs";
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
 
 export const StridedSlice: KernelRule = {

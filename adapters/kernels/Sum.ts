@@ -1,5 +1,5 @@
 // Sum(x; axis, keepDims): reduce_sum of the tangent (then a reshape when keeping dims).
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
 import { reductionAxes } from "./_reduce.ts";
 

@@ -1,8 +1,8 @@
 // Tile(x; reps): dy = dx repeated along each axis i with reps[i] > 1: as [A, s_i, B] →
 // broadcast to [A, reps[i], s_i, B] → merge (one axis at a time keeps the rank low for webgpu).
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
-import { numel } from "../../rules/_axes.ts";
+import { numel } from "../../src/core/axes.ts";
 
 export const Tile: KernelRule = {
   linearize(k) {

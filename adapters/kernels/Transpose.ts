@@ -1,5 +1,5 @@
 // Transpose(x; perm).
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
 
 export const Transpose: KernelRule = {

@@ -1,7 +1,7 @@
 // Unpack(value; axis) (tf.unstack): output i's tangent is dx's entry i along axis, axis dropped.
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
-import { normAxis } from "../../rules/_axes.ts";
+import { normAxis } from "../../src/core/axes.ts";
 import { sliceAlong } from "./_structural_util.ts";
 
 export const Unpack: KernelRule = {

@@ -1,6 +1,6 @@
 // _FusedMatMul(a, b, bias?, preluActivationWeights?): y = act(a·b + bias).
 import * as tf from "@tensorflow/tfjs";
-import type { KernelRule } from "./_types.ts";
+import type { KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
 import { matmulTangent } from "./_matmul.ts";
 import { activationTangent } from "./_activation.ts";

@@ -1,9 +1,9 @@
 // Fused activations of _FusedMatMul / FusedConv2D / FusedDepthwiseConv2D, with the derivative
 // conventions of tfjs's unfused kernels (Relu′(0) = 0, Relu6′ = [0 < z ≤ 6], Elu′ from y).
 import * as tf from "@tensorflow/tfjs";
-import type { KernelCtx } from "./_types.ts";
+import type { KernelCtx } from "./types.ts";
 import * as E from "./_emit.ts";
-import { UnsupportedAttributeError } from "../../src/errors.ts";
+import { UnsupportedAttributeError } from "../../src/core/errors.ts";
 import { mask } from "./_families.ts";
 
 /**

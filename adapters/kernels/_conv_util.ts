@@ -2,12 +2,12 @@
 // explicit pads and dimRoundingMode match exactly) as conv_general_dilated / reduce_window_sum
 // params, channels-first ↔ channels-last, and the tangents of (transposed) convolutions.
 import * as tf from "@tensorflow/tfjs";
-import type { ConvParams, Padding } from "../../src/ir.ts";
-import type { KernelCtx } from "./_types.ts";
+import type { ConvParams, Padding } from "../../src/core/ir.ts";
+import type { KernelCtx } from "./types.ts";
 import * as E from "./_emit.ts";
 import { activationTangent } from "./_activation.ts";
-import { windowOffsets } from "../../rules/_conv.ts";
-import { UnsupportedAttributeError } from "../../src/errors.ts";
+import { windowOffsets } from "../../src/core/axes.ts";
+import { UnsupportedAttributeError } from "../../src/core/errors.ts";
 
 /** A window's sweep over the spatial axes, as tfjs computes it (one entry per spatial axis). */
 export interface Geometry {

@@ -4,8 +4,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Var } from "../../src/ir.ts";
-import type { Arg, KernelCtx } from "./_types.ts";
+import type { Var } from "../../src/core/ir.ts";
+import type { Arg, KernelCtx } from "./types.ts";
 
 export type T = Var | null;
 
@@ -19,18 +19,6 @@ export function shapeOf(a: Arg): number[] {
 
 const sameShape = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((s, i) => s === b[i]);
-
-/** numpy broadcast of two shapes. */
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
-  const r = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < r; i++) {
-    const x = a[a.length - r + i] ?? 1, y = b[b.length - r + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) throw new Error(`Shapes [${a}] and [${b}] do not broadcast`);
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
 
 /** Broadcasts a tangent to `shape` (numpy rules) with an explicit broadcast_in_dim. */
 export function broadcastTo(k: KernelCtx, v: T, shape: number[]): T {
@@ -84,12 +72,6 @@ export function transpose(k: KernelCtx, v: T, perm: number[]): T {
 export function reduceSum(k: KernelCtx, v: T, axes: number[]): T {
   if (!v || axes.length === 0) return v;
   return k.emit("reduce_sum", [v], { axes }, v.shape.filter((_, i) => !axes.includes(i)));
-}
-
-/** reduce_sum that keeps the reduced axes as size 1. */
-export function reduceSumKeep(k: KernelCtx, v: T, axes: number[]): T {
-  if (!v) return v;
-  return reshape(k, reduceSum(k, v, axes), v.shape.map((s, i) => (axes.includes(i) ? 1 : s)));
 }
 
 /** Entries `start..start+size` of every axis (a static window). */

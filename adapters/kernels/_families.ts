@@ -4,7 +4,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { KernelCtx, KernelRule } from "./_types.ts";
+import type { KernelCtx, KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
 
 /** dy = dx · f'(x, y), with f' computed from the primal input and output. */
@@ -68,5 +68,5 @@ function scaled(k: KernelCtx, v: E.T, c: Coef): E.T {
   return E.mul(k, v, c);
 }
 
-/** float32 mask of a boolean tensor (never a Cast: see src/tensor_util.ts). */
-export { floatMask as mask } from "../../src/tensor_util.ts";
+/** float32 mask of a boolean tensor (never a Cast: see src/core/tensor_util.ts). */
+export { floatMask as mask } from "../../src/core/tensor_util.ts";

@@ -1,9 +1,9 @@
 // The tangent of a (batched, possibly transposed) matrix product a·b, as dot_generals.
 import * as tf from "@tensorflow/tfjs";
-import type { Var } from "../../src/ir.ts";
-import type { Arg, KernelCtx } from "./_types.ts";
+import type { Var } from "../../src/core/ir.ts";
+import type { Arg, KernelCtx } from "./types.ts";
 import * as E from "./_emit.ts";
-import { range } from "../../rules/_axes.ts";
+import { range } from "../../src/core/axes.ts";
 
 interface Side {
   value: tf.Tensor;

@@ -1,5 +1,5 @@
 // Reduction kernels' axis attrs: a number, an array, or null (all axes).
-import { normAxis, range } from "../../rules/_axes.ts";
+import { normAxis, range } from "../../src/core/axes.ts";
 
 export function reductionAxes(axis: unknown, rank: number): number[] {
   if (axis === null || axis === undefined) return range(rank);

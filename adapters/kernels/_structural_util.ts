@@ -1,7 +1,7 @@
 // Helpers shared by the structural kernels: slicing along one axis, min/max masks, flat
 // indices of gather_nd/scatter_nd, and tfjs's image-resize source coordinates.
 import * as tf from "@tensorflow/tfjs";
-import type { KernelCtx } from "./_types.ts";
+import type { KernelCtx } from "./types.ts";
 import * as E from "./_emit.ts";
 import { reductionAxes } from "./_reduce.ts";
 

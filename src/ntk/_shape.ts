@@ -1,5 +1,5 @@
 // The kernel's shape for a layout and the two output shapes.
-import type { Layout } from "../layout.ts";
+import type { Layout } from "../core/layout.ts";
 
 export function layoutShape(l: Layout, s1: readonly number[], s2: readonly number[]): number[] {
   const out: number[] = [];

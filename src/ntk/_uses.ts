@@ -8,9 +8,9 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import { type Eqn, isVar, type LinearProgram, type Var } from "../ir.ts";
-import { ruleOf } from "../../rules/mod.ts";
-import type { RowTags } from "../linear_program.ts";
+import { type Eqn, isVar, type LinearProgram, type Var } from "../core/ir.ts";
+import { ruleFor } from "../../rules/mod.ts";
+import type { ExampleAxes } from "./example_axes.ts";
 
 /** How an axis indexes its parameter: `param index = offset + sign·i`. */
 export interface ParamAxis {
@@ -87,8 +87,8 @@ function traceView(
     if (at === undefined) return "not computed from one parameter";
     const e: Eqn = p.eqns[at];
     const vars = e.in.filter(isVar);
-    const rule = ruleOf(e.prim);
-    const view = vars.length === 1 ? rule.view?.(e as never) : null;
+    const rule = ruleFor(e);
+    const view = vars.length === 1 ? rule.view?.(e) : null;
     if (!view) {
       // A reshape of the parameter itself: the reshaped var stands for it (same NTK).
       const owner = vars.length === 1 && rule.relabels ? paramName.get(vars[0].var.id) : undefined;
@@ -121,7 +121,7 @@ function traceView(
 }
 
 /** Finds every use of every parameter, and which parameters structured derivatives can take. */
-export function analyzeUses(p: LinearProgram, rows: RowTags): UseAnalysis {
+export function analyzeUses(p: LinearProgram, rows: ExampleAxes): UseAnalysis {
   const producer = new Map<number, number>();
   p.eqns.forEach((e, i) => producer.set(e.out.id, i));
   const paramName = new Map([...p.params].map(([n, v]) => [v.id, n]));
@@ -141,12 +141,12 @@ export function analyzeUses(p: LinearProgram, rows: RowTags): UseAnalysis {
       }
       const traced = traceView(p, producer, paramName, o.var);
       if (typeof traced === "string") return denseUpstream(o.var, traced);
-      const rule = ruleOf(e.prim);
+      const rule = ruleFor(e);
       if (!rule.structure || !rule.jacobian) {
         dense.set(traced.param, `${e.prim} (${e.source}) has no structure rule`);
         return;
       }
-      const s = rule.structure(e as never, slot);
+      const s = rule.structure(e, slot);
       const tag = rows.tags.get(e.out.id)!;
       if ([...s.constantBlockDiagonal, ...s.blockDiagonal].some(([a]) => a === tag.axis)) {
         dense.set(traced.param, `${e.prim} (${e.source}) pairs the example axis with the parameter`);

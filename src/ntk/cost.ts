@@ -4,13 +4,14 @@
  * time by the backend's throughput and per-kernel latency, measured once per process.
  * @module
  */
+import { operandShape } from "../core/ir.ts";
 import * as tf from "@tensorflow/tfjs";
-import type { LinearProgram } from "../ir.ts";
-import { inferRows } from "../linear_program.ts";
-import type { Layout } from "../layout.ts";
-import { ruleOf } from "../../rules/mod.ts";
-import { numel } from "../../rules/_axes.ts";
-import { keptAxes } from "../structure.ts";
+import type { LinearProgram } from "../core/ir.ts";
+import { inferExampleAxes } from "./example_axes.ts";
+import type { Layout } from "../core/layout.ts";
+import { ruleFor } from "../../rules/mod.ts";
+import { numel } from "../core/axes.ts";
+import { keptAxes } from "../core/structure.ts";
 import { analyzeUses } from "./_uses.ts";
 
 export type Priced = "jacobian" | "ntkvp" | "structured";
@@ -42,14 +43,14 @@ export interface ProgramProfile {
 
 /** Measures a linearization once (no tensor work). */
 export function profileProgram(p: LinearProgram): ProgramProfile {
-  const rows = inferRows(p);
+  const rows = inferExampleAxes(p);
   const r = Math.max(1, rows.count);
   const uses = analyzeUses(p, rows);
   const useList = [...uses.uses.values()].flat().map((u) => {
     const e = p.eqns[u.eqn];
-    const rule = ruleOf(e.prim);
-    const s = rule.structure!(e as never, u.slot);
-    const w = (e.in[u.slot] as { var: { shape: number[] } }).var.shape;
+    const rule = ruleFor(e);
+    const s = rule.structure!(e, u.slot);
+    const w = operandShape(e, u.slot);
     const kept = keptAxes(s, e.out.shape.length, w.length);
     const jt = numel([...kept.y.map((a) => e.out.shape[a]), ...kept.w.map((b) => w[b])]);
     return {
@@ -63,7 +64,7 @@ export function profileProgram(p: LinearProgram): ProgramProfile {
   return {
     rows: r,
     outPerRow: numel(p.output.shape.slice(1)),
-    passFlops: p.eqns.reduce((a, e) => a + ruleOf(e.prim).flops(e as never, 1), 0),
+    passFlops: p.eqns.reduce((a, e) => a + ruleFor(e).flops(e, 1), 0),
     eqns: p.eqns.length,
     params: sizes.reduce((a, b) => a + b, 0),
     paramSizes: sizes,

@@ -6,13 +6,13 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { contract2, contract2Flops, type Label } from "../einsum.ts";
-import { inferRows } from "../linear_program.ts";
-import { layoutLabels, meanOverTraced } from "../layout.ts";
-import { numel } from "../../rules/_axes.ts";
-import { addB, broadcastToB, zerosB } from "../../rules/_broadcast.ts";
-import { backward } from "./_passes.ts";
-import type { Method } from "./_types.ts";
+import { contract2, contract2Flops, type Label } from "../core/einsum.ts";
+import { inferExampleAxes } from "./example_axes.ts";
+import { layoutLabels, meanOverTraced } from "../core/layout.ts";
+import { numel } from "../core/axes.ts";
+import { addB, broadcastToB, zerosB } from "../core/tensor_ops.ts";
+import { backward } from "./passes.ts";
+import type { Method } from "./types.ts";
 import { layoutShape } from "./_shape.ts";
 
 /** The identity basis over one row's O entries, for every row: `[O, R, ...S]`. */
@@ -79,14 +79,14 @@ export const jacobianNtk: Method = ({ p1, p2, layout, stats, progress }) => {
   const c1 = rowBasis(s1);
   const c2 = p2 ? rowBasis(s2) : null;
   try {
-    const g1 = backward(p1, c1, 1, inferRows(p1), stats);
+    const g1 = backward(p1, c1, 1, inferExampleAxes(p1), stats);
     if (!p2) {
       for (const [, j] of g1) {
         addTerm(j, j);
         j.dispose();
       }
     } else {
-      for (const [, j1, j2] of zipByName(g1, backward(p2, c2!, 1, inferRows(p2), stats))) {
+      for (const [, j1, j2] of zipByName(g1, backward(p2, c2!, 1, inferExampleAxes(p2), stats))) {
         addTerm(j1, j2);
         j1.dispose(), j2.dispose();
       }

@@ -5,12 +5,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { layoutFromFull } from "../layout.ts";
-import { numel, range } from "../../rules/_axes.ts";
-import { concatB, transposeB, zerosB } from "../../rules/_broadcast.ts";
-import { backward, forward } from "./_passes.ts";
-import type { Method } from "./_types.ts";
-import { identityRows } from "../tensor_util.ts";
+import { layoutFromFull } from "../core/layout.ts";
+import { numel, range } from "../core/axes.ts";
+import { concatB, transposeB, zerosB } from "../core/tensor_ops.ts";
+import { backward, forward } from "./passes.ts";
+import type { Method } from "./types.ts";
+import { identityRows } from "../core/tensor_util.ts";
 
 export const ntkvpNtk: Method = ({ p1, p2, layout, stats, memoryBudget, progress }) => {
   const q = p2 ?? p1;

@@ -12,18 +12,19 @@
  * left to Jacobian contraction, and `info.structure` says which and why.
  * @module
  */
+import { operandShape } from "../core/ir.ts";
 import * as tf from "@tensorflow/tfjs";
-import type { ExampleAxis, LinearProgram } from "../ir.ts";
-import { contract2, contract2Flops, contractMany, type Label, planContraction } from "../einsum.ts";
-import { inferRows, type RowTags } from "../linear_program.ts";
-import { layoutLabels, meanOverTraced } from "../layout.ts";
-import { addB, gatherB, mulB, reverseB, sliceB, subB, transposeB, zerosB } from "../../rules/_broadcast.ts";
-import type { Structure } from "../structure.ts";
-import { floatMask } from "../tensor_util.ts";
-import { ruleOf } from "../../rules/mod.ts";
-import { splitRowsShape } from "../../rules/_axes.ts";
-import { reverse, type Reversed } from "./_passes.ts";
-import type { Method, MethodInput } from "./_types.ts";
+import type { ExampleAxis, LinearProgram } from "../core/ir.ts";
+import { contract2, contract2Flops, contractMany, type Label, planContraction } from "../core/einsum.ts";
+import { type ExampleAxes, inferExampleAxes } from "./example_axes.ts";
+import { layoutLabels, meanOverTraced } from "../core/layout.ts";
+import { addB, gatherB, mulB, reverseB, sliceB, subB, transposeB, zerosB } from "../core/tensor_ops.ts";
+import type { Structure } from "../core/structure.ts";
+import { floatMask } from "../core/tensor_util.ts";
+import { ruleFor } from "../../rules/mod.ts";
+import { splitRowsShape } from "../core/axes.ts";
+import { reverse, type Reversed } from "./passes.ts";
+import type { Method, MethodInput } from "./types.ts";
 import { layoutShape } from "./_shape.ts";
 import { rowBasis } from "./jacobian.ts";
 import { analyzeUses, type ParamAxis, unifyAnalyses, type Use, type UseAnalysis } from "./_uses.ts";
@@ -285,7 +286,7 @@ function pairTerm(
 /** Parameter cotangents from a reverse pass, collected per parameter as the uses complete. */
 function collect(
   p: LinearProgram,
-  rows: RowTags,
+  rows: ExampleAxes,
   uses: UseAnalysis,
   m: MethodInput,
 ): Generator<Reversed> {
@@ -303,7 +304,7 @@ function collect(
 export const structuredNtk: Method = (m) => {
   const { p1, p2, layout, stats } = m;
   const sides = p2 ? [p1, p2] : [p1];
-  const rows = sides.map(inferRows);
+  const rows = sides.map(inferExampleAxes);
   const analyses = sides.map((p, i) => analyzeUses(p, rows[i]));
   unifyAnalyses(analyses);
   const report: StructureReport = {
@@ -391,14 +392,14 @@ export const structuredNtk: Method = (m) => {
         const use = useAt[i].get(`${y.eqn}:${y.slot}`)!;
         const p = sides[i];
         const e = p.eqns[y.eqn];
-        const rule = ruleOf(e.prim);
+        const rule = ruleFor(e);
         const sideUse: SideUse = {
           use,
           df: y.ct,
-          jt: rule.jacobian!(e as never, y.slot),
-          s: rule.structure!(e as never, y.slot),
+          jt: rule.jacobian!(e, y.slot),
+          s: rule.structure!(e, y.slot),
           y: e.out.shape,
-          wShape: (e.in[y.slot] as { var: { shape: number[] } }).var.shape,
+          wShape: operandShape(e, y.slot),
           rowAxis: rows[i].tags.get(e.out.id)!,
           rows: rows[i].count,
         };

@@ -5,15 +5,15 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BackendName, ensureBackend } from "../backend.ts";
-import { InvalidOptionError, ShapeMismatchError } from "../errors.ts";
-import { type Layout, normalizeLayout } from "../layout.ts";
-import { assemble, type Block, planBlocks, type RowRole, rowRole, sliceRows } from "../batching.ts";
-import { asList, checkArguments, checkFinite, checkNtkOptions, type Input } from "../validate.ts";
-import { empiricalNtkFn, type EmpiricalNtkOptions, METHOD_NAMES, type NtkMethod } from "../ntk/mod.ts";
+import { type BackendName, ensureBackend } from "../core/backend.ts";
+import { InvalidOptionError, ShapeMismatchError } from "../core/errors.ts";
+import { type Layout, normalizeLayout } from "../core/layout.ts";
+import { assemble, type Block, planBlocks, type RowRole, rowRole, sliceRows } from "../core/batching.ts";
+import { asList, checkArguments, checkFiniteArguments, checkNtkOptions, type Input } from "../core/validate.ts";
+import { empiricalNtkFn, type EmpiricalNtkOptions, METHOD_NAMES, type NtkMethod } from "../api/empirical_ntk.ts";
 import { absoluteSource, type FromWorker, loadSource, type NtkSource, type ToWorker } from "./protocol.ts";
 import { buffers, toWire, type WireTensor } from "./wire.ts";
-import type { Tensor } from "../types.ts";
+import type { Tensor } from "../core/types.ts";
 
 export type { NtkSource } from "./protocol.ts";
 
@@ -207,11 +207,7 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
     const params = given ?? loaded.params;
     if (!params) throw new InvalidOptionError("params", undefined, ["the parameters of the module's function"]);
     checkArguments(x1, x2, params, loaded.f);
-    await checkFinite([
-      ...Object.entries(params).map(([n, t]) => [`params["${n}"]`, t] as [string, tf.Tensor]),
-      ...asList(x1).map((t, i, l) => [l.length > 1 ? `x1[${i}]` : "x1", t] as [string, tf.Tensor]),
-      ...(x2 ? asList(x2).map((t, i, l) => [l.length > 1 ? `x2[${i}]` : "x2", t] as [string, tf.Tensor]) : []),
-    ]);
+    await checkFiniteArguments(x1, x2, params);
     const workers = options.workers ?? (backend === "webgpu" ? 1 : navigator.hardwareConcurrency ?? 1);
     const local = empiricalNtkFn(loaded.f, { ...options, backend });
     const plan = await local.plan(x1, x2, params);

@@ -7,12 +7,12 @@
 import * as tf from "@tensorflow/tfjs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { BackendName } from "../backend.ts";
+import type { BackendName } from "../core/backend.ts";
 import type { ParamFn } from "../../adapters/trace.ts";
-import type { EmpiricalNtkOptions, NtkMethod } from "../ntk/mod.ts";
+import type { EmpiricalNtkOptions, NtkMethod } from "../api/empirical_ntk.ts";
 import { fromLayersModel } from "../../adapters/layers.ts";
 import { loadModel } from "../../adapters/io.ts";
-import { InvalidOptionError } from "../errors.ts";
+import { InvalidOptionError } from "../core/errors.ts";
 import type { WireTensor } from "./wire.ts";
 
 /**

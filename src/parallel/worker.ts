@@ -4,8 +4,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../backend.ts";
-import { type EmpiricalNtk, empiricalNtkFn } from "../ntk/mod.ts";
+import { initBackend } from "../core/backend.ts";
+import { type EmpiricalNtk, empiricalNtkFn } from "../api/empirical_ntk.ts";
 import { fromWire, type WireTensor } from "./wire.ts";
 import { loadSource, type ToWorker, type WorkerNtkOptions } from "./protocol.ts";
 import type { ParamFn } from "../../adapters/trace.ts";

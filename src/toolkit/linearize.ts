@@ -4,12 +4,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { DTypeError, ShapeMismatchError } from "../errors.ts";
-import { disposeProgram } from "../linear_program.ts";
-import { forward } from "../ntk/_passes.ts";
+import { DTypeError, ShapeMismatchError } from "../core/errors.ts";
+import { disposeProgram } from "../core/linear_program.ts";
+import { forward } from "../ntk/passes.ts";
 import type { ParamFn } from "../../adapters/trace.ts";
-import type { Tensor } from "../types.ts";
-import { traceInput } from "../ntk/_inputs.ts";
+import type { Tensor } from "../core/types.ts";
+import { traceInput } from "../api/inputs.ts";
 
 /** The linearized function: a `ParamFn` that owns a copy of `params0`. */
 export interface LinearizedFn {

@@ -4,16 +4,15 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BackendName, ensureBackend } from "../backend.ts";
-import { InvalidOptionError, ShapeMismatchError } from "../errors.ts";
-import { contract2 } from "../einsum.ts";
-import { checkPairedAxes, layoutLabels, meanOverTraced, normalizeLayout } from "../layout.ts";
-import { empiricalNtkFn, type EmpiricalNtkOptions } from "../ntk/mod.ts";
-import { checkArguments, checkNtkOptions, type Input } from "../validate.ts";
+import { type BackendName, ensureBackend } from "../core/backend.ts";
+import { InvalidOptionError, ShapeMismatchError } from "../core/errors.ts";
+import { contract2 } from "../core/einsum.ts";
+import { checkPairedAxes, layoutLabels, meanOverTraced, normalizeLayout } from "../core/layout.ts";
+import { empiricalNtkFn, type EmpiricalNtkOptions } from "../api/empirical_ntk.ts";
+import { checkArguments, checkFiniteArguments, checkNtkOptions, type Input } from "../core/validate.ts";
 import { evaluateOutput, type ParamFn } from "../../adapters/trace.ts";
-import { checkFiniteArguments } from "./ntk_vp.ts";
-import type { Tensor } from "../types.ts";
-import { emptyProblemKernel, explainTraceError } from "../ntk/_inputs.ts";
+import type { Tensor } from "../core/types.ts";
+import { emptyProblemKernel, explainTraceError } from "../api/inputs.ts";
 
 /** Options of `empiricalNngpFn`: the output layout and the backend. */
 export interface EmpiricalNngpOptions {

@@ -5,14 +5,14 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BackendName, ensureBackend } from "../backend.ts";
-import { DTypeError, InvalidOptionError, ShapeMismatchError } from "../errors.ts";
-import { disposeProgram } from "../linear_program.ts";
-import { backward, forward } from "../ntk/_passes.ts";
-import { asList, checkArguments, checkFinite, checkNtkOptions, type Input } from "../validate.ts";
+import { type BackendName, ensureBackend } from "../core/backend.ts";
+import { DTypeError, InvalidOptionError, ShapeMismatchError } from "../core/errors.ts";
+import { disposeProgram } from "../core/linear_program.ts";
+import { backward, forward } from "../ntk/passes.ts";
+import { checkArguments, checkFiniteArguments, checkNtkOptions, type Input } from "../core/validate.ts";
 import type { Linearized, ParamFn } from "../../adapters/trace.ts";
-import type { Tensor } from "../types.ts";
-import { traceInput } from "../ntk/_inputs.ts";
+import type { Tensor } from "../core/types.ts";
+import { traceInput } from "../api/inputs.ts";
 
 /** Options of `empiricalNtkVpFn`. */
 export interface EmpiricalNtkVpOptions {
@@ -34,25 +34,6 @@ export type EmpiricalNtkVp = (
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i]);
-}
-
-function named(side: string, x: Input): [string, tf.Tensor][] {
-  return asList(x).map((t, i, l) => [l.length > 1 ? `${side}[${i}]` : side, t]);
-}
-
-/** Throws NonFiniteInputError naming the first parameter or input holding NaN or ±Infinity. */
-export async function checkFiniteArguments(
-  x1: Input,
-  x2: Input | null,
-  params: Record<string, Tensor>,
-  more: [string, Tensor][] = [],
-): Promise<void> {
-  await checkFinite([
-    ...Object.entries(params).map(([n, t]) => [`params["${n}"]`, t] as [string, tf.Tensor]),
-    ...named("x1", x1),
-    ...(x2 ? named("x2", x2) : []),
-    ...more,
-  ]);
 }
 
 function release(lin: Linearized): void {

@@ -11,9 +11,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { InvalidOptionError, NonFiniteInputError, ShapeMismatchError } from "../errors.ts";
+import { InvalidOptionError, NonFiniteInputError, ShapeMismatchError } from "../core/errors.ts";
 import { checkTolerance, offsets, symmetricEigen, symmetrize, zippedToMatrix } from "./spectrum.ts";
-import type { Tensor } from "../types.ts";
+import type { Tensor } from "../core/types.ts";
 
 /** Options of `predictGradientDescentMse`: learning rate, ridge and the kernels' layout. */
 export interface PredictGradientDescentMseOptions {

@@ -14,8 +14,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
-import { InvalidOptionError, NonFiniteInputError, ShapeMismatchError } from "../errors.ts";
-import type { Tensor } from "../types.ts";
+import { InvalidOptionError, NonFiniteInputError, ShapeMismatchError } from "../core/errors.ts";
+import type { Tensor } from "../core/types.ts";
 
 /** Options of `ntkSpectrum`: tolerances. */
 export interface NtkSpectrumOptions {

@@ -4,11 +4,12 @@
 // whose kernel would take minutes (HUGE: 3000 CNN examples, 100 000 token sequences), so a check
 // that came too late would show as a hung test, not as a timing assertion. Also: -h/--help.
 import assert from "node:assert/strict";
-import { BACKENDS } from "../../src/backend.ts";
-import { METHOD_NAMES } from "../../src/ntk/mod.ts";
-import { CLI_BACKENDS, CLI_METHODS, USAGE } from "../../src/cli.ts";
+import { BACKENDS } from "../../src/core/backend.ts";
+import { METHOD_NAMES } from "../../src/api/empirical_ntk.ts";
+import { USAGE } from "../../src/cli.ts";
+import { CLI_BACKENDS, CLI_METHODS } from "../../src/cli_common.ts";
 import { type WorkersCase, workersNote } from "../../src/cli_compute.ts";
-import { formatBytes } from "../../src/format.ts";
+import { formatBytes } from "../../src/core/format.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const FX = `${root}tests/fixtures`;

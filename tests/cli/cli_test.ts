@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { main } from "../../src/cli.ts";
 import { empiricalNtkFn, fromLayersModel, loadModel, readNpy, saveModel } from "../../mod.ts";
-import { initBackend } from "../../src/backend.ts";
+import { initBackend } from "../../src/core/backend.ts";
 import { relError } from "../_ref.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };

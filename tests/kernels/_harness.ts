@@ -9,8 +9,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { traceLinear } from "../../adapters/trace.ts";
-import { disposeProgram, inferRows } from "../../src/linear_program.ts";
-import { backward, forward } from "../../src/ntk/_passes.ts";
+import { disposeProgram } from "../../src/core/linear_program.ts";
+import { inferExampleAxes } from "../../src/ntk/example_axes.ts";
+import { backward, forward } from "../../src/ntk/passes.ts";
 import { randn } from "../_data.ts";
 import { relError } from "../_ref.ts";
 
@@ -111,7 +112,7 @@ export async function checkKernelCase(c: KernelCase): Promise<void> {
     });
     // 2. Per-row VJPs.
     if (withRows) {
-      const rows = inferRows(prog);
+      const rows = inferExampleAxes(prog);
       const perRow = new Map<string, tf.Tensor>();
       for (const [n, g] of backward(prog, ct, 1, rows)) perRow.set(n, g);
       for (const [i, n] of names.entries()) {

@@ -19,7 +19,7 @@ Deno.test("every registered kernel has a test case", () => {
 });
 
 Deno.test("every primitive in the rule table has structure and Jacobian rules; every other Table 5 entry says why", async () => {
-  const { coverageRows, NOT_REACHABLE, TABLE5 } = await import("../../rules/coverage.ts");
+  const { coverageRows, NOT_REACHABLE, TABLE5 } = await import("../../bench/coverage.ts");
   const rows = coverageRows(new Map());
   for (const r of rows) {
     if (r.implemented) assert.ok(r.structure && r.jacobian, `${r.primitive} lacks structure/jacobian`);

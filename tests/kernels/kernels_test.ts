@@ -1,6 +1,6 @@
 // Runs every kernel case (tests/kernels/cases/*.ts) on each of its backends.
 import * as tf from "@tensorflow/tfjs";
-import "../../src/backend.ts";
+import "../../src/core/backend.ts";
 import { checkKernelCase } from "./_harness.ts";
 import { ALL_CASES } from "./cases/mod.ts";
 

@@ -2,7 +2,7 @@
 // untouched, several inputs/outputs, the `params` option, and layers that cannot be supported.
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import "../../src/backend.ts";
+import "../../src/core/backend.ts";
 import {
   empiricalNtkFn,
   fromLayersModel,

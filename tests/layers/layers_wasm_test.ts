@@ -1,6 +1,6 @@
 // A representative subset of the layer cases on wasm, every method; the reference stays on cpu.
 import * as tf from "@tensorflow/tfjs";
-import "../../src/backend.ts";
+import "../../src/core/backend.ts";
 import { checkLayerCase } from "./_check.ts";
 import { LAYER_CASES } from "./_layer_cases.ts";
 import { LAYER_TEST_METHODS } from "./_methods.ts";

@@ -3,7 +3,7 @@
 // from explicit tf.grads Jacobians on cpu (tests/_ref.ts), 1e-4·max|K| (1e-3 on webgpu).
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import "../../src/backend.ts";
+import "../../src/core/backend.ts";
 import { empiricalNtkFn, type NtkMethod } from "../../mod.ts";
 import { onCpu, referenceNtk } from "../_ref.ts";
 
@@ -329,7 +329,7 @@ for (const backend of ["cpu", "webgpu"]) {
 }
 
 // found-G's cause: tfjs-webgpu's pad is all zeros from rank 5; the corrected kernel
-// (src/tfjs_fixes.ts) pads axis by axis. Exact against cpu, and it frees its intermediates.
+// (src/core/tfjs_fixes.ts) pads axis by axis. Exact against cpu, and it frees its intermediates.
 Deno.test({
   name: "found-G: tf.pad of rank 5 and 6 on webgpu matches cpu and leaks no buffer",
   ...opts,

@@ -6,7 +6,7 @@
 // parameter q = 1, which is f(x).
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import "../../src/backend.ts";
+import "../../src/core/backend.ts";
 import { empiricalKernelFn, empiricalNngpFn, empiricalNtkFn } from "../../mod.ts";
 import { onCpu, referenceNtk, relError } from "../_ref.ts";
 import { randn } from "../_data.ts";

@@ -1,6 +1,6 @@
 // Every method on every model, against an explicit J1·J2ᵀ from tf.grads on cpu (N1 ≠ N2).
 import * as tf from "@tensorflow/tfjs";
-import "../../src/backend.ts";
+import "../../src/core/backend.ts";
 import { checkAgainstReference } from "./_check.ts";
 import {
   broadcasting,

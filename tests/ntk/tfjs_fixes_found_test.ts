@@ -1,5 +1,5 @@
 // Campaign findings (deno task fuzz, seed 20261205, 10,000 programs): tfjs 4.22 kernels that
-// were wrong or threw, each corrected in src/tfjs_fixes.ts, checked against tfjs-cpu (exact for
+// were wrong or threw, each corrected in src/core/tfjs_fixes.ts, checked against tfjs-cpu (exact for
 // these ops: 0 or 1e-6 relative), plus the campaign's shrunk programs end to end.
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";

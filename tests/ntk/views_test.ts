@@ -4,7 +4,7 @@
 // J1·J2ᵀ from explicit tf.grads Jacobians on cpu (tests/_ref.ts), 1e-4 relative (1e-3 on webgpu).
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import "../../src/backend.ts";
+import "../../src/core/backend.ts";
 import { empiricalNtkFn } from "../../mod.ts";
 import { checkAgainstReference } from "./_check.ts";
 import type { Model, Params } from "./_models.ts";

@@ -10,17 +10,17 @@
  *  4. transposeExample (where defined) against masking the cotangent by row and transposing
  *     with one more lead axis;
  *  5. flops against a hand count (where the case gives one);
- *  6. the derivative's structure (src/structure.ts) per var slot: well formed, J̃ of the trimmed
+ *  6. the derivative's structure (src/core/structure.ts) per var slot: well formed, J̃ of the trimmed
  *     shape, and the dense derivative rebuilt from both equal to the rule's own apply on an
  *     identity basis (cpu and wasm);
  *  7. no leaked tensors around each case.
- * Rule calls run inside tf.tidy, as the engine (src/ntk/_passes.ts) runs them.
+ * Rule calls run inside tf.tidy, as the engine (src/ntk/passes.ts) runs them.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import "../../src/backend.ts";
-import type { Eqn, ExampleAxis, Operand, ParamsOf, PrimitiveName } from "../../src/ir.ts";
+import "../../src/core/backend.ts";
+import type { Eqn, ExampleAxis, Operand, ParamsOf, PrimitiveName } from "../../src/core/ir.ts";
 import { ruleOf } from "../../rules/mod.ts";
 import {
   checkStructure,
@@ -28,8 +28,8 @@ import {
   denseJacobian,
   type Structure,
   trimmedShape,
-} from "../../src/structure.ts";
-import type { Rows } from "../../rules/_types.ts";
+} from "../../src/core/structure.ts";
+import type { ExampleRows } from "../../rules/_types.ts";
 import { rng } from "../_data.ts";
 import { relError } from "../_ref.ts";
 
@@ -295,7 +295,7 @@ async function checkApplyAndTranspose<P extends PrimitiveName>(
 }
 
 /** Every way of putting rows on output axis `a` of size `n`: R dividing n, with outer/inner. */
-function rowsOn(a: number, n: number): Rows[] {
+function rowsOn(a: number, n: number): ExampleRows[] {
   return divisors(n).filter((r) => r > 1 || n === 1).flatMap((count) =>
     divisors(n / count).map((inner) => ({ count, out: { axis: a, outer: n / count / inner, inner } }))
   );
@@ -397,7 +397,7 @@ async function checkTransposeExample<P extends PrimitiveName>(
 
 /**
  * `denseFromStructure`'s values. It multiplies at rank y + w with tf.mul, which tfjs-wasm 4.22
- * gets wrong from rank 7 (XNNPACK "status 4"; src/structure.ts should use rules/_broadcast.ts'
+ * gets wrong from rank 7 (XNNPACK "status 4"; src/core/structure.ts should use src/core/tensor_ops.ts'
  * mulB): there, the rebuild runs on cpu from J̃'s values.
  */
 async function rebuilt(s: Structure, jt: tf.Tensor, y: number[], w: number[], backend: string): Promise<Float64Array> {
@@ -438,7 +438,7 @@ async function checkStructureOf<P extends PrimitiveName>(prim: P, c: RuleCase<P>
       ];
       assert.ok(!operands.includes(jt), `${label}: jacobian returned an operand`);
       assert.ok(![...(eqn.cache?.values() ?? [])].includes(jt), `${label}: jacobian returned a cached tensor`);
-      const want = tf.tidy(() => denseJacobian(eqn, slot));
+      const want = tf.tidy(() => denseJacobian(ruleOf(eqn.prim), eqn, slot));
       try {
         const shown = JSON.stringify({ ...s, selection: s.selection && { ...s.selection, indices: "…" } });
         assert.deepEqual(jt.shape, trimmedShape(s, y, w), `${label}: J̃'s shape for ${shown}`);

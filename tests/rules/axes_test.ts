@@ -1,6 +1,6 @@
-// rules/_axes.ts: following rows through reshapes, permutations, axis normalization.
+// src/core/axes.ts: following rows through reshapes, permutations, axis normalization.
 import assert from "node:assert/strict";
-import type { ExampleAxis } from "../../src/ir.ts";
+import type { ExampleAxis } from "../../src/core/ir.ts";
 import {
   invertPermutation,
   leadDims,
@@ -10,7 +10,7 @@ import {
   reshapeExampleAxis,
   sameExampleAxis,
   splitRowsShape,
-} from "../../rules/_axes.ts";
+} from "../../src/core/axes.ts";
 import { ravel, rowOf, unravel } from "./_rule_harness.ts";
 
 const ex = (axis: number, outer: number, inner: number): ExampleAxis => ({ axis, outer, inner });
@@ -24,7 +24,7 @@ Deno.test("reshapeExampleAxis follows rows through merges and splits", () => {
   // And back: splitting the merged axis recovers the example axis.
   assert.deepEqual(reshapeExampleAxis([N * T, F], [N, T, F], ex(0, 1, T), N), ex(0, 1, 1));
   assert.deepEqual(reshapeExampleAxis([T * N, F], [T, N, F], ex(0, T, 1), N), ex(1, 1, 1));
-  // Rows untouched by a reshape of other axes.
+  // ExampleRows untouched by a reshape of other axes.
   assert.deepEqual(reshapeExampleAxis([N, T * F], [N, T, F], ex(0, 1, 1), N), ex(0, 1, 1));
   assert.deepEqual(reshapeExampleAxis([N, 1, F], [N, F], ex(0, 1, 1), N), ex(0, 1, 1));
   assert.deepEqual(reshapeExampleAxis([F, N], [F * N], ex(1, 1, 1), N), ex(0, F, 1));
@@ -33,9 +33,9 @@ Deno.test("reshapeExampleAxis follows rows through merges and splits", () => {
 Deno.test("reshapeExampleAxis gives null when rows straddle several axes", () => {
   // 6 rows split as [2, 3]: no single axis carries them.
   assert.equal(reshapeExampleAxis([6, 5], [2, 3, 5], ex(0, 1, 1), 6), null);
-  // Rows i % 2 of a length-6 axis, viewed as [2, 3]: row = (3a + b) % 2 mixes both axes.
+  // ExampleRows i % 2 of a length-6 axis, viewed as [2, 3]: row = (3a + b) % 2 mixes both axes.
   assert.equal(reshapeExampleAxis([6], [2, 3], ex(0, 3, 1), 2), null);
-  // Rows of [4, 3] flattened and cut as [3, 4]: row = floor((4a + b) / 3) straddles both.
+  // ExampleRows of [4, 3] flattened and cut as [3, 4]: row = floor((4a + b) / 3) straddles both.
   assert.equal(reshapeExampleAxis([4, 3], [3, 4], ex(0, 1, 1), 4), null);
 });
 

@@ -5,9 +5,9 @@
 // lead shapes [3], [2, 3] and [1]), plus the tfjs fast paths against im2col patches.
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import "../../src/backend.ts";
-import type { ConvParams } from "../../src/ir.ts";
-import { contract2 } from "../../src/einsum.ts";
+import "../../src/core/backend.ts";
+import type { ConvParams } from "../../src/core/ir.ts";
+import { contract2 } from "../../src/core/einsum.ts";
 import { addPatches, patches, tfConv, tfConvTransposeInput, type WindowSpec } from "../../rules/_conv.ts";
 import { type Arr, at, fromFn, numel, randArr, type RuleCase, ruleTests, toTensor, unravel } from "./_rule_harness.ts";
 

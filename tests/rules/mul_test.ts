@@ -26,6 +26,6 @@ ruleTests("mul", [
   mulCase([4, 3], [], 0),
   mulCase([5, 4, 3], [1, 3], 1), // a leading size-1 axis and a missing one: both constant
   // Rank 7 (lead [2, 3] + a rank-5 output): tfjs-wasm's own mul is wrong there (XNNPACK logs
-  // "xnn_setup_*_nd_f32 ... status 4"), so rules/_broadcast.ts merges axes first.
+  // "xnn_setup_*_nd_f32 ... status 4"), so src/core/tensor_ops.ts merges axes first.
   mulCase([2, 3, 2, 2, 2], [2, 2], 0),
 ]);

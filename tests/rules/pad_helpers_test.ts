@@ -2,7 +2,7 @@
 // unpadLead (its transpose) against plain loops, on cpu and wasm.
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import "../../src/backend.ts";
+import "../../src/core/backend.ts";
 import { dilate, type PadConfig, padLead, unpadLead } from "../../rules/_pad.ts";
 import { type Arr, at, fromFn, numel, randArr, toTensor } from "./_rule_harness.ts";
 

@@ -36,7 +36,7 @@ ruleTests("pad", [
   padCase([4], [[-2, -1, 1]]), // crops into the interior zeros
   padCase([4, 3], [[-1, -3, 0], [0, 0, 0]]),
   // Rank 7 with one lead axis and interior padding: tfjs-wasm's own pad is wrong there
-  // (XNNPACK handles rank ≤ 6), so rules/_broadcast.ts padB merges unpadded axes first.
+  // (XNNPACK handles rank ≤ 6), so src/core/tensor_ops.ts padB merges unpadded axes first.
   padCase([2, 2, 1, 3, 2], [[0, 0, 0], [1, 0, 0], [0, 0, 0], [0, 1, 1], [0, 0, 0]]),
   padCase([4, 3], [[0, 0, 0], [0, 0, 0]]),
 ]);

@@ -1,10 +1,10 @@
-// The rank-safe tensor helpers (rules/_broadcast.ts) at ranks 5 to 9 (pad and reverse step
+// The rank-safe tensor helpers (src/core/tensor_ops.ts) at ranks 5 to 9 (pad and reverse step
 // above 4 axes, everything above MAX_RANK), with patterns that do not merge (alternating
 // broadcast, sum, reverse, pad and cut axes; interleaving permutations), so the stepwise paths run: each against the plain tfjs op on the cpu backend (right at any
 // rank), exactly on cpu and wasm (moves only) or to 1e-6 (arithmetic), 1e-4 on webgpu.
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import "../../src/backend.ts";
+import "../../src/core/backend.ts";
 import {
   addB,
   broadcastToB,
@@ -20,7 +20,7 @@ import {
   sumB,
   transposeB,
   zerosB,
-} from "../../rules/_broadcast.ts";
+} from "../../src/core/tensor_ops.ts";
 import { awayFromZero, randn } from "../_data.ts";
 import { relError } from "../_ref.ts";
 

@@ -1,4 +1,4 @@
-// select_and_gather_add(v; positions, shape), per src/ir.ts: output entry j reads entry
+// select_and_gather_add(v; positions, shape), per src/core/ir.ts: output entry j reads entry
 // positions[j] of the flattened v; an entry of batch slot b only reads slot b (max pooling's
 // tangent). The positions here are drawn within each entry's batch slot.
 import { type Arr, at, fromFn, intArr, numel, type RuleCase, ruleTests, toTensor } from "./_rule_harness.ts";

@@ -1,5 +1,5 @@
 // select_and_scatter_add(v; positions, shape), the transpose of select_and_gather_add per
-// src/ir.ts: entry j of v is added to entry positions[j] of the flattened zeros(shape); an
+// src/core/ir.ts: entry j of v is added to entry positions[j] of the flattened zeros(shape); an
 // entry of batch slot b only lands in slot b.
 import {
   type Arr,

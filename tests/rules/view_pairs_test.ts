@@ -14,10 +14,10 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
-import "../../src/backend.ts";
+import "../../src/core/backend.ts";
 import { empiricalNtkFn } from "../../mod.ts";
 import { traceLinear } from "../../adapters/trace.ts";
-import { disposeProgram } from "../../src/linear_program.ts";
+import { disposeProgram } from "../../src/core/linear_program.ts";
 import { RULES } from "../../rules/mod.ts";
 import { awayFromZero, randn } from "../_data.ts";
 import { referenceNtk, relError } from "../_ref.ts";

@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { empiricalNtkFn, InvalidOptionError, NonFiniteInputError, ntkSpectrum, ShapeMismatchError } from "../../mod.ts";
-import { heatmapSvg } from "../../src/plot.ts";
+import { heatmapSvg } from "../../src/core/plot.ts";
 import { rng } from "../_data.ts";
 import { mlp } from "../ntk/_models.ts";
 

@@ -201,13 +201,14 @@ export function isConst(o: Operand): o is { const: Const } {
   return "const" in o;
 }
 
-/** Indices of the var operands of an equation. */
-export function varSlots(eqn: Eqn): number[] {
-  const slots: number[] = [];
-  eqn.in.forEach((o, i) => {
-    if (isVar(o)) slots.push(i);
-  });
-  return slots;
+/** The shape of an operand: a var's, or its const value's. */
+export function shapeOf(o: Operand): number[] {
+  return isVar(o) ? o.var.shape : o.const.value.shape;
+}
+
+/** The shape of the operand in `slot` (var or const). */
+export function operandShape(eqn: { in: readonly Operand[] }, slot = 0): number[] {
+  return shapeOf(eqn.in[slot]);
 }
 
 /** The const value in `slot` (throws if the slot holds a var). */

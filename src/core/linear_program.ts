@@ -1,13 +1,11 @@
 /**
- * Building, checking, pruning and disposing linear programs, and following the output's row
- * (example) axis back through every equation.
+ * Building, pruning and disposing linear programs (the example axis is followed back through
+ * them in the engine, src/ntk/example_axes.ts).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import {
   type Eqn,
-  type ExampleAxis,
-  isConst,
   isVar,
   type LinearProgram,
   type Operand,
@@ -15,8 +13,6 @@ import {
   type PrimitiveName,
   type Var,
 } from "./ir.ts";
-import { ruleOf } from "../rules/mod.ts";
-import { sameExampleAxis } from "../rules/_axes.ts";
 
 /** Appends equations and hands out fresh vars. */
 export class ProgramBuilder {
@@ -48,7 +44,6 @@ export class ProgramBuilder {
     outShape: number[],
     source: string,
   ): Var {
-    ruleOf(prim); // fails early, naming the primitive, if it has no rule
     const dep = operands.some((o) => (isVar(o) ? o.var.inputDependent : o.const.inputDependent));
     const out = this.newVar(outShape, dep);
     this.eqns.push({ prim, in: operands, params, out, source } as Eqn);
@@ -109,71 +104,4 @@ export function consumers(p: LinearProgram): Map<number, number[]> {
     for (const o of e.in) if (isVar(o)) m.set(o.var.id, [...(m.get(o.var.id) ?? []), i]);
   });
   return m;
-}
-
-/** Where the output's rows live in each var. */
-export interface RowTags {
-  /** Number of rows R (the output's leading axis). */
-  count: number;
-  /** Var id → its row axis, or null when every row may read all of it. */
-  tags: Map<number, ExampleAxis | null>;
-  /** Input-dependent vars that lost the rows, with the equation that lost them. */
-  lost: { eqn: number; prim: string; source: string }[];
-}
-
-/**
- * Follows the output's leading axis back through the program. A var is tagged with an axis
- * when each of its entries feeds only the output rows its tag names; otherwise it is shared
- * (null), and its cotangent carries an explicit row axis in the reverse pass.
- */
-export function inferRows(p: LinearProgram): RowTags {
-  const count = p.output.shape[0];
-  const proposals = new Map<number, (ExampleAxis | null)[]>();
-  const propose = (v: Var, t: ExampleAxis | null) => {
-    const ok = t && t.axis < v.shape.length && v.shape[t.axis] === t.outer * count * t.inner;
-    proposals.set(v.id, [...(proposals.get(v.id) ?? []), ok ? t : null]);
-  };
-  const tags = new Map<number, ExampleAxis | null>();
-  const resolve = (v: Var): ExampleAxis | null => {
-    if (tags.has(v.id)) return tags.get(v.id)!;
-    const ps = proposals.get(v.id) ?? [null];
-    const t = ps.every((x) => sameExampleAxis(x, ps[0])) ? ps[0] : null;
-    tags.set(v.id, t);
-    return t;
-  };
-  propose(p.output, { axis: 0, outer: 1, inner: 1 });
-  const lostBy = new Map<number, number>(); // var id → eqn index that proposed null
-  for (let i = p.eqns.length - 1; i >= 0; i--) {
-    const e = p.eqns[i];
-    const out = resolve(e.out);
-    e.in.forEach((o, slot) => {
-      if (!isVar(o)) return;
-      const t = out ? ruleOf(e.prim).exampleAxis(e as never, { count, out }, slot) : null;
-      if (t === null && out && o.var.inputDependent) lostBy.set(o.var.id, i);
-      propose(o.var, t);
-    });
-  }
-  for (const v of p.params.values()) resolve(v);
-  const lost: RowTags["lost"] = [];
-  const seen = new Set<number>();
-  for (const e of p.eqns) {
-    for (const o of e.in) {
-      if (!isVar(o) || seen.has(o.var.id)) continue;
-      seen.add(o.var.id);
-      if (o.var.inputDependent && resolve(o.var) === null) {
-        const at = lostBy.get(o.var.id);
-        const eq = at !== undefined ? p.eqns[at] : e;
-        lost.push({ eqn: at ?? -1, prim: eq.prim, source: eq.source });
-      }
-    }
-  }
-  return { count, tags, lost };
-}
-
-/** Describes a program, one equation a line (for debugging and diagnostics). */
-export function formatProgram(p: LinearProgram): string {
-  const name = new Map([...p.params].map(([n, v]) => [v.id, n]));
-  const ref = (o: Operand) => isConst(o) ? `c[${o.const.value.shape}]` : name.get(o.var.id) ?? `%${o.var.id}`;
-  return p.eqns.map((e) => `%${e.out.id}[${e.out.shape}] = ${e.prim}(${e.in.map(ref).join(", ")})  # ${e.source}`)
-    .join("\n") + `\nreturn %${p.output.id}`;
 }

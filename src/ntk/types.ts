@@ -3,9 +3,9 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { LinearProgram } from "../ir.ts";
-import type { Layout } from "../layout.ts";
-import type { Stats } from "./_passes.ts";
+import type { LinearProgram } from "../core/ir.ts";
+import type { Layout } from "../core/layout.ts";
+import type { Stats } from "./passes.ts";
 
 export interface MethodInput {
   /** Linearization at x1. */

@@ -15,7 +15,7 @@ export function floatMask(cond: tf.Tensor): tf.Tensor {
   return tf.reshape(tf.where(tf.reshape(cond, [-1]), tf.scalar(1), tf.scalar(0)), cond.shape);
 }
 
-/** Rows `start … start+n−1` of the `total`×`total` identity, `[n, total]`, built on the host. */
+/** ExampleRows `start … start+n−1` of the `total`×`total` identity, `[n, total]`, built on the host. */
 export function identityRows(start: number, n: number, total: number): tf.Tensor2D {
   const data = new Float32Array(n * total);
   for (let i = 0; i < n; i++) data[i * total + start + i] = 1;

@@ -194,3 +194,26 @@ export async function checkFinite(named: [string, Tensor][]): Promise<void> {
   const bad = floats.findIndex((_, i) => ok[i] !== 1);
   if (bad >= 0) throw new NonFiniteInputError(floats[bad][0]);
 }
+
+/** The names of x's tensors in errors: `x1`, or `x1[i]` for a list. */
+function namedInputs(side: string, x: Input): [string, Tensor][] {
+  return asList(x).map((t, i, l) => [l.length > 1 ? `${side}[${i}]` : side, t]);
+}
+
+/**
+ * Throws NonFiniteInputError naming the first parameter or input (or one of `more`) holding NaN
+ * or ±Infinity: the one list of what every public function checks.
+ */
+export function checkFiniteArguments(
+  x1: Input,
+  x2: Input | null,
+  params: Record<string, Tensor>,
+  more: [string, Tensor][] = [],
+): Promise<void> {
+  return checkFinite([
+    ...Object.entries(params).map(([n, t]) => [`params["${n}"]`, t] as [string, Tensor]),
+    ...namedInputs("x1", x1),
+    ...(x2 ? namedInputs("x2", x2) : []),
+    ...more,
+  ]);
+}

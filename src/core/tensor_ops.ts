@@ -4,13 +4,12 @@
 // that behave alike are merged first; what still has more than MAX_RANK axes is done in steps
 // (or regrouped by transposes) that never hand tfjs more than MAX_RANK axes.
 import * as tf from "@tensorflow/tfjs";
+import { numel } from "./axes.ts";
 
 /** The most axes any tfjs op is given here (tfjs-webgpu's limit; tfjs-wasm fails above it). */
 export const MAX_RANK = 6;
 /** The most axes given to pad and reverse: tfjs-webgpu's pad is wrong and its reverse throws above 4. */
 const PAD_REVERSE_RANK = 4;
-
-const prod = (xs: readonly number[]) => xs.reduce((p, x) => p * x, 1);
 
 /** The broadcast shape of a and b, and both reshaped onto as few axes as the pattern allows. */
 export function coalesce(as: readonly number[], bs: readonly number[]): { a: number[]; b: number[]; out: number[] } {
@@ -54,7 +53,7 @@ function binary(op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, a: tf.Tensor, b: 
   // axes), apply op there, and move the result's axes back.
   const kind = c.out.map((o, i) => (c.a[i] === o ? (c.b[i] === o ? 0 : 1) : 2));
   const order = [0, 1, 2].flatMap((k) => c.out.flatMap((_, i) => (kind[i] === k ? [i] : [])));
-  const size = (k: number) => prod(c.out.filter((_, i) => kind[i] === k));
+  const size = (k: number) => numel(c.out.filter((_, i) => kind[i] === k));
   const side = (t: tf.Tensor, dims: number[], skip: number, grouped: number[]) => {
     const axes = c.out.flatMap((_, i) => (kind[i] === skip ? [] : [i]));
     const own = order.filter((i) => kind[i] !== skip);
@@ -88,7 +87,7 @@ export function broadcastToB(t: tf.Tensor, shape: number[]): tf.Tensor {
 /** An op on axis `axis` of `t` alone, done on `t` viewed as [before, axis, after] (rank 3). */
 function onAxis(t: tf.Tensor, axis: number, op: (v: tf.Tensor) => tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const r = op(tf.reshape(t, [prod(t.shape.slice(0, axis)), t.shape[axis], prod(t.shape.slice(axis + 1))]));
+    const r = op(tf.reshape(t, [numel(t.shape.slice(0, axis)), t.shape[axis], numel(t.shape.slice(axis + 1))]));
     return tf.reshape(r, [...t.shape.slice(0, axis), r.shape[1]!, ...t.shape.slice(axis + 1)]);
   });
 }
@@ -123,7 +122,7 @@ export function stridedSliceB(t: tf.Tensor, begin: number[], end: number[], stri
 export function gatherB(t: tf.Tensor, indices: tf.Tensor, axis: number): tf.Tensor {
   if (t.rank + indices.rank - 1 <= MAX_RANK) return tf.gather(t, indices, axis);
   return tf.tidy(() => {
-    const v = tf.reshape(t, [prod(t.shape.slice(0, axis)), t.shape[axis], prod(t.shape.slice(axis + 1))]);
+    const v = tf.reshape(t, [numel(t.shape.slice(0, axis)), t.shape[axis], numel(t.shape.slice(axis + 1))]);
     const g = tf.gather(v, tf.reshape(indices, [-1]), 1);
     return tf.reshape(g, [...t.shape.slice(0, axis), ...indices.shape, ...t.shape.slice(axis + 1)]);
   });
@@ -134,15 +133,15 @@ export function concatB(ts: tf.Tensor[], axis: number): tf.Tensor {
   const s = ts[0].shape, a = axis < 0 ? axis + s.length : axis;
   if (s.length <= MAX_RANK) return tf.concat(ts, a);
   return tf.tidy(() => {
-    const outer = prod(s.slice(0, a));
-    const r = tf.concat(ts.map((t) => tf.reshape(t, [outer, prod(t.shape.slice(a))])), 1);
+    const outer = numel(s.slice(0, a));
+    const r = tf.concat(ts.map((t) => tf.reshape(t, [outer, numel(t.shape.slice(a))])), 1);
     return tf.reshape(r, [...s.slice(0, a), ts.reduce((n, t) => n + t.shape[a], 0), ...s.slice(a + 1)]);
   });
 }
 
 /** `tf.zeros(shape)` at any rank (made flat, then given its shape). */
 export function zerosB(shape: number[], dtype: "float32" | "int32" = "float32"): tf.Tensor {
-  return tf.tidy(() => tf.reshape(tf.zeros([prod(shape)], dtype), shape));
+  return tf.tidy(() => tf.reshape(tf.zeros([numel(shape)], dtype), shape));
 }
 
 /** `tf.pad` (zeros) at any rank: an unpadded axis merges into the axis before it. */
@@ -190,7 +189,7 @@ export function sumB(t: tf.Tensor, axes: number[], keepDims = false): tf.Tensor 
     const idx = runs.map((_, i) => i);
     const kept = idx.filter((i) => !runs[i].sum), gone = idx.filter((i) => runs[i].sum);
     const moved = transposeB(merged, [...kept, ...gone]);
-    const flat = [prod(kept.map((i) => runs[i].size)), prod(gone.map((i) => runs[i].size))];
+    const flat = [numel(kept.map((i) => runs[i].size)), numel(gone.map((i) => runs[i].size))];
     return tf.reshape(tf.sum(tf.reshape(moved, flat), 1), outShape);
   });
 }
@@ -228,7 +227,7 @@ function transposeFew(t: tf.Tensor, perm: number[]): tf.Tensor {
       const i = order.indexOf(perm[k]);
       if (i === k) continue;
       const s = cur.shape;
-      const four = [prod(s.slice(0, k)), prod(s.slice(k, i)), s[i], prod(s.slice(i + 1))];
+      const four = [numel(s.slice(0, k)), numel(s.slice(k, i)), s[i], numel(s.slice(i + 1))];
       const moved = tf.transpose(tf.reshape(cur, four), [0, 2, 1, 3]);
       cur = tf.reshape(moved, [...s.slice(0, k), s[i], ...s.slice(k, i), ...s.slice(i + 1)]);
       order = [...order.slice(0, k), order[i], ...order.slice(k, i), ...order.slice(i + 1)];

@@ -36,7 +36,8 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-webgpu";
-import { coalesce, MAX_RANK } from "../rules/_broadcast.ts";
+import { coalesce, MAX_RANK } from "./tensor_ops.ts";
+import { numel } from "./axes.ts";
 
 type Attrs = Record<string, unknown>;
 type Inputs = Record<string, tf.TensorInfo>;
@@ -121,8 +122,6 @@ function maxPool3d(args: { inputs: Inputs; attrs: Attrs; backend: Backend }): tf
   return out;
 }
 
-const prod = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
-
 /** Zeros of `shape` (empty when it has no entries) as the kernel's output, on either backend. */
 function zerosOutput(backendName: string, backend: Backend, shape: number[], dtype: tf.DataType): tf.TensorInfo {
   return filledOutput(backendName, backend, shape, dtype, 0);
@@ -137,7 +136,7 @@ function filledOutput(
   value: number,
 ): tf.TensorInfo {
   if (backendName !== "wasm") {
-    const values = dtype === "float32" ? new Float32Array(prod(shape)) : new Int32Array(prod(shape));
+    const values = dtype === "float32" ? new Float32Array(numel(shape)) : new Int32Array(numel(shape));
     return backend.makeTensorInfo(shape, dtype, values.fill(value));
   }
   const out = backend.makeOutput(shape, dtype); // fresh heap memory: filled here
@@ -167,7 +166,7 @@ function padByAxis(from: number, backendName: string): (original: tf.KernelFunc)
     let cur: tf.TensorInfo | null = null; // the latest padded result, ours to free
     paddings.forEach(([lo, hi], i) => {
       if (!lo && !hi) return;
-      const v = view(cur ?? x, [prod(shape.slice(0, i)), shape[i], prod(shape.slice(i + 1))]);
+      const v = view(cur ?? x, [numel(shape.slice(0, i)), shape[i], numel(shape.slice(i + 1))]);
       const next = pad(v, [[0, 0], [lo, hi], [0, 0]]);
       backend.disposeData(v.dataId);
       if (cur) backend.disposeData(cur.dataId);
@@ -176,7 +175,7 @@ function padByAxis(from: number, backendName: string): (original: tf.KernelFunc)
     });
     if (!cur) {
       // Nothing to pad: a copy, through a flat view.
-      const v = view(x, [prod(shape)]);
+      const v = view(x, [numel(shape)]);
       cur = pad(v, [[0, 0]]);
       backend.disposeData(v.dataId);
     }
@@ -194,7 +193,7 @@ function emptyConv(name: string, depthwise: boolean, backendName: string): void 
   replace(name, (original) => (args) => {
     const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
     const x = inputs.x, filter = inputs.filter;
-    if (prod(x.shape) > 0 && prod(filter.shape) > 0) return original(args);
+    if (numel(x.shape) > 0 && numel(filter.shape) > 0) return original(args);
     const format = attrs.dataFormat === "NCHW" ? "channelsFirst" : "channelsLast";
     const info = tf.backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number],
@@ -220,7 +219,7 @@ function flatSelect(original: tf.KernelFunc): tf.KernelFunc {
     const reshape = tf.getKernel("Reshape", "webgpu")!.kernelFunc;
     const view = (x: tf.TensorInfo, shape: number[]) =>
       reshape({ inputs: { x }, backend, attrs: { shape } } as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
-    const flat = [condition, t, e].map((x) => view(x, [prod(x.shape)]));
+    const flat = [condition, t, e].map((x) => view(x, [numel(x.shape)]));
     const r = original(
       { ...args, inputs: { condition: flat[0], t: flat[1], e: flat[2] } } as unknown as Parameters<tf.KernelFunc>[0],
     ) as tf.TensorInfo;
@@ -242,9 +241,9 @@ function viewOn(backendName: string, backend: Backend, t: tf.TensorInfo, shape: 
 /** `t` (shaped `from`, its size-1 axes broadcasting) written out in full as `to`, on the host (wasm). */
 function broadcastOnHost(backend: Backend, t: tf.TensorInfo, from: number[], to: number[]): tf.TensorInfo {
   const src = backend.typedArrayFromHeap(t) as Float32Array;
-  const out = backend.makeOutput([prod(to)], t.dtype);
+  const out = backend.makeOutput([numel(to)], t.dtype);
   const dst = backend.typedArrayFromHeap(out) as Float32Array;
-  const strides = from.map((_, i) => (from[i] === 1 ? 0 : prod(from.slice(i + 1))));
+  const strides = from.map((_, i) => (from[i] === 1 ? 0 : numel(from.slice(i + 1))));
   const index = to.map(() => 0);
   for (let o = 0; o < dst.length; o++) {
     let at = 0;
@@ -261,7 +260,7 @@ function binaryAnyRank(original: tf.KernelFunc): tf.KernelFunc {
     const { inputs, backend } = args as unknown as { inputs: Inputs; backend: Backend };
     const { a, b } = inputs;
     const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    if (shape.length <= MAX_RANK || prod(shape) === 0) return original(args);
+    if (shape.length <= MAX_RANK || numel(shape) === 0) return original(args);
     const c = coalesce(a.shape, b.shape);
     const [va, vb] = c.out.length <= MAX_RANK
       ? [viewOn("wasm", backend, a, c.a), viewOn("wasm", backend, b, c.b)]
@@ -281,7 +280,7 @@ function emptyGather(original: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
     const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
     const { x, indices } = inputs;
-    if (prod(x.shape) > 0) return original(args);
+    if (numel(x.shape) > 0) return original(args);
     const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
     const batchDims = (attrs.batchDims as number) ?? 0;
     const shape = [...x.shape.slice(0, axis), ...indices.shape.slice(batchDims), ...x.shape.slice(axis + 1)];
@@ -295,7 +294,7 @@ function unaryFlat(original: tf.KernelFunc): tf.KernelFunc {
     const { inputs, backend } = args as unknown as { inputs: Inputs; backend: Backend };
     const x = inputs.x;
     if (x.shape.length <= MAX_RANK) return original(args);
-    const flat = viewOn("webgpu", backend, x, [prod(x.shape)]);
+    const flat = viewOn("webgpu", backend, x, [numel(x.shape)]);
     const r = original({ ...args, inputs: { ...inputs, x: flat } } as unknown as Parameters<tf.KernelFunc>[0]);
     backend.disposeData(flat.dataId);
     const out = viewOn("webgpu", backend, r as tf.TensorInfo, x.shape);
@@ -310,7 +309,7 @@ function binaryMerged(original: tf.KernelFunc): tf.KernelFunc {
     const { inputs, backend } = args as unknown as { inputs: Inputs; backend: Backend };
     const { a, b } = inputs;
     const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    if (shape.length <= MAX_RANK || prod(shape) === 0) return original(args);
+    if (shape.length <= MAX_RANK || numel(shape) === 0) return original(args);
     const c = coalesce(a.shape, b.shape);
     if (c.out.length > MAX_RANK) return original(args); // tfjs-webgpu's own error: GpuError for f's own op
     const [va, vb] = [viewOn("webgpu", backend, a, c.a), viewOn("webgpu", backend, b, c.b)];
@@ -332,7 +331,7 @@ function emptyMatMul(original: tf.KernelFunc, backendName: string): tf.KernelFun
   return (args) => {
     const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
     const { a, b } = inputs;
-    if (prod(a.shape) > 0 && prod(b.shape) > 0) return original(args);
+    if (numel(a.shape) > 0 && numel(b.shape) > 0) return original(args);
     const m = attrs.transposeA ? a.shape[a.shape.length - 1] : a.shape[a.shape.length - 2];
     const n = attrs.transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
     const batch = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
@@ -345,7 +344,7 @@ function emptyBackpropInput(original: tf.KernelFunc, backendName: string): tf.Ke
   return (args) => {
     const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
     const { dy, filter } = inputs;
-    if (prod(dy.shape) > 0 && prod(filter.shape) > 0) return original(args);
+    if (numel(dy.shape) > 0 && numel(filter.shape) > 0) return original(args);
     return zerosOutput(backendName, backend, attrs.inputShape as number[], dy.dtype);
   };
 }
@@ -366,7 +365,7 @@ function emptyReduction(name: string, backendName: string): (original: tf.Kernel
   return (original) => (args) => {
     const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
     const x = inputs.x;
-    if (prod(x.shape) > 0) return original(args);
+    if (numel(x.shape) > 0) return original(args);
     const axes = tf.util.parseAxisParam((attrs.axis ?? attrs.reductionIndices) as number | number[], x.shape); // Max, Min: reductionIndices
     const shape = x.shape.flatMap((n, i) => (axes.includes(i) ? (attrs.keepDims ? [1] : []) : [n]));
     const dtype = name === "All" || name === "Any" ? "bool" : name === "Mean" ? "float32" : x.dtype;
@@ -379,7 +378,7 @@ function emptyOutput(outShape: (args: { inputs: Inputs; attrs: Attrs }) => numbe
   return (original: tf.KernelFunc): tf.KernelFunc => (args) => {
     const { backend } = args as unknown as { backend: Backend };
     const shape = outShape(args as unknown as { inputs: Inputs; attrs: Attrs });
-    if (prod(shape) > 0) return original(args);
+    if (numel(shape) > 0) return original(args);
     const x = Object.values((args as unknown as { inputs: Inputs }).inputs)[0];
     return backend.makeTensorInfo(shape, x.dtype, x.dtype === "float32" ? new Float32Array(0) : new Int32Array(0));
   };
@@ -496,7 +495,7 @@ replace(
 replace("SplitV", (original) => (args) => {
   const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
   const x = inputs.x;
-  if (prod(x.shape) > 0) return original(args);
+  if (numel(x.shape) > 0) return original(args);
   const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
   const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits as number[], axis);
   return sizes.map((n) => {

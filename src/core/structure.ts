@@ -19,9 +19,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { type Eqn, isVar } from "./ir.ts";
 import { RuleContractError } from "./errors.ts";
-import { ruleOf } from "../rules/mod.ts";
 import { floatMask } from "./tensor_util.ts";
-import { broadcastToB, mulB } from "../rules/_broadcast.ts";
+import { broadcastToB, mulB } from "./tensor_ops.ts";
 
 export interface Selection {
   yAxes: number[];
@@ -36,15 +35,6 @@ export interface Structure {
   outputTiled: number[];
   inputTiled: number[];
   selection?: Selection;
-}
-
-/** No structure: the dense derivative. */
-export const DENSE: Structure = { constantBlockDiagonal: [], blockDiagonal: [], outputTiled: [], inputTiled: [] };
-
-/** The identity-like structure of an elementwise map between same-shaped y and w. */
-export function diagonalEverywhere(rank: number, constant: boolean): Structure {
-  const pairs = Array.from({ length: rank }, (_, i) => [i, i] as [number, number]);
-  return constant ? { ...DENSE, constantBlockDiagonal: pairs } : { ...DENSE, blockDiagonal: pairs };
 }
 
 /** The y axes J̃ keeps, and the w axes it keeps, for a structure. */
@@ -144,11 +134,17 @@ export function denseFromStructure(s: Structure, jt: tf.Tensor, y: readonly numb
   });
 }
 
+/** The part of a rule that `denseJacobian` needs: apply the linear map to tangents. */
+export interface LinearApply {
+  apply(eqn: Eqn, tangents: (tf.Tensor | null)[], lead: number): tf.Tensor;
+}
+
 /**
- * The dense derivative D[y…, w…] of an equation w.r.t. the var in `slot`, by applying the rule
- * to an identity basis of w — the oracle for structures, and the fallback for rules without one.
+ * The dense derivative D[y…, w…] of an equation w.r.t. the var in `slot`, by applying its rule
+ * (the caller passes it: the core does not know the rule table) to an identity basis of w — the
+ * oracle for structures, and the fallback for rules without one.
  */
-export function denseJacobian(eqn: Eqn, slot: number): tf.Tensor {
+export function denseJacobian(rule: LinearApply, eqn: Eqn, slot: number): tf.Tensor {
   const o = eqn.in[slot];
   if (!isVar(o)) throw new RuleContractError(eqn.prim, `operand ${slot} is a const`);
   const w = o.var.shape, y = eqn.out.shape;
@@ -156,7 +152,7 @@ export function denseJacobian(eqn: Eqn, slot: number): tf.Tensor {
   return tf.tidy(() => {
     const basis = tf.reshape(tf.eye(n), [n, ...w]);
     const tangents = eqn.in.map((_, i) => (i === slot ? basis : null));
-    const out = ruleOf(eqn.prim).apply(eqn as never, tangents, 1); // [n, ...y]
+    const out = rule.apply(eqn, tangents, 1); // [n, ...y]
     const flat = tf.reshape(out, [n, -1]);
     return tf.reshape(tf.transpose(flat), [...y, ...w]);
   });

@@ -3,7 +3,7 @@
  * (example) axis through reshapes.
  * @module
  */
-import type { ExampleAxis } from "../src/ir.ts";
+import type { ExampleAxis } from "./ir.ts";
 
 export function numel(shape: readonly number[]): number {
   let p = 1;
@@ -68,4 +68,11 @@ export function reshapeExampleAxis(
 /** The shape with axis `axis` split into `[outer, R, inner]` per `ex`. */
 export function splitRowsShape(shape: readonly number[], axis: number, ex: ExampleAxis, rows: number): number[] {
   return [...shape.slice(0, axis), ex.outer, rows, ex.inner, ...shape.slice(axis + 1)];
+}
+
+/** Window offsets in row-major order. */
+export function windowOffsets(window: readonly number[]): number[][] {
+  let acc: number[][] = [[]];
+  for (const k of window) acc = acc.flatMap((o) => Array.from({ length: k }, (_, i) => [...o, i]));
+  return acc;
 }

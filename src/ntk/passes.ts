@@ -5,14 +5,14 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type Eqn, isVar, type LinearProgram } from "../ir.ts";
-import { ruleOf } from "../../rules/mod.ts";
-import type { Rows } from "../../rules/_types.ts";
-import { RuleContractError } from "../errors.ts";
-import { numel } from "../../rules/_axes.ts";
-import { floatMask } from "../tensor_util.ts";
-import { addB, mulB, zerosB } from "../../rules/_broadcast.ts";
-import { consumers, type RowTags } from "../linear_program.ts";
+import { type Eqn, isVar, type LinearProgram } from "../core/ir.ts";
+import { type ExampleRows, ruleFor } from "../../rules/mod.ts";
+import { RuleContractError } from "../core/errors.ts";
+import { numel } from "../core/axes.ts";
+import { floatMask } from "../core/tensor_util.ts";
+import { addB, mulB, zerosB } from "../core/tensor_ops.ts";
+import { consumers } from "../core/linear_program.ts";
+import type { ExampleAxes } from "./example_axes.ts";
 
 /** Running counters of one NTK computation. */
 export class Stats {
@@ -69,13 +69,13 @@ export function forward(
     if (live) {
       // A rule may hand back its input unchanged; keep our own handle on it.
       const y = tf.tidy(() => {
-        const r = ruleOf(e.prim).apply(e as never, ins, lead);
+        const r = ruleFor(e).apply(e, ins, lead);
         return ins.includes(r) ? tf.clone(r) : r;
       });
       checkShape(e, y, lead, e.out.shape, "apply's result");
       vals.set(e.out.id, y);
       owned.add(e.out.id);
-      if (stats) stats.flops += ruleOf(e.prim).flops(e as never, basis);
+      if (stats) stats.flops += ruleFor(e).flops(e, basis);
     }
     stats?.sample();
     for (const o of e.in) if (isVar(o)) release(o.var.id);
@@ -86,7 +86,7 @@ export function forward(
 }
 
 /** The row mask `[R, 1…, size, 1…]` selecting output entries of each row along `rows.out`. */
-function rowMask(shape: readonly number[], rows: Rows): tf.Tensor {
+function rowMask(shape: readonly number[], rows: ExampleRows): tf.Tensor {
   return tf.tidy(() => {
     const a = rows.out.axis, n = shape[a];
     const rowOf = tf.mod(tf.floorDiv(tf.range(0, n, 1, "int32"), rows.out.inner), rows.count);
@@ -98,9 +98,9 @@ function rowMask(shape: readonly number[], rows: Rows): tf.Tensor {
 }
 
 /** Per-row transpose by masking the cotangent with each row (exact; R× the work). */
-function transposeByMask(e: Eqn, ct: tf.Tensor, lead: number, slot: number, rows: Rows): tf.Tensor {
+function transposeByMask(e: Eqn, ct: tf.Tensor, lead: number, slot: number, rows: ExampleRows): tf.Tensor {
   const masked = mulB(tf.expandDims(ct, lead), rowMask(e.out.shape, rows));
-  return ruleOf(e.prim).transpose(e as never, masked, lead + 1, slot);
+  return ruleFor(e).transpose(e, masked, lead + 1, slot);
 }
 
 /**
@@ -113,7 +113,7 @@ export function* backward(
   p: LinearProgram,
   ct: tf.Tensor,
   lead: number,
-  rows: RowTags | null,
+  rows: ExampleAxes | null,
   stats?: Stats,
 ): Generator<[string, tf.Tensor]> {
   const zerosFor = (name: string) =>
@@ -136,7 +136,7 @@ export function* reverse(
   p: LinearProgram,
   ct: tf.Tensor,
   lead: number,
-  rows: RowTags | null,
+  rows: ExampleAxes | null,
   stats?: Stats,
   stops: Map<number, Set<number>> = new Map(),
 ): Generator<Reversed> {
@@ -184,27 +184,27 @@ export function* reverse(
       const stopped = stops.get(i);
       if (c && stopped) { for (const slot of stopped) yield { eqn: i, slot, ct: tf.clone(c) }; }
       if (c) {
-        const rule = ruleOf(e.prim);
+        const rule = ruleFor(e);
         const outTag = tagOf(e.out.id);
-        const r: Rows | null = outTag ? { count: rows!.count, out: outTag } : null;
+        const r: ExampleRows | null = outTag ? { count: rows!.count, out: outTag } : null;
         e.in.forEach((o, slot) => {
           // An empty operand (a part of a concatenation, say) has no entries to receive.
           if (!isVar(o) || stopped?.has(slot) || o.var.shape.includes(0)) return;
           const vTag = tagOf(o.var.id);
           const contribution = tf.tidy(() => {
             let t: tf.Tensor;
-            if (!perRow || (r && vTag)) t = rule.transpose(e as never, c, lead, slot);
-            else if (!r) t = rule.transpose(e as never, c, lead + 1, slot); // rows already explicit
+            if (!perRow || (r && vTag)) t = rule.transpose(e, c, lead, slot);
+            else if (!r) t = rule.transpose(e, c, lead + 1, slot); // rows already explicit
             else {
-              t = rule.transposeExample && rule.exampleAxis(e as never, r, slot) === null
-                ? rule.transposeExample(e as never, c, lead, slot, r)
+              t = rule.transposeExample && rule.exampleAxis(e, r, slot) === null
+                ? rule.transposeExample(e, c, lead, slot, r)
                 : transposeByMask(e, c, lead, slot, r);
             }
             return t === c ? tf.clone(t) : t; // a rule may hand back its input unchanged
           });
           const explicitRows = perRow && vTag === null ? 1 : 0;
           checkShape(e, contribution, lead + explicitRows, o.var.shape, `transpose of operand ${slot}`);
-          if (stats) stats.flops += rule.flops(e as never, numel(contribution.shape.slice(0, lead + explicitRows)));
+          if (stats) stats.flops += rule.flops(e, numel(contribution.shape.slice(0, lead + explicitRows)));
           accumulate(o.var.id, contribution);
         });
         c.dispose();

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { InvalidOptionError, ShapeMismatchError } from "./errors.ts";
 import { contract2, type Label } from "./einsum.ts";
-import { divB, transposeB } from "../rules/_broadcast.ts";
+import { divB, transposeB } from "./tensor_ops.ts";
 
 export interface Layout {
   rank: number;
@@ -66,7 +66,7 @@ export function tracedSize(l: Layout, shape: readonly number[]): number {
 
 /**
  * A summed kernel divided by the traced sizes (a mean), as a new tensor. Kernels reach twice
- * the output's rank, so this and every other op on them is rank-safe (rules/_broadcast.ts).
+ * the output's rank, so this and every other op on them is rank-safe (src/core/tensor_ops.ts).
  */
 export function meanOverTraced(summed: tf.Tensor, l: Layout, s1: readonly number[]): tf.Tensor {
   return tf.tidy(() => divB(summed, tf.scalar(tracedSize(l, s1))));

@@ -31,7 +31,11 @@ export class UnsupportedAttributeError extends Error {
   }
 }
 
-/** A layer that the layers adapter cannot run. */
+/**
+ * A layer that the layers adapter cannot run.
+ * @deprecated Never thrown: a layer runs through its tfjs kernels, and a kernel without a
+ * linearization raises `UnsupportedKernelError` naming it (and the layer, in `source`). Catch that.
+ */
 export class UnsupportedLayerError extends Error {
   /** The class name, so that messages and logs say which error. */
   override name = "UnsupportedLayerError";
@@ -91,7 +95,11 @@ export class InvalidOptionError extends Error {
   }
 }
 
-/** A method that is declared but not available yet (or not for this program). */
+/**
+ * A method that is declared but not available yet (or not for this program).
+ * @deprecated Never thrown: every method runs on every traced program (structured derivatives
+ * fall back exactly where a structure cannot be proven, and `info.structure` says so).
+ */
 export class MethodUnavailableError extends Error {
   /** The class name, so that messages and logs say which error. */
   override name = "MethodUnavailableError";

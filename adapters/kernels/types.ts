@@ -5,7 +5,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { ParamsOf, PrimitiveName, Var } from "../../src/ir.ts";
+import type { ParamsOf, PrimitiveName, Var } from "../../src/core/ir.ts";
 
 /** An operand for `emit`: a tangent var, or a primal tensor used as a const. */
 export type Arg = Var | tf.Tensor;

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { type Layout, layoutLabels } from "./layout.ts";
 import type { Label } from "./einsum.ts";
-import { addAll, concatB, mulB, sliceB, transposeB } from "../rules/_broadcast.ts";
+import { addAll, concatB, mulB, sliceB, transposeB } from "./tensor_ops.ts";
 
 /** What the layout does with the example (row) axis: kept twice, kept once, or summed. */
 export type RowRole = "free" | "diagonal" | "traced";
@@ -84,7 +84,7 @@ export function assemble(
   });
 }
 
-/** Rows [from, to) of an input (or of each input). */
+/** ExampleRows [from, to) of an input (or of each input). */
 export function sliceRows(x: tf.Tensor | tf.Tensor[], from: number, to: number): tf.Tensor | tf.Tensor[] {
   const one = (t: tf.Tensor) => sliceB(t, [from, ...t.shape.slice(1).map(() => 0)], [to - from, ...t.shape.slice(1)]);
   return Array.isArray(x) ? x.map(one) : one(x);

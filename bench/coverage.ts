@@ -5,8 +5,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { RULES } from "./mod.ts";
-import type { PrimitiveName } from "../src/ir.ts";
+import { RULES } from "../rules/mod.ts";
+import type { PrimitiveName } from "../src/core/ir.ts";
 
 /** Table 5's primitives that cannot arise from tfjs, with the reason. */
 export const NOT_REACHABLE: Record<string, string> = {
@@ -137,7 +137,7 @@ export function coverageRows(emitters: Map<string, Set<string>>): CoverageRow[] 
 async function observeEmitters(): Promise<Map<string, Set<string>>> {
   const { ALL_CASES } = await import("../tests/kernels/cases/mod.ts");
   const { traceLinear } = await import("../adapters/trace.ts");
-  const { disposeProgram } = await import("../src/linear_program.ts");
+  const { disposeProgram } = await import("../src/core/linear_program.ts");
   const seen = new Map<string, Set<string>>();
   for (const c of ALL_CASES) {
     if (c.backends && !c.backends.includes("cpu")) continue;
@@ -184,7 +184,7 @@ function render(rows: CoverageRow[]): string {
 }
 
 if (import.meta.main) {
-  const { initBackend } = await import("../src/backend.ts");
+  const { initBackend } = await import("../src/core/backend.ts");
   await initBackend("cpu");
   console.log(render(coverageRows(await observeEmitters())));
 }

@@ -4,10 +4,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import * as errors from "../errors.ts";
-import { ShapeMismatchError } from "../errors.ts";
-import { type Layout, layoutLabels, tracedSize } from "../layout.ts";
-import { asList, type Input } from "../validate.ts";
+import * as errors from "../core/errors.ts";
+import { ShapeMismatchError } from "../core/errors.ts";
+import { type Layout, layoutLabels, tracedSize } from "../core/layout.ts";
+import { asList, type Input } from "../core/validate.ts";
 import { type Linearized, type ParamFn, traceLinear } from "../../adapters/trace.ts";
 
 /** Whether `e` is one of fast-ntk's named errors (already naming what it is about). */
@@ -116,7 +116,7 @@ export function isEmptyProblem(
   return size(s1) === 0 || size(s2) === 0 || paramEntries === 0;
 }
 
-/** Rows of an input (each of several inputs has the same leading size, checked elsewhere). */
+/** ExampleRows of an input (each of several inputs has the same leading size, checked elsewhere). */
 export function rowsOf(x: Input): number {
   return asList(x)[0].shape[0];
 }

@@ -6,18 +6,13 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { mulB, sumB, transposeB } from "../rules/_broadcast.ts";
+import { mulB, sumB, transposeB } from "./tensor_ops.ts";
+import { numel } from "./axes.ts";
 
 export type Label = number | string;
 
 function check(cond: boolean, msg: string): asserts cond {
   if (!cond) throw new Error(`contract: ${msg}`);
-}
-
-function prod(xs: number[]): number {
-  let p = 1;
-  for (const x of xs) p *= x;
-  return p;
 }
 
 /** `reshape` that returns the tensor itself when the shape is unchanged (views count in tf.memory). */
@@ -144,7 +139,7 @@ function contractCore(
     };
     return mulB(aligned(a1, aKeep), aligned(b1, bKeep));
   }
-  const sz = (ls: Label[]) => prod(ls.map((l) => size.get(l)!));
+  const sz = (ls: Label[]) => numel(ls.map((l) => size.get(l)!));
   const [B, M, K, N] = [sz(batch), sz(freeA), sz(contr), sz(freeB)];
   // tfjs-wasm (XNNPACK) packs the right operand on every matMul; when that allocation fails it
   // logs and returns garbage. Keep each packed operand small by splitting a free axis of b.

@@ -1,0 +1,44 @@
+/**
+ * What the CLI's two files share: the checked commands, the method and backend names, and the
+ * CLI's error (the named error of src/core/errors.ts with one plain sentence as its message). Its
+ * own module so that src/cli.ts (top-level await as the entry point) and src/cli_compute.ts
+ * (imported by it) do not import each other.
+ * @module
+ */
+import { InvalidOptionError } from "./core/errors.ts";
+
+/** A bad flag or flag value: `option` names the flag, `choices` what it accepts. */
+export function flagError(flag: string, given: unknown, accepted: string, sentence: string): InvalidOptionError {
+  const e = new InvalidOptionError(flag, given, [accepted]);
+  e.message = sentence;
+  return e;
+}
+
+/** The methods and backends the CLI accepts. */
+export const CLI_METHODS = ["auto", "jacobian", "ntkvp", "structured"] as const;
+export const CLI_BACKENDS = ["webgpu", "wasm", "cpu"] as const;
+
+/** What `deno task ntk` was asked to compute, checked. */
+export interface NtkCommand {
+  model?: string;
+  x1?: string;
+  x2?: string;
+  method: (typeof CLI_METHODS)[number];
+  full: boolean;
+  out?: string;
+  plot?: string;
+  backend: (typeof CLI_BACKENDS)[number] | "auto";
+  spectrum: boolean;
+  block?: [number, number];
+  /** Bytes. */
+  budget?: number;
+  /** As given, in MiB. */
+  budgetText?: string;
+  workers: number;
+}
+
+/** What `deno task ntk merge` was asked to join, checked. */
+export interface MergeCommand {
+  out: string;
+  slabs: string[];
+}
