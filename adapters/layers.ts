@@ -99,41 +99,11 @@ function owners(model: tf.LayersModel): Map<AnyVariable, AnyLayer> {
  * ```
  */
 export function fromLayersModel(model: LayersModel, options: FromLayersModelOptions = {}): LayersModelFn {
-  const owner = owners(model);
-  const names = new Map<AnyVariable, string>();
-  const used = new Set<string>();
-  const weights: WeightInfo[] = [];
-  for (const lv of model.trainableWeights as AnyVariable[]) {
-    let name = lv.originalName ?? lv.name;
-    for (let i = 1; used.has(name); i++) name = `${lv.originalName ?? lv.name}_${i}`;
-    used.add(name);
-    names.set(lv, name);
-    const layer = owner.get(lv);
-    weights.push({ name, layer: layer?.name ?? "?", className: layer?.getClassName?.() ?? "?", shape: [...lv.shape] });
-  }
-  const choose = options.params;
-  if (Array.isArray(choose)) {
-    const missing = choose.filter((n) => !used.has(n));
-    if (missing.length) {
-      throw new ShapeMismatchError(
-        "options.params",
-        missing,
-        `no such trainable weight; the model has ${[...used].join(", ")}`,
-      );
-    }
-  }
-  const selected = weights.filter((w) =>
-    choose === undefined
-      ? true
-      : typeof choose === "function"
-      ? choose(w)
-      : (choose as readonly string[]).includes(w.name)
-  );
-  const selectedNames = new Set(selected.map((w) => w.name));
-  const variables = [...names].filter(([, n]) => selectedNames.has(n));
+  const { names, weights } = nameWeights(model);
+  const selected = new Set(selectWeights(weights, options.params).map((w) => w.name));
+  const variables = [...names].filter(([, n]) => selected.has(n));
   const params: Record<string, tf.Tensor> = Object.fromEntries(variables.map(([lv, n]) => [n, lv.read()]));
   const layers = allLayers(model);
-
   // tfjs's CategoryEncoding overwrites its input's shape in place while the model is built
   // (computeOutputShape), so with one in the model the recorded input shapes are not the inputs'.
   const shapesKnown = !layers.some((l) => l.getClassName?.() === "CategoryEncoding");
@@ -151,38 +121,88 @@ export function fromLayersModel(model: LayersModel, options: FromLayersModelOpti
     const xs = Array.isArray(x) ? x : [x];
     if (xs.some((t) => !(t instanceof tf.Tensor))) throw new ShapeMismatchError("x", typeof x, "expected tf.Tensor(s)");
     checkModelInputs(xs, "x", spec);
-    const swapped: AnyVariable[] = [];
-    const wrapped: [AnyLayer, unknown][] = [];
+    const restoreWeights = swapWeights(variables, p);
+    const restoreLayers = nameRunningLayers(layers);
     try {
-      for (const [lv, name] of variables) {
-        const t = p[name];
-        if (t.shape.length !== lv.shape.length || t.shape.some((s: number, i: number) => s !== lv.shape[i])) {
-          throw new ShapeMismatchError(`params["${name}"]`, t.shape, `the weight has shape [${lv.shape}]`);
-        }
-        lv.read = () => t;
-        swapped.push(lv);
-      }
-      // Name the running layer in errors (unsupported kernels, shapes).
-      for (const l of layers) {
-        const call = l.call;
-        const own = Object.hasOwn(l, "call");
-        l.call = function (...args: unknown[]) {
-          const prev = traceContext.layer;
-          traceContext.layer = `"${l.name}" (${l.getClassName?.() ?? "Layer"})`;
-          try {
-            return call.apply(this, args);
-          } finally {
-            traceContext.layer = prev;
-          }
-        };
-        wrapped.push([l, own ? call : null]);
-      }
       return model.apply(x, { training: false }) as tf.Tensor | tf.Tensor[];
     } finally {
-      for (const lv of swapped) delete lv.read;
-      for (const [l, own] of wrapped) own ? (l.call = own) : delete l.call;
+      restoreWeights();
+      restoreLayers();
     }
   }) as ParamFn & { spec: ParamFnSpec };
   f.spec = spec;
   return { f, params, weights };
+}
+
+/** Each trainable weight's unique name (its original name, `_1`, `_2` … on a clash) and info. */
+function nameWeights(model: LayersModel): { names: Map<AnyVariable, string>; weights: WeightInfo[] } {
+  const owner = owners(model);
+  const names = new Map<AnyVariable, string>();
+  const used = new Set<string>();
+  const weights: WeightInfo[] = [];
+  for (const lv of model.trainableWeights as AnyVariable[]) {
+    let name = lv.originalName ?? lv.name;
+    for (let i = 1; used.has(name); i++) name = `${lv.originalName ?? lv.name}_${i}`;
+    used.add(name);
+    names.set(lv, name);
+    const layer = owner.get(lv);
+    weights.push({ name, layer: layer?.name ?? "?", className: layer?.getClassName?.() ?? "?", shape: [...lv.shape] });
+  }
+  return { names, weights };
+}
+
+/** The weights `options.params` selects (all; those named, each of which must exist; or a predicate's). */
+function selectWeights(weights: WeightInfo[], choose: FromLayersModelOptions["params"]): WeightInfo[] {
+  if (choose === undefined) return weights;
+  if (typeof choose === "function") return weights.filter((w) => choose(w));
+  const names = weights.map((w) => w.name);
+  const missing = choose.filter((n) => !names.includes(n));
+  if (missing.length) {
+    throw new ShapeMismatchError(
+      "options.params",
+      missing,
+      `no such trainable weight; the model has ${names.join(", ")}`,
+    );
+  }
+  return weights.filter((w) => (choose as readonly string[]).includes(w.name));
+}
+
+/** Makes each selected weight read the caller's tensor (shapes checked); returns the undo. */
+function swapWeights(variables: [AnyVariable, string][], p: Record<string, tf.Tensor>): () => void {
+  const swapped: AnyVariable[] = [];
+  const restore = () => swapped.forEach((lv) => delete lv.read);
+  try {
+    for (const [lv, name] of variables) {
+      const t = p[name];
+      if (t.shape.length !== lv.shape.length || t.shape.some((s: number, i: number) => s !== lv.shape[i])) {
+        throw new ShapeMismatchError(`params["${name}"]`, t.shape, `the weight has shape [${lv.shape}]`);
+      }
+      lv.read = () => t;
+      swapped.push(lv);
+    }
+  } catch (e) {
+    restore();
+    throw e;
+  }
+  return restore;
+}
+
+/** Names the running layer in errors (unsupported kernels, shapes) while it runs; returns the undo. */
+function nameRunningLayers(layers: AnyLayer[]): () => void {
+  const wrapped: [AnyLayer, unknown][] = [];
+  for (const l of layers) {
+    const call = l.call;
+    const own = Object.hasOwn(l, "call");
+    l.call = function (...args: unknown[]) {
+      const prev = traceContext.layer;
+      traceContext.layer = `"${l.name}" (${l.getClassName?.() ?? "Layer"})`;
+      try {
+        return call.apply(this, args);
+      } finally {
+        traceContext.layer = prev;
+      }
+    };
+    wrapped.push([l, own ? call : null]);
+  }
+  return () => wrapped.forEach(([l, own]) => (own ? (l.call = own) : delete l.call));
 }

@@ -104,6 +104,53 @@ function transposeByMask(e: Eqn, ct: tf.Tensor, lead: number, slot: number, rows
 }
 
 /**
+ * Each parameter by the index of its first (lowest-index) consumer — its cotangent is complete
+ * once that equation is transposed — and the parameters nothing consumes.
+ */
+function paramsByFirstUse(p: LinearProgram): { paramAt: Map<number, string[]>; unused: string[] } {
+  const firstUse = new Map<number, number>();
+  p.eqns.forEach((e, i) => {
+    for (const o of e.in) if (isVar(o) && !firstUse.has(o.var.id)) firstUse.set(o.var.id, i);
+  });
+  const paramAt = new Map<number, string[]>();
+  const unused: string[] = [];
+  for (const [name, v] of p.params) {
+    const i = firstUse.get(v.id);
+    if (i === undefined) unused.push(name);
+    else paramAt.set(i, [...(paramAt.get(i) ?? []), name]);
+  }
+  return { paramAt, unused };
+}
+
+/**
+ * One operand's share of an equation's cotangent `c`: plain, with rows already explicit in `c`,
+ * or spread into rows (by the rule's own per-row transpose, else by masks) when the operand is
+ * shared by all rows but the output keeps them apart.
+ */
+function transposeOperand(
+  e: Eqn,
+  c: tf.Tensor,
+  lead: number,
+  slot: number,
+  perRow: boolean,
+  r: ExampleRows | null,
+  operandHasRows: boolean,
+): tf.Tensor {
+  const rule = ruleFor(e);
+  return tf.tidy(() => {
+    let t: tf.Tensor;
+    if (!perRow || (r && operandHasRows)) t = rule.transpose(e, c, lead, slot);
+    else if (!r) t = rule.transpose(e, c, lead + 1, slot); // rows already explicit
+    else {
+      t = rule.transposeExample && rule.exampleAxis(e, r, slot) === null
+        ? rule.transposeExample(e, c, lead, slot, r)
+        : transposeByMask(e, c, lead, slot, r);
+    }
+    return t === c ? tf.clone(t) : t; // a rule may hand back its input unchanged
+  });
+}
+
+/**
  * VJPs: pulls the output cotangent `ct` (`[...lead, ...outShape]`) back through the program
  * and yields each parameter's cotangent as soon as it is complete, in reverse program order.
  * With `rows`, cotangents stay per row: each yield is `[...lead, R, ...paramShape]`.
@@ -142,18 +189,7 @@ export function* reverse(
 ): Generator<Reversed> {
   const tagOf = (id: number) => (rows ? rows.tags.get(id) ?? null : null);
   const perRow = rows !== null;
-  // A param's cotangent is complete after its first (lowest-index) consumer is transposed.
-  const firstUse = new Map<number, number>();
-  p.eqns.forEach((e, i) => {
-    for (const o of e.in) if (isVar(o) && !firstUse.has(o.var.id)) firstUse.set(o.var.id, i);
-  });
-  const paramAt = new Map<number, string[]>();
-  const unused: string[] = [];
-  for (const [name, v] of p.params) {
-    const i = firstUse.get(v.id);
-    if (i === undefined) unused.push(name);
-    else paramAt.set(i, [...(paramAt.get(i) ?? []), name]);
-  }
+  const { paramAt, unused } = paramsByFirstUse(p);
   const cts = new Map<number, tf.Tensor>();
   const accumulate = (id: number, c: tf.Tensor) => {
     const prev = cts.get(id);
@@ -191,17 +227,7 @@ export function* reverse(
           // An empty operand (a part of a concatenation, say) has no entries to receive.
           if (!isVar(o) || stopped?.has(slot) || o.var.shape.includes(0)) return;
           const vTag = tagOf(o.var.id);
-          const contribution = tf.tidy(() => {
-            let t: tf.Tensor;
-            if (!perRow || (r && vTag)) t = rule.transpose(e, c, lead, slot);
-            else if (!r) t = rule.transpose(e, c, lead + 1, slot); // rows already explicit
-            else {
-              t = rule.transposeExample && rule.exampleAxis(e, r, slot) === null
-                ? rule.transposeExample(e, c, lead, slot, r)
-                : transposeByMask(e, c, lead, slot, r);
-            }
-            return t === c ? tf.clone(t) : t; // a rule may hand back its input unchanged
-          });
+          const contribution = transposeOperand(e, c, lead, slot, perRow, r, vTag !== null);
           const explicitRows = perRow && vTag === null ? 1 : 0;
           checkShape(e, contribution, lead + explicitRows, o.var.shape, `transpose of operand ${slot}`);
           if (stats) stats.flops += rule.flops(e, numel(contribution.shape.slice(0, lead + explicitRows)));
