@@ -12,12 +12,11 @@
  * left to Jacobian contraction, and `info.structure` says which and why.
  * @module
  */
-import { operandShape } from "../core/ir.ts";
 import * as tf from "@tensorflow/tfjs";
-import type { ExampleAxis, LinearProgram } from "../core/ir.ts";
+import { type Eqn, type ExampleAxis, type LinearProgram, operandShape } from "../core/ir.ts";
 import { contract2, contract2Flops, contractMany, type Label, planContraction } from "../core/einsum.ts";
 import { type ExampleAxes, inferExampleAxes } from "./example_axes.ts";
-import { layoutLabels, meanOverTraced } from "../core/layout.ts";
+import { type Layout, layoutLabels, meanOverTraced } from "../core/layout.ts";
 import { addB, gatherB, mulB, reverseB, sliceB, subB, transposeB, zerosB } from "../core/tensor_ops.ts";
 import type { Structure } from "../core/structure.ts";
 import { floatMask } from "../core/tensor_util.ts";
@@ -301,6 +300,84 @@ function collect(
   })();
 }
 
+/** The per-row Jacobian of a parameter no path of `p` reached: zeros. */
+function zeroJacobian(p: LinearProgram, rows: ExampleAxes, param: string): tf.Tensor {
+  const o = p.output.shape.slice(1).reduce((a, b) => a * b, 1);
+  return zerosB([o, rows.count, ...p.params.get(param)!.shape]);
+}
+
+/** Frees what each side still holds (on a failure, or uses never paired). */
+function disposeSides(state: { uses: Map<string, SideUse[]>; dense: Map<string, tf.Tensor> }[]): void {
+  for (const st of state) {
+    for (const list of st.uses.values()) for (const u of list) tf.dispose([u.df, u.jt]);
+    tf.dispose([...st.dense.values()]);
+  }
+}
+
+/** A running sum of kernel terms (each consumed), sampled for peak memory. */
+class KernelSum {
+  #acc: tf.Tensor | null = null;
+  constructor(private readonly stats: { sample(): void }) {}
+  add(t: tf.Tensor | null): void {
+    if (!t) return;
+    if (!this.#acc) this.#acc = t;
+    else {
+      const next = addB(this.#acc, t);
+      this.#acc.dispose(), t.dispose();
+      this.#acc = next;
+    }
+    this.stats.sample();
+  }
+  /** The sum (the caller owns it), or zeros of `shape` when nothing was added. */
+  result(shape: number[]): tf.Tensor {
+    return this.#acc ?? zerosB(shape);
+  }
+}
+
+/** Each use of an analysis by its place in the program, "eqn:slot". */
+function usesByPlace(a: UseAnalysis): Map<string, Use> {
+  const at = new Map<string, Use>();
+  for (const list of a.uses.values()) for (const u of list) at.set(`${u.eqn}:${u.slot}`, u);
+  return at;
+}
+
+/** One side's finished use of a parameter: its df, and J̃ and structure from the rule. */
+function sideUseOf(e: Eqn, slot: number, df: tf.Tensor, use: Use, rows: ExampleAxes): SideUse {
+  const rule = ruleFor(e);
+  return {
+    use,
+    df,
+    jt: rule.jacobian!(e, slot),
+    s: rule.structure!(e, slot),
+    y: e.out.shape,
+    wShape: operandShape(e, slot),
+    rowAxis: rows.tags.get(e.out.id)!,
+    rows: rows.count,
+  };
+}
+
+/** The kernel term of a parameter without structure: its two dense per-row Jacobians contracted. */
+function denseTerm(
+  j1: tf.Tensor,
+  j2: tf.Tensor,
+  s1: readonly number[],
+  s2: readonly number[],
+  layout: Layout,
+  flops: { n: number },
+): tf.Tensor {
+  const { one, two, out } = layoutLabels(layout);
+  const view = (j: tf.Tensor, s: readonly number[]) => tf.reshape(j, [...s.slice(1), s[0], -1]);
+  const l1: Label[] = [...one.slice(1), one[0], "p"], l2: Label[] = [...two.slice(1), two[0], "p"];
+  const size = new Map<Label, number>();
+  const [v1, v2] = [view(j1, s1), view(j2, s2)];
+  l1.forEach((lb, i) => size.set(lb, v1.shape[i]));
+  l2.forEach((lb, i) => size.set(lb, v2.shape[i]));
+  flops.n += contract2Flops(l1, l2, out, (lb) => size.get(lb)!);
+  const term = tf.tidy(() => contract2(v1, l1, v2, l2, out));
+  tf.dispose([v1, v2]);
+  return term;
+}
+
 export const structuredNtk: Method = (m) => {
   const { p1, p2, layout, stats } = m;
   const sides = p2 ? [p1, p2] : [p1];
@@ -313,27 +390,13 @@ export const structuredNtk: Method = (m) => {
   };
   m.report.structure = report;
   const s1 = p1.output.shape, s2 = (p2 ?? p1).output.shape;
-  const { one, two, out } = layoutLabels(layout);
-  let acc: tf.Tensor | null = null;
-  const add = (t: tf.Tensor | null) => {
-    if (!t) return;
-    if (!acc) acc = t;
-    else {
-      const next = addB(acc, t);
-      acc.dispose(), t.dispose();
-      acc = next;
-    }
-    stats.sample();
-  };
+  const sum = new KernelSum(stats);
+  const add = (t: tf.Tensor | null) => sum.add(t);
   const flops = { n: 0 };
   // Per side: finished uses (df, and its J̃) and dense Jacobians, by parameter.
   type Side = { uses: Map<string, SideUse[]>; dense: Map<string, tf.Tensor> };
   const state: Side[] = sides.map(() => ({ uses: new Map(), dense: new Map() }));
-  const useAt = sides.map((_, i) => {
-    const m2 = new Map<string, Use>();
-    for (const list of analyses[i].uses.values()) for (const u of list) m2.set(`${u.eqn}:${u.slot}`, u);
-    return m2;
-  });
+  const useAt = analyses.map(usesByPlace);
   const need = (i: number, param: string) => analyses[i].uses.get(param)?.length ?? 0;
   const ready = (param: string) =>
     state.every((st, i) => (st.uses.get(param)?.length ?? 0) === need(i, param) && need(i, param) > 0);
@@ -350,16 +413,7 @@ export const structuredNtk: Method = (m) => {
     m.progress?.(++done / Math.max(1, total));
   };
   const finishDense = (param: string) => {
-    const [j1, j2] = [state[0].dense.get(param)!, state[state.length - 1].dense.get(param)!];
-    const view = (j: tf.Tensor, s: readonly number[]) => tf.reshape(j, [...s.slice(1), s[0], -1]);
-    const l1: Label[] = [...one.slice(1), one[0], "p"], l2: Label[] = [...two.slice(1), two[0], "p"];
-    const size = new Map<Label, number>();
-    const [v1, v2] = [view(j1, s1), view(j2, s2)];
-    l1.forEach((lb, i) => size.set(lb, v1.shape[i]));
-    l2.forEach((lb, i) => size.set(lb, v2.shape[i]));
-    flops.n += contract2Flops(l1, l2, out, (lb) => size.get(lb)!);
-    add(tf.tidy(() => contract2(v1, l1, v2, l2, out)));
-    tf.dispose([v1, v2]);
+    add(denseTerm(state[0].dense.get(param)!, state[state.length - 1].dense.get(param)!, s1, s2, layout, flops));
     for (const st of state) {
       st.dense.get(param)?.dispose();
       st.dense.delete(param);
@@ -383,39 +437,22 @@ export const structuredNtk: Method = (m) => {
             y.ct?.dispose(); // a structured parameter: every path to it stopped at a use
             continue;
           }
-          const o = sides[i].output.shape.slice(1).reduce((a, b) => a * b, 1);
-          const zeros = () => zerosB([o, rows[i].count, ...sides[i].params.get(y.param)!.shape]);
-          state[i].dense.set(y.param, y.ct ?? zeros());
+          state[i].dense.set(y.param, y.ct ?? zeroJacobian(sides[i], rows[i], y.param));
           if (state.every((st) => st.dense.has(y.param))) finishDense(y.param);
           continue;
         }
         const use = useAt[i].get(`${y.eqn}:${y.slot}`)!;
-        const p = sides[i];
-        const e = p.eqns[y.eqn];
-        const rule = ruleFor(e);
-        const sideUse: SideUse = {
-          use,
-          df: y.ct,
-          jt: rule.jacobian!(e, y.slot),
-          s: rule.structure!(e, y.slot),
-          y: e.out.shape,
-          wShape: operandShape(e, y.slot),
-          rowAxis: rows[i].tags.get(e.out.id)!,
-          rows: rows[i].count,
-        };
+        const sideUse = sideUseOf(sides[i].eqns[y.eqn], y.slot, y.ct, use, rows[i]);
         state[i].uses.set(use.param, [...(state[i].uses.get(use.param) ?? []), sideUse]);
         if (ready(use.param)) finishStructured(use.param);
       }
     }
   } finally {
-    for (const st of state) {
-      for (const list of st.uses.values()) for (const u of list) tf.dispose([u.df, u.jt]);
-      tf.dispose([...st.dense.values()]);
-    }
+    disposeSides(state);
     for (const g of gens) g.return(undefined);
   }
   stats.flops += flops.n;
-  const result: tf.Tensor = acc ?? zerosB(layoutShape(layout, s1, s2));
+  const result = sum.result(layoutShape(layout, s1, s2));
   const k = meanOverTraced(result, layout, s1);
   result.dispose();
   return k;

@@ -13,10 +13,7 @@ const DEBT: Record<string, number> = {
   "src/parallel/mod.ts empiricalNtkParallelFn": 203,
   "src/parallel/mod.ts run": 145,
   "src/toolkit/predict.ts predictGradientDescentMse": 120,
-  "src/ntk/passes.ts reverse": 85,
-  "src/ntk/structured.ts structuredNtk": 119,
   "src/cli.ts checkNtkFlags": 119,
-  "adapters/layers.ts fromLayersModel": 88,
   "adapters/trace.ts traceLinear": 154,
 };
 
