@@ -53,7 +53,9 @@ export interface EmpiricalNtkOptions {
   memoryBudget?: number;
   /**
    * Largest single tensor in bytes. On WebGPU it defaults to the device's
-   * maxStorageBufferBindingSize: larger buffers are silently wrong there.
+   * maxStorageBufferBindingSize: larger buffers are silently wrong there. On wasm it defaults to
+   * 512 MiB: tfjs-wasm views each tensor through one typed array of its heap, and that fails
+   * for tensors of a gigabyte or more.
    */
   maxTensorBytes?: number;
   /** Examples per block (overrides the budget's choice). */
@@ -140,7 +142,11 @@ function backendLimits(options: EmpiricalNtkOptions): { budget: number; maxTenso
   const budget = options.memoryBudget ?? 2 * 2 ** 30;
   // deno-lint-ignore no-explicit-any
   const device = tf.getBackend() === "webgpu" ? (tf.backend() as any).device : null;
-  const binding = device?.limits?.maxStorageBufferBindingSize ?? Infinity;
+  // tfjs-wasm maps each tensor as one Float32Array view of its heap (4 GiB at most, shared with
+  // everything else alive): a 1.26 GB tensor failed with "Invalid typed array length" (the
+  // CIFAR-like CNN at N=64 by NTK-vector products).
+  const wasmCap = tf.getBackend() === "wasm" ? 2 ** 29 : Infinity;
+  const binding = device?.limits?.maxStorageBufferBindingSize ?? wasmCap;
   return { budget, maxTensor: options.maxTensorBytes ?? binding };
 }
 
@@ -271,6 +277,7 @@ async function runNtk(
       stats: new Stats(),
       report: {},
       budget: d.budget,
+      maxTensor: d.maxTensor,
       given: [x1, x2],
     };
     const { kernel, lost } = computeKernel(spec, d, job, owned, slices, gpu);
@@ -349,6 +356,7 @@ interface BlockJob {
   stats: Stats;
   report: Record<string, unknown>;
   budget: number;
+  maxTensor: number;
   /** The user's own x1 and x2, for errors that name them. */
   given: [Input, Input | null];
 }
@@ -378,6 +386,7 @@ function computeBlock(
       layout,
       stats: job.stats,
       memoryBudget: job.budget,
+      maxTensorBytes: job.maxTensor,
       progress,
       report: job.report,
     };
@@ -448,7 +457,7 @@ async function decide(
   const { outShape, profile, independentRows } = probe;
   const { layout, n1, n2 } = problem;
   const speed = spec.method === "auto" || priceAll ? await throughput() : null;
-  const costs = estimate(profile, n1, n2, layout, outShape, budget);
+  const costs = estimate(profile, n1, n2, layout, outShape, budget, maxTensor);
   const estimates = speed ? Object.fromEntries(PRICED.map((m) => [m, millis(costs[m], speed)])) : undefined;
   const chosen: Exclude<NtkMethod, "auto"> = spec.method === "auto" && estimates
     ? PRICED.reduce((best, m) => (estimates[m] < estimates[best] ? m : best), PRICED[0])
@@ -456,7 +465,19 @@ async function decide(
   const size = chooseBlockSize(spec, probe, problem, chosen, budget, maxTensor);
   const blocks = problem.empty ? [] : planBlocks(n1, n2, size, problem.role, problem.b === null);
   const splittable = profile.tracked && independentRows;
-  return { ...problem, independentRows, chosen, estimates, costs, size, blocks, budget, outShape, splittable };
+  return {
+    ...problem,
+    independentRows,
+    chosen,
+    estimates,
+    costs,
+    size,
+    blocks,
+    budget,
+    maxTensor,
+    outShape,
+    splittable,
+  };
 }
 
 /**
@@ -522,7 +543,7 @@ function chooseBlockSize(
 ): number {
   const { profile, outShape, independentRows } = probe;
   const { n1, n2, layout } = problem;
-  const cost = (k1: number, k2: number) => estimate(profile, k1, k2, layout, outShape, budget)[chosen];
+  const cost = (k1: number, k2: number) => estimate(profile, k1, k2, layout, outShape, budget, maxTensor)[chosen];
   const fits = (k: number) => {
     const e = cost(Math.min(k, n1), Math.min(k, n2));
     return e.bytes <= budget && e.largest <= maxTensor;

@@ -87,6 +87,24 @@ export interface Estimate {
   ops: number;
 }
 
+/**
+ * Basis vectors per NTK-vector-product chunk: each vector carries a parameter cotangent, a row
+ * of the result and, while its passes run, a tangent of every intermediate — `perVector` floats
+ * in all, the largest single one `largestPerVector` — so a chunk is what both the budget and the
+ * largest-tensor limit hold (at least one vector).
+ */
+export function ntkvpChunk(
+  basis: number,
+  perVector: number,
+  largestPerVector: number,
+  memoryBudget: number,
+  maxTensorBytes = Infinity,
+): number {
+  const byBudget = memoryBudget / (4 * Math.max(1, perVector));
+  const byTensor = maxTensorBytes / (4 * Math.max(1, largestPerVector));
+  return Math.max(1, Math.min(basis, Math.floor(Math.min(byBudget, byTensor))));
+}
+
 /** The share of O² kept by the layout (a traced output axis keeps O, not O²). */
 function outputPairs(o: number, layout: Layout, outShape: number[]): number {
   const traced = layout.trace.filter((a) => a > 0).reduce((q, a) => q * outShape[a], 1);
@@ -104,6 +122,7 @@ export function estimate(
   layout: Layout,
   outShape: number[],
   memoryBudget: number,
+  maxTensorBytes = Infinity,
 ): Record<Priced, Estimate> {
   const fpRow = prof.passFlops / prof.rows; // one tangent through one row
   const o = prof.outPerRow;
@@ -122,7 +141,13 @@ export function estimate(
   };
   // NTK-vector products: N2·O VJPs over the x2 batch, then as many JVPs over the x1 batch.
   const basis = n2 * o;
-  const chunk = Math.max(1, Math.min(basis, Math.floor(memoryBudget / (4 * Math.max(1, prof.params + n1 * o)))));
+  const chunk = ntkvpChunk(
+    basis,
+    prof.params + n1 * o + Math.max(n1, n2) * prof.maxVarPerRow,
+    Math.max(maxP, Math.max(n1, n2) * prof.maxVarPerRow),
+    memoryBudget,
+    maxTensorBytes,
+  );
   const ntkvp: Estimate = {
     flops: basis * (n2 + n1) * fpRow,
     bytes: 4 * (chunk * (prof.params + n1 * o) + chunk * Math.max(n1, n2) * prof.maxVarPerRow + n1 * n2 * o * o),

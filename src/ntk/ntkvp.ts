@@ -10,15 +10,24 @@ import { numel, range } from "../core/axes.ts";
 import { concatB, transposeB, zerosB } from "../core/tensor_ops.ts";
 import { backward, forward } from "./passes.ts";
 import type { Method } from "./types.ts";
+import { ntkvpChunk } from "./cost.ts";
 import { identityRows } from "../core/tensor_util.ts";
 
-export const ntkvpNtk: Method = ({ p1, p2, layout, stats, memoryBudget, progress }) => {
+export const ntkvpNtk: Method = ({ p1, p2, layout, stats, memoryBudget, maxTensorBytes, progress }) => {
   const q = p2 ?? p1;
   const s1 = p1.output.shape, s2 = q.output.shape;
   const b = numel(s2);
   const paramSize = [...q.params.values()].reduce((acc, v) => acc + numel(v.shape), 0);
-  const perVector = 4 * Math.max(paramSize + numel(s1), 1);
-  const chunk = Math.max(1, Math.min(b, Math.floor(memoryBudget / perVector)));
+  // The intermediates' tangents count too: a CNN's activations outweigh its parameters.
+  const largestVar = Math.max(...[p1, q].map((p) => p.eqns.reduce((m, e) => Math.max(m, numel(e.out.shape)), 0)));
+  const largestParam = Math.max(0, ...[...q.params.values()].map((v) => numel(v.shape)));
+  const chunk = ntkvpChunk(
+    b,
+    paramSize + numel(s1) + largestVar,
+    Math.max(largestParam, largestVar),
+    memoryBudget,
+    maxTensorBytes,
+  );
   const blocks: tf.Tensor[] = [];
   try {
     for (let start = 0; start < b; start += chunk) {

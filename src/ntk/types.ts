@@ -16,6 +16,8 @@ export interface MethodInput {
   stats: Stats;
   /** Upper bound for tensors a method builds at once, in bytes. */
   memoryBudget: number;
+  /** Largest single tensor a method may build, in bytes. @default Infinity */
+  maxTensorBytes?: number;
   /** Called as the method advances, with the fraction done in [0, 1]. */
   progress?: (fraction: number) => void;
   /** What the method wants `info` to report beyond the common fields. */

@@ -154,3 +154,38 @@ Deno.test({
     tf.dispose([want, x1, x2, ...Object.values(p)]);
   },
 });
+
+Deno.test({
+  name:
+    "ntkvp counts intermediate tangents when it chunks its basis: a CNN's activations, not its parameters, set the chunk",
+  ...opts,
+  fn: async () => {
+    await tf.setBackend("wasm");
+    // 16×16×8 activations (2,048 floats a row, 8,192 for 4 rows) outweigh the 2,264 parameters.
+    const m = convNet({ size: 16, channels: 8, out: 3 });
+    const p = m.params(), x1 = m.input(4, 1);
+    const run = async (extra: { maxTensorBytes?: number; memoryBudget?: number }) => {
+      const steps: number[] = [];
+      const r = await empiricalNtkFn(m.f, {
+        method: "ntkvp",
+        traceAxes: [],
+        blockSize: 4,
+        ...extra,
+        onProgress: (f) => steps.push(f),
+      })
+        .run(x1, null, p);
+      return { kernel: r.kernel, chunks: new Set(steps).size };
+    };
+    const whole = await run({});
+    assert.equal(whole.chunks, 1); // the 12 basis vectors at once
+    // One vector's intermediate tangent is 32 KiB: a 64 KiB limit holds 2 vectors, and a 128 KiB
+    // budget holds 3 (parameters, result row and intermediates: 10,468 floats each).
+    const byTensor = await run({ maxTensorBytes: 64 * 1024 });
+    assert.equal(byTensor.chunks, 6);
+    const byBudget = await run({ memoryBudget: 128 * 1024 });
+    assert.equal(byBudget.chunks, 4);
+    const jac = await empiricalNtkFn(m.f, { method: "jacobian", traceAxes: [] })(x1, null, p);
+    for (const r of [whole, byTensor, byBudget]) assert.ok((await tensorRelError(r.kernel, jac)) <= 1e-5);
+    tf.dispose([whole.kernel, byTensor.kernel, byBudget.kernel, jac, x1, ...Object.values(p)]);
+  },
+});
