@@ -142,12 +142,35 @@ function transposeOperand(
     if (!perRow || (r && operandHasRows)) t = rule.transpose(e, c, lead, slot);
     else if (!r) t = rule.transpose(e, c, lead + 1, slot); // rows already explicit
     else {
-      t = rule.transposeExample && rule.exampleAxis(e, r, slot) === null
-        ? rule.transposeExample(e, c, lead, slot, r)
+      t = byExample(e, slot, r)
+        ? rule.transposeExample!(e, c, lead, slot, r)
         : transposeByMask(e, c, lead, slot, r);
     }
     return t === c ? tf.clone(t) : t; // a rule may hand back its input unchanged
   });
+}
+
+/** Whether the rule splits this operand's cotangent by example itself (no per-row repeats). */
+function byExample(e: Eqn, slot: number, r: ExampleRows): boolean {
+  const rule = ruleFor(e);
+  return rule.transposeExample !== undefined && rule.exampleAxis(e, r, slot) === null;
+}
+
+/**
+ * Vectors a transpose works on, for the FLOP count: the rows made explicit cost a pass each
+ * when done by masking, nothing extra when the rule splits by example (each row's share of
+ * one pass).
+ */
+function transposeBasis(
+  e: Eqn,
+  contribution: tf.Tensor,
+  lead: number,
+  slot: number,
+  explicitRows: number,
+  r: ExampleRows | null,
+): number {
+  const free = explicitRows === 1 && r !== null && byExample(e, slot, r);
+  return numel(contribution.shape.slice(0, lead + (free ? 0 : explicitRows)));
 }
 
 /**
@@ -230,7 +253,7 @@ export function* reverse(
           const contribution = transposeOperand(e, c, lead, slot, perRow, r, vTag !== null);
           const explicitRows = perRow && vTag === null ? 1 : 0;
           checkShape(e, contribution, lead + explicitRows, o.var.shape, `transpose of operand ${slot}`);
-          if (stats) stats.flops += rule.flops(e, numel(contribution.shape.slice(0, lead + explicitRows)));
+          if (stats) stats.flops += rule.flops(e, transposeBasis(e, contribution, lead, slot, explicitRows, r));
           accumulate(o.var.id, contribution);
         });
         c.dispose();

@@ -221,3 +221,25 @@ Deno.test({
     tf.dispose([x1, x2, wide, nan, intParams.w1, inf.b2, ...Object.values(p)]);
   },
 });
+
+Deno.test({
+  name:
+    "jacobian: counted FLOPs on a CNN are within 2× of Table 1's N·O·[FP] + N²O²P (per-example filter cotangents are one pass, not N)",
+  ...opts,
+  fn: async () => {
+    await tf.setBackend("wasm");
+    const [size, ch, o, n] = [8, 4, 3, 8];
+    const m = convNet({ size, channels: ch, out: o });
+    const p = m.params();
+    const [x1, x2] = [m.input(n, 1), m.input(n, 2)];
+    const { kernel, info } = await empiricalNtkFn(m.f, { method: "jacobian", traceAxes: [] }).run(x1, x2, p);
+    const s2 = size / 2;
+    // One example's forward pass: conv 3×3 (2→ch, 'same'), conv 3×3 (ch→ch, stride 2), dense.
+    const fp = 2 * (size * size * 9 * 2 * ch + s2 * s2 * 9 * ch * ch + s2 * s2 * ch * o);
+    const params = 9 * 2 * ch + ch + 9 * ch * ch + s2 * s2 * ch * o;
+    const paper = 2 * n * o * fp + n * n * o * o * 2 * params; // both sides; a multiply-add is 2
+    const ratio = info.flops / paper;
+    assert.ok(ratio <= 2 && ratio >= 1 / 2, `counted ${info.flops} vs paper ${paper} (×${ratio.toFixed(2)})`);
+    tf.dispose([kernel, x1, x2, ...Object.values(p)]);
+  },
+});
