@@ -12,7 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { empiricalNtkFn, empiricalNtkParallelFn, initBackend, type NtkInfo, type ParamFn, writeNpy } from "../mod.ts";
-import { throughput } from "../src/ntk/cost.ts";
+import { measureThroughput } from "../src/ntk/cost.ts";
 import { paperFcn } from "../tests/ntk/_models.ts";
 import { randn } from "../tests/_data.ts";
 import { figureSvg, type Panel } from "./_figure.ts";
@@ -29,7 +29,7 @@ const { values: opt } = parseArgs({
   },
 });
 const backend = await initBackend(opt.backend as "auto");
-const speed = await throughput();
+const speed = await measureThroughput(); // this machine's, now (AUTO's later calls use it too)
 const BUDGET_MS = Number(opt["budget-s"]) * 1000;
 const METHODS = ["jacobian", "ntkvp", "structured"] as const;
 type M = (typeof METHODS)[number];

@@ -13,6 +13,7 @@ import { ruleFor } from "../../rules/mod.ts";
 import { numel } from "../core/axes.ts";
 import { keptAxes } from "../core/structure.ts";
 import { analyzeUses } from "./_uses.ts";
+import { readCached, writeCached } from "../core/user_cache.ts";
 
 export type Priced = "jacobian" | "ntkvp" | "structured";
 export const PRICED: readonly Priced[] = ["jacobian", "ntkvp", "structured"];
@@ -195,13 +196,65 @@ export interface Throughput {
   launchMs: number;
 }
 
-const measured = new Map<string, Throughput>();
+/**
+ * Speeds measured on the project's reference machine (2 cores, tfjs 4.22), used until this
+ * machine's own are measured: measuring costs 0.1–0.4 s, more than many whole NTK calls. No
+ * default for webgpu: GPUs differ by orders of magnitude, so it is measured on first use.
+ */
+const SHIPPED: Readonly<Record<string, Throughput>> = {
+  wasm: { gflops: 20, bandwidth: 0.46, launchMs: 0.01 },
+  cpu: { gflops: 1.3, bandwidth: 0.3, launchMs: 0.008 },
+};
 
-/** Measures (once per process and backend) matMul GFLOP/s and per-kernel latency. */
+/** This process's measurements, by backend. */
+const measured = new Map<string, Throughput>();
+/** What `throughput` answers with, by backend: measured, cached, or shipped. */
+const known = new Map<string, Throughput>();
+
+const cacheName = (backend: string) => `throughput-${backend}.json`;
+
+function isThroughput(t: unknown): t is Throughput {
+  const ok = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v > 0;
+  const r = t as Record<string, unknown> | null;
+  return r !== null && typeof r === "object" && ok(r.gflops) && ok(r.bandwidth) && ok(r.launchMs);
+}
+
+/**
+ * The current backend's speed, at no cost a user can notice: this process's measurement, else
+ * the one kept in Deno's cache directory, else the shipped default (an unknown backend is
+ * measured at once). `refineThroughput` replaces a default by a measurement.
+ */
 export async function throughput(): Promise<Throughput> {
   const backend = tf.getBackend();
-  const known = measured.get(backend);
-  if (known) return known;
+  const have = known.get(backend);
+  if (have) return have;
+  const cached = readCached(cacheName(backend));
+  const t = isThroughput(cached) ? cached : SHIPPED[backend];
+  if (!t) return await measureThroughput();
+  known.set(backend, t);
+  return t;
+}
+
+/** Whether this process has measured the current backend's speed. */
+export function throughputMeasured(): boolean {
+  return measured.has(tf.getBackend());
+}
+
+/**
+ * Measures the current backend's speed (0.3–0.4 s), uses it for the rest of the process, and
+ * keeps it in Deno's cache directory when writing there is already permitted.
+ */
+export async function measureThroughput(): Promise<Throughput> {
+  const backend = tf.getBackend();
+  const t = await measure();
+  measured.set(backend, t);
+  known.set(backend, t);
+  writeCached(cacheName(backend), t);
+  return t;
+}
+
+/** matMul GFLOP/s, transpose bandwidth and per-kernel latency on the current backend. */
+async function measure(): Promise<Throughput> {
   const n = 256;
   const [a, b] = [tf.randomNormal([n, n]), tf.randomNormal([n, n])];
   const time = async (fn: () => tf.Tensor, reps: number) => {
@@ -233,13 +286,11 @@ export async function throughput(): Promise<Throughput> {
     return t;
   }, 2);
   tf.dispose([a, b, small]);
-  const result = {
+  return {
     gflops: (2 * n * n * n) / (mm * 1e6),
     bandwidth: (2 * 4 * 512 * 2048) / (tr * 1e6),
     launchMs: chain / 31,
   };
-  measured.set(backend, result);
-  return result;
 }
 
 /**

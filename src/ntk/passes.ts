@@ -142,9 +142,7 @@ function transposeOperand(
     if (!perRow || (r && operandHasRows)) t = rule.transpose(e, c, lead, slot);
     else if (!r) t = rule.transpose(e, c, lead + 1, slot); // rows already explicit
     else {
-      t = byExample(e, slot, r)
-        ? rule.transposeExample!(e, c, lead, slot, r)
-        : transposeByMask(e, c, lead, slot, r);
+      t = byExample(e, slot, r) ? rule.transposeExample!(e, c, lead, slot, r) : transposeByMask(e, c, lead, slot, r);
     }
     return t === c ? tf.clone(t) : t; // a rule may hand back its input unchanged
   });
