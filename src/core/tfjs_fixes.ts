@@ -31,6 +31,10 @@
  *   SplitV with an empty output fail ("vals.subarray is not a function"): the empty output.
  * - wasm GatherV2 of an empty tensor returns a wrongly shaped output ([1, 0, 2, 1] for
  *   [0, 1, 3] gathered on axis 2): the empty output is made with tfjs-core's shape.
+ * - wasm Slice (and Unpack, SplitV and StridedSlice's simple case, which call it) read their
+ *   input with `readSync`, a copy of the whole tensor, on every call: unstacking a 180 MiB
+ *   tensor into 10 took 13 s. Here the input is read in place from the heap and only the slice
+ *   is copied, in contiguous runs.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -252,6 +256,99 @@ function broadcastOnHost(backend: Backend, t: tf.TensorInfo, from: number[], to:
     for (let i = to.length - 1; i >= 0 && ++index[i] === to[i]; i--) index[i] = 0;
   }
   return out;
+}
+
+/**
+ * Copies the box `begin`…`begin + size` of `src` (shaped `shape`) into `dst`, in runs: the
+ * innermost axes taken whole join the run of the last partial axis.
+ */
+type HeapArray = Float32Array | Int32Array | Uint8Array;
+
+function copyBox(src: HeapArray, shape: number[], begin: number[], size: number[], dst: HeapArray): void {
+  const rank = shape.length;
+  if (rank === 0) return void (dst[0] = src[0]);
+  const strides = shape.map((_, i) => numel(shape.slice(i + 1)));
+  let k = rank - 1;
+  while (k > 0 && size[k] === shape[k]) k--;
+  const run = size[k] * strides[k];
+  const index = new Array(k).fill(0);
+  const start = begin.slice(0, k + 1).reduce((a, b, i) => a + b * strides[i], 0);
+  for (let o = 0; o < dst.length; o += run) {
+    let at = start;
+    for (let i = 0; i < k; i++) at += index[i] * strides[i];
+    if (run >= 64) dst.set(src.subarray(at, at + run), o);
+    else for (let t = 0; t < run; t++) dst[o + t] = src[at + t];
+    for (let i = k - 1; i >= 0 && ++index[i] === size[i]; i--) index[i] = 0;
+  }
+}
+
+/** wasm's slice of a numeric tensor, read in place (the output is made first: growing the heap moves views). */
+function sliceOnHeap(backend: Backend, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  if (numel(size) === 0) return out;
+  copyBox(backend.typedArrayFromHeap(x), x.shape, begin, size, backend.typedArrayFromHeap(out));
+  return out;
+}
+
+/** The wasm kernels that slice, without reading the whole input through `readSync`. */
+function replaceWasmSlicing(): void {
+  const numeric = (t: tf.TensorInfo) => t.dtype !== "string";
+  replace("Slice", (original) => (args) => {
+    const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
+    if (!numeric(inputs.x)) return original(args);
+    const [begin, size] = tf.slice_util.parseSliceParams(
+      inputs.x as tf.Tensor,
+      attrs.begin as number[],
+      attrs.size as number[],
+    );
+    return sliceOnHeap(backend, inputs.x, begin, size);
+  });
+  replace("Unpack", (original) => (args) => {
+    const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
+    const x = inputs.value;
+    if (!numeric(x)) return original(args);
+    const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
+    const size = x.shape.map((d, i) => (i === axis ? 1 : d));
+    const shape = x.shape.filter((_, i) => i !== axis);
+    return Array.from({ length: x.shape[axis] }, (_, k) => {
+      const part = sliceOnHeap(backend, x, x.shape.map((_, i) => (i === axis ? k : 0)), size);
+      return { ...part, shape };
+    });
+  });
+  replace("SplitV", (original) => (args) => {
+    const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
+    const x = inputs.x;
+    if (!numeric(x)) return original(args);
+    const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits as number[], axis);
+    let from = 0;
+    return sizes.map((n) => {
+      const begin = x.shape.map((_, i) => (i === axis ? from : 0));
+      from += n;
+      return sliceOnHeap(backend, x, begin, x.shape.map((d, i) => (i === axis ? n : d)));
+    });
+  });
+  replace("StridedSlice", (original) => (args) => {
+    const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
+    const x = inputs.x;
+    if (!numeric(x)) return original(args);
+    const a = attrs as Record<string, number & number[]>;
+    const info = tf.slice_util.sliceInfo(
+      x.shape,
+      a.begin,
+      a.end,
+      a.strides,
+      a.beginMask,
+      a.endMask,
+      a.ellipsisMask,
+      a.newAxisMask,
+      a.shrinkAxisMask,
+    );
+    // The case tfjs-wasm slices through its Slice (unit strides); the rest runs its own kernel.
+    if (info.isIdentity || !(info.sliceDim0 || info.isSimpleSlice)) return original(args);
+    const size = tf.slice_util.computeOutShape(info.begin, info.end, info.strides);
+    return { ...sliceOnHeap(backend, x, info.begin, size), shape: info.finalShape };
+  });
 }
 
 /** A wasm binary kernel at any rank: on merged axes, or on host-broadcast flat operands. */
@@ -479,6 +576,7 @@ export const WASM_BINARY_KERNELS = [
 
 for (const name of WASM_BINARY_KERNELS) replace(name, binaryAnyRank);
 replace("GatherV2", emptyGather);
+replaceWasmSlicing();
 for (const name of WEBGPU_UNARY_KERNELS) replace(name, unaryFlat, "webgpu");
 for (const name of WEBGPU_BINARY_KERNELS) replace(name, binaryMerged, "webgpu");
 for (const backendName of ["cpu", "wasm", "webgpu"]) {

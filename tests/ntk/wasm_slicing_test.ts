@@ -1,0 +1,100 @@
+// tfjs-wasm's Slice (and Unpack, SplitV, StridedSlice's unit-stride case, which call it) read
+// their whole input through readSync — a copy — on every call; src/core/tfjs_fixes.ts slices in
+// place. Checked against tfjs-cpu on random boxes of every rank up to 7 and every numeric dtype,
+// and that no readSync happens.
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { initBackend } from "../../mod.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+type DType = "float32" | "int32" | "bool";
+
+interface Case {
+  shape: number[];
+  begin: number[];
+  size: number[];
+  axis: number;
+  dtype: DType;
+}
+
+const caseArb: fc.Arbitrary<Case> = fc
+  .array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 7 })
+  .chain((shape) =>
+    fc.record({
+      shape: fc.constant(shape),
+      begin: fc.tuple(...shape.map((d) => fc.integer({ min: 0, max: d }))),
+      axis: fc.integer({ min: 0, max: shape.length - 1 }),
+      dtype: fc.constantFrom<DType>("float32", "int32", "bool"),
+      cut: fc.tuple(...shape.map(() => fc.double({ min: 0, max: 1, noNaN: true }))),
+    }).map(({ shape, begin, axis, dtype, cut }) => ({
+      shape,
+      begin,
+      axis,
+      dtype,
+      size: shape.map((d, i) => Math.round(cut[i] * (d - begin[i]))),
+    }))
+  );
+
+function input(c: Case): tf.Tensor {
+  const n = c.shape.reduce((a, b) => a * b, 1);
+  const vals = Array.from({ length: n }, (_, i) => (c.dtype === "bool" ? i % 3 === 0 : (i * 7) % 23 - 11));
+  return tf.tensor(vals as number[], c.shape, c.dtype);
+}
+
+/** Every slicing kernel's outputs for `c`, as [shape, values] pairs. */
+async function slices(c: Case): Promise<[number[], number[]][]> {
+  const x = input(c);
+  const outs = [
+    tf.slice(x, c.begin, c.size),
+    tf.stridedSlice(x, c.begin, c.begin.map((b, i) => b + c.size[i])),
+    ...tf.unstack(x, c.axis),
+    ...tf.split(x, [c.begin[c.axis], c.shape[c.axis] - c.begin[c.axis]], c.axis),
+  ];
+  const r = await Promise.all(outs.map(async (t) => [t.shape, Array.from(await t.data())] as [number[], number[]]));
+  tf.dispose([x, ...outs]);
+  return r;
+}
+
+Deno.test({
+  name: "wasm Slice, StridedSlice, Unpack and SplitV equal tfjs-cpu on random boxes, ranks 1–7, every dtype",
+  ...opts,
+  fn: async () => {
+    await fc.assert(
+      fc.asyncProperty(caseArb, async (c) => {
+        await initBackend("cpu");
+        const want = await slices(c);
+        await initBackend("wasm");
+        assert.deepEqual(await slices(c), want);
+      }),
+      { numRuns: 150, seed: 20261205 },
+    );
+  },
+});
+
+Deno.test({
+  name: "wasm slicing reads no tensor through readSync (it copied the whole input on every call)",
+  ...opts,
+  fn: async () => {
+    await initBackend("wasm");
+    const x = tf.randomNormal([8, 64, 32]);
+    // deno-lint-ignore no-explicit-any
+    const backend = tf.backend() as any;
+    const readSync = backend.readSync;
+    let reads = 0;
+    backend.readSync = (...a: unknown[]) => (reads++, readSync.apply(backend, a));
+    try {
+      const outs = [
+        ...tf.unstack(x),
+        tf.slice(x, [1, 2, 3], [2, 5, 7]),
+        ...tf.split(x, 4, 1),
+        tf.stridedSlice(x, [2], [5]),
+      ];
+      tf.dispose(outs);
+    } finally {
+      backend.readSync = readSync;
+    }
+    assert.equal(reads, 0);
+    x.dispose();
+  },
+});
