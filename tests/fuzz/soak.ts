@@ -117,6 +117,8 @@ export function soakCases(): { cases: SoakCase[]; caller: tf.Tensor[]; dispose: 
   };
 }
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /** Bytes of the wasm module's heap (undefined off wasm). */
@@ -149,13 +151,22 @@ export async function soak(
       const t0 = performance.now();
       await c.call(); // warm-up: caches (cost model, kernels) made once per process
       const m0 = tf.memory();
-      let rssAt100: number | undefined, heapAt100: number | undefined, jsHeapAt100: number | undefined;
+      // Resident memory after a full GC moves by ±3% between single samples (pages handed back
+      // or not): each end is the median of 6 samples, at calls 100…150 and the last 50.
+      const early: { rss: number; js: number }[] = [], late: { rss: number; js: number }[] = [];
+      let heapAt100: number | undefined;
       for (let i = 1; i <= calls; i++) {
         await c.call();
-        if (rss && (i === 100 || i === calls)) {
+        const window = i >= 100 && i <= 150 && i % 10 === 0
+          ? early
+          : i >= calls - 50 && (calls - i) % 10 === 0
+          ? late
+          : null;
+        if (rss && window) {
           gc?.();
           const m = Deno.memoryUsage();
-          if (i === 100) rssAt100 = m.rss, heapAt100 = wasmHeap(), jsHeapAt100 = m.heapUsed;
+          window.push({ rss: m.rss, js: m.heapUsed });
+          if (i === 100) heapAt100 = wasmHeap();
         }
       }
       const m1 = tf.memory();
@@ -170,12 +181,12 @@ export async function soak(
         callerOk,
         ...(rss
           ? {
-            rssAt100,
-            rssAtEnd: Deno.memoryUsage().rss,
+            rssAt100: median(early.map((m) => m.rss)),
+            rssAtEnd: median(late.map((m) => m.rss)),
             heapAt100,
             heapAtEnd: wasmHeap(),
-            jsHeapAt100,
-            jsHeapAtEnd: Deno.memoryUsage().heapUsed,
+            jsHeapAt100: median(early.map((m) => m.js)),
+            jsHeapAtEnd: median(late.map((m) => m.js)),
           }
           : {}),
         ms: performance.now() - t0,
