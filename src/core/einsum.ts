@@ -166,8 +166,11 @@ function contractCore(
   let r: tf.Tensor;
   if (B === 1) {
     r = tf.matMul(reshapeTo(at, [M, K]) as tf.Tensor2D, reshapeTo(bt, [K, N]) as tf.Tensor2D);
-  } else if (B <= 32 && tf.getBackend() === "wasm") {
-    // tfjs-wasm's batched matMul runs 2–3× slower than its plain one: loop over the batch.
+  } else if (tf.getBackend() === "wasm" && (B <= 32 || M * K * N >= LOOP_MIN_MKN)) {
+    // tfjs-wasm's batched matMul runs at ~2.3 GFLOP/s whatever the sizes, its plain one at ~20:
+    // loop over the batch unless the matrices are so small that launches dominate (measured:
+    // [64, 288, 1024]·[64, 1024, 320] batched 5.6 s, looped 0.53 s; [64, 8, 16]·[64, 16, 8]
+    // batched 0.1 ms, looped 0.9 ms).
     const [as, bs] = [tf.unstack(reshapeTo(at, [B, M, K])), tf.unstack(reshapeTo(bt, [B, K, N]))];
     r = tf.stack(as.map((x, i) => tf.matMul(x as tf.Tensor2D, bs[i] as tf.Tensor2D)));
   } else {
@@ -177,6 +180,9 @@ function contractCore(
   const shaped = reshapeTo(r, rLabels.map((l) => size.get(l)!));
   return permute(shaped, out.map((l) => rLabels.indexOf(l)));
 }
+
+/** Per-matrix M·K·N above which a wasm batch of matMuls runs as a loop (32³: about even). */
+const LOOP_MIN_MKN = 32 ** 3;
 
 /** FLOPs of `contract2` for the given label sizes, without running it. */
 export function contract2Flops(

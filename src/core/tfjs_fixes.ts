@@ -31,10 +31,13 @@
  *   SplitV with an empty output fail ("vals.subarray is not a function"): the empty output.
  * - wasm GatherV2 of an empty tensor returns a wrongly shaped output ([1, 0, 2, 1] for
  *   [0, 1, 3] gathered on axis 2): the empty output is made with tfjs-core's shape.
- * - wasm Slice (and Unpack, SplitV and StridedSlice's simple case, which call it) read their
- *   input with `readSync`, a copy of the whole tensor, on every call: unstacking a 180 MiB
- *   tensor into 10 took 13 s. Here the input is read in place from the heap and only the slice
- *   is copied, in contiguous runs.
+ * - wasm Slice (and Unpack, SplitV and StridedSlice's unit-stride case, which call it) read
+ *   their input with `readSync`, a copy of the whole tensor, on every call: unstacking a 180 MiB
+ *   tensor into 10 took 13 s; its other StridedSlice copies at 0.03 GB/s (a convolution's
+ *   window slices). Here the input is read in place from the heap and only the slice is
+ *   copied, in contiguous runs.
+ * - wasm Sum over axes that are not innermost transposes its input first, at ≈0.4 GB/s: a float32
+ *   sum adds rows of the innermost kept axes on the host instead.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -258,24 +261,34 @@ function broadcastOnHost(backend: Backend, t: tf.TensorInfo, from: number[], to:
   return out;
 }
 
-/**
- * Copies the box `begin`…`begin + size` of `src` (shaped `shape`) into `dst`, in runs: the
- * innermost axes taken whole join the run of the last partial axis.
- */
 type HeapArray = Float32Array | Int32Array | Uint8Array;
 
-function copyBox(src: HeapArray, shape: number[], begin: number[], size: number[], dst: HeapArray): void {
+/**
+ * Copies the box of `src` (shaped `shape`) from `begin`, `size` entries along each axis, every
+ * `step`-th (default 1; may be negative), into `dst` — in runs: the last axis when its step is
+ * 1, joined by the axes before it while the inner ones are taken whole.
+ */
+function copyBox(
+  src: HeapArray,
+  shape: number[],
+  begin: number[],
+  size: number[],
+  dst: HeapArray,
+  step: number[] = shape.map(() => 1),
+): void {
   const rank = shape.length;
   if (rank === 0) return void (dst[0] = src[0]);
   const strides = shape.map((_, i) => numel(shape.slice(i + 1)));
   let k = rank - 1;
-  while (k > 0 && size[k] === shape[k]) k--;
-  const run = size[k] * strides[k];
+  while (k > 0 && step[k] === 1 && size[k] === shape[k] && step[k - 1] === 1) k--;
+  const contiguous = step[k] === 1;
+  if (!contiguous) k = rank; // every axis by index, one entry at a time
+  const run = contiguous ? size[k] * strides[k] : 1;
   const index = new Array(k).fill(0);
-  const start = begin.slice(0, k + 1).reduce((a, b, i) => a + b * strides[i], 0);
+  const start = begin.reduce((a, b, i) => a + (i <= k ? b * strides[i] : 0), 0);
   for (let o = 0; o < dst.length; o += run) {
     let at = start;
-    for (let i = 0; i < k; i++) at += index[i] * strides[i];
+    for (let i = 0; i < k; i++) at += index[i] * step[i] * strides[i];
     if (run >= 64) dst.set(src.subarray(at, at + run), o);
     else for (let t = 0; t < run; t++) dst[o + t] = src[at + t];
     for (let i = k - 1; i >= 0 && ++index[i] === size[i]; i--) index[i] = 0;
@@ -283,10 +296,16 @@ function copyBox(src: HeapArray, shape: number[], begin: number[], size: number[
 }
 
 /** wasm's slice of a numeric tensor, read in place (the output is made first: growing the heap moves views). */
-function sliceOnHeap(backend: Backend, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+function sliceOnHeap(
+  backend: Backend,
+  x: tf.TensorInfo,
+  begin: number[],
+  size: number[],
+  step?: number[],
+): tf.TensorInfo {
   const out = backend.makeOutput(size, x.dtype);
   if (numel(size) === 0) return out;
-  copyBox(backend.typedArrayFromHeap(x), x.shape, begin, size, backend.typedArrayFromHeap(out));
+  copyBox(backend.typedArrayFromHeap(x), x.shape, begin, size, backend.typedArrayFromHeap(out), step);
   return out;
 }
 
@@ -344,11 +363,48 @@ function replaceWasmSlicing(): void {
       a.newAxisMask,
       a.shrinkAxisMask,
     );
-    // The case tfjs-wasm slices through its Slice (unit strides); the rest runs its own kernel.
-    if (info.isIdentity || !(info.sliceDim0 || info.isSimpleSlice)) return original(args);
-    const size = tf.slice_util.computeOutShape(info.begin, info.end, info.strides);
-    return { ...sliceOnHeap(backend, x, info.begin, size), shape: info.finalShape };
+    if (info.isIdentity) return original(args); // a reshape
+    // An empty range (begin past end in the step's direction) counts negative: no entries.
+    const size = tf.slice_util.computeOutShape(info.begin, info.end, info.strides).map((d) => Math.max(0, d));
+    return { ...sliceOnHeap(backend, x, info.begin, size, info.strides), shape: info.finalShape };
   });
+}
+
+/**
+ * wasm's Sum of float32 entries over axes that are not all innermost, on the host: tfjs-wasm
+ * transposes the input first (≈0.4 GB/s; a per-example bias cotangent spent 250 ms there), this
+ * adds contiguous rows of the innermost kept axes instead. Null where tfjs's kernel is direct.
+ */
+function sumOnHeap(backend: Backend, x: tf.TensorInfo, axes: number[], keepDims: boolean): tf.TensorInfo | null {
+  if (x.dtype !== "float32" || numel(x.shape) === 0) return null;
+  const summed = new Set(axes);
+  const runs: { size: number; sum: boolean }[] = [];
+  x.shape.forEach((size, i) => {
+    const sum = summed.has(i), last = runs[runs.length - 1];
+    if (last && last.sum === sum) last.size *= size;
+    else runs.push({ size, sum });
+  });
+  const row = runs[runs.length - 1];
+  if (row.sum || runs.length < 2) return null; // innermost reduction, or none: tfjs's kernel
+  const before = runs.slice(0, -1);
+  // Where each leading run steps in the output: 0 for a summed run.
+  const outStep = before.map((
+    r,
+    i,
+  ) => (r.sum ? 0 : numel(before.slice(i + 1).filter((q) => !q.sum).map((q) => q.size)) * row.size));
+  const outShape = x.shape.flatMap((d, i) => (summed.has(i) ? (keepDims ? [1] : []) : [d]));
+  const out = backend.makeOutput(outShape, "float32");
+  const src = backend.typedArrayFromHeap(x) as Float32Array, dst = backend.typedArrayFromHeap(out) as Float32Array;
+  dst.fill(0);
+  const index = before.map(() => 0);
+  const C = row.size;
+  for (let at = 0; at < src.length; at += C) {
+    let o = 0;
+    for (let i = 0; i < before.length; i++) o += index[i] * outStep[i];
+    for (let c = 0; c < C; c++) dst[o + c] += src[at + c];
+    for (let i = before.length - 1; i >= 0 && ++index[i] === before[i].size; i--) index[i] = 0;
+  }
+  return out;
 }
 
 /** A wasm binary kernel at any rank: on merged axes, or on host-broadcast flat operands. */
@@ -577,6 +633,11 @@ export const WASM_BINARY_KERNELS = [
 for (const name of WASM_BINARY_KERNELS) replace(name, binaryAnyRank);
 replace("GatherV2", emptyGather);
 replaceWasmSlicing();
+replace("Sum", (original) => (args) => {
+  const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
+  const axes = tf.util.parseAxisParam(attrs.axis as number | number[], inputs.x.shape);
+  return sumOnHeap(backend, inputs.x, axes, attrs.keepDims as boolean) ?? original(args);
+});
 for (const name of WEBGPU_UNARY_KERNELS) replace(name, unaryFlat, "webgpu");
 for (const name of WEBGPU_BINARY_KERNELS) replace(name, binaryMerged, "webgpu");
 for (const backendName of ["cpu", "wasm", "webgpu"]) {
