@@ -278,19 +278,21 @@ async function runNtk(
   const slices: tf.Tensor[] = [];
   const owned = (x: Input) => (slices.push(...asList(x)), x);
   const gpu = watchGpu();
+  let x1Lin: Linearized | null = null; // the probe's trace of all of x1, reused by a single block
+  const stats = new Stats(); // before the probe: its trace of x1 may be the one computed with
   try {
-    const d = await decide(spec, x1, x2, params, owned, false);
+    const d = await decide(spec, x1, x2, params, owned, false, (lin) => (x1Lin = lin));
     const job: BlockJob = {
       params,
       layout: d.layout,
       chosen: d.chosen,
-      stats: new Stats(),
+      stats,
       report: {},
       budget: d.budget,
       maxTensor: d.maxTensor,
       given: [x1, x2],
     };
-    const { kernel, lost } = computeKernel(spec, d, job, owned, slices, gpu);
+    const { kernel, lost } = computeKernel(spec, d, job, owned, slices, gpu, x1Lin);
     gpu.check();
     // AUTO priced this call with a shipped or cached speed; after a long call, measuring this
     // machine's (≤ 0.4 s) costs a few percent and is kept for later calls and processes.
@@ -300,7 +302,14 @@ async function runNtk(
   } finally {
     gpu.stop();
     tf.dispose(slices);
+    disposeLinearized(x1Lin);
   }
+}
+
+function disposeLinearized(lin: Linearized | null): void {
+  if (!lin) return;
+  disposeProgram(lin.program);
+  lin.output.dispose();
 }
 
 /** What `info` reports of a finished call. */
@@ -334,13 +343,14 @@ function computeKernel(
   owned: (x: Input) => Input,
   slices: tf.Tensor[],
   gpu: { check(): void },
+  x1Lin: Linearized | null,
 ): { kernel: tf.Tensor; lost: NtkInfo["exampleAxis"]["lost"] } {
   const progress = spec.options.onProgress;
   if (d.empty) {
     progress?.(1);
     return { kernel: emptyProblemKernel(d.layout, d.s1, d.s2), lost: [] };
   }
-  if (d.blocks.length === 1) return computeBlock(spec.f, d.a, d.b, job, progress);
+  if (d.blocks.length === 1) return computeBlock(spec.f, d.a, d.b, job, progress, d.a === job.given[0] ? x1Lin : null);
   const done = new Map<string, tf.Tensor>();
   const lost: NtkInfo["exampleAxis"]["lost"] = [];
   try {
@@ -382,13 +392,19 @@ function computeBlock(
   x2: Input | null,
   job: BlockJob,
   progress: ((fraction: number) => void) | undefined,
+  x1Lin: Linearized | null = null,
 ): { kernel: tf.Tensor; lost: NtkInfo["exampleAxis"]["lost"] } {
   const { params, layout, given } = job;
   const lin: Linearized[] = [];
+  const made: Linearized[] = []; // disposed here; x1Lin is the caller's
+  const trace = (x: Input, side: "x1" | "x2", user: Input) => {
+    made.push(traceInput(f, params, x, side, user));
+    return made[made.length - 1];
+  };
   try {
     // (Errors name the user's argument and shape, also when x1 is a block of its rows.)
-    lin.push(traceInput(f, params, x1, "x1", given[0]));
-    if (x2) lin.push(traceInput(f, params, x2, "x2", given[1] ?? given[0]));
+    lin.push(x1Lin ?? trace(x1, "x1", given[0]));
+    if (x2) lin.push(trace(x2, "x2", given[1] ?? given[0]));
     const [s1, s2] = [lin[0].output.shape, lin[lin.length - 1].output.shape];
     if (s2.length !== s1.length) {
       throw new ShapeMismatchError("f's output at x2", s2, `rank differs from x1's [${s1}]`);
@@ -407,10 +423,7 @@ function computeBlock(
     const kernel = METHODS[job.chosen]!(input);
     return { kernel, lost: lin.flatMap((l) => inferExampleAxes(l.program).lost) };
   } finally {
-    for (const l of lin) {
-      disposeProgram(l.program);
-      l.output.dispose();
-    }
+    made.forEach(disposeLinearized);
   }
 }
 
@@ -420,7 +433,13 @@ function computeBlock(
  * rows; a failure on the two rows only says they are not independent). With no examples, a row
  * of zeros stands in for the shape.
  */
-function sample(f: ParamFn, x1: Input, params: Record<string, tf.Tensor>, owned: (x: Input) => Input) {
+function sample(
+  f: ParamFn,
+  x1: Input,
+  params: Record<string, tf.Tensor>,
+  owned: (x: Input) => Input,
+  keep?: (lin: Linearized) => void,
+) {
   const take = (lin: Linearized) => {
     const r = { outShape: lin.output.shape, profile: profileProgram(lin.program) };
     disposeProgram(lin.program);
@@ -444,7 +463,10 @@ function sample(f: ParamFn, x1: Input, params: Record<string, tf.Tensor>, owned:
     const one = tryTrace(owned(zeroRow(x1)));
     if (one?.outShape[0] === 1) return { ...one, outShape: [0, ...one.outShape.slice(1)], independentRows: true };
   }
-  const r = take(traceInput(f, params, x1, "x1"));
+  // All of x1: the computation's own linearization of x1 when the caller keeps it (one trace, not two).
+  const whole = traceInput(f, params, x1, "x1");
+  keep?.(whole);
+  const r = keep ? { outShape: whole.output.shape, profile: profileProgram(whole.program) } : take(whole);
   return { ...r, independentRows: rows > 2 ? false : r.outShape[0] === rows };
 }
 
@@ -464,9 +486,10 @@ async function decide(
   params: Record<string, tf.Tensor>,
   owned: (x: Input) => Input,
   priceAll: boolean,
+  keep?: (lin: Linearized) => void,
 ) {
   const { budget, maxTensor } = backendLimits(spec.options);
-  const probe = sample(spec.f, x1, params, owned);
+  const probe = sample(spec.f, x1, params, owned, keep);
   const problem = chooseProblem(spec, probe, x1, x2, params, owned);
   const { outShape, profile, independentRows } = probe;
   const { layout, n1, n2 } = problem;

@@ -47,6 +47,8 @@ function broadcastShape(as: readonly number[], bs: readonly number[]): number[] 
 
 function binary(op: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   const full = broadcastShape(a.shape, b.shape);
+  // tfjs broadcasts right up to rank 6 (its wasm and webgpu kernels are corrected in tfjs_fixes.ts).
+  if (full.length <= MAX_RANK) return op(a, b);
   const c = coalesce(a.shape, b.shape);
   if (c.out.length <= MAX_RANK) return tf.tidy(() => tf.reshape(op(tf.reshape(a, c.a), tf.reshape(b, c.b)), full));
   // Broadcast patterns alternate: gather the axes both have, a's alone and b's alone (three

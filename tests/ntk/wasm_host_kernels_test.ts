@@ -147,3 +147,22 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name: "wasm tf.clone shares the data (as on cpu and webgpu): each handle disposes on its own, values intact",
+  ...opts,
+  fn: async () => {
+    await initBackend("wasm");
+    const before = tf.memory().numDataBuffers;
+    const x = tf.tensor([1, 2, 3, 4], [2, 2]);
+    const y = tf.clone(x);
+    assert.equal(tf.memory().numDataBuffers - before, 1); // one buffer, two handles
+    x.dispose();
+    assert.deepEqual(Array.from(await y.data()), [1, 2, 3, 4]);
+    const z = tf.tidy(() => tf.clone(tf.add(y, 1)));
+    y.dispose();
+    assert.deepEqual(Array.from(await z.data()), [2, 3, 4, 5]);
+    tf.dispose(z);
+    assert.equal(tf.memory().numDataBuffers - before, 0);
+  },
+});
