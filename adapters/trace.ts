@@ -119,7 +119,9 @@ export function traceLinear(f: ParamFn, params: Record<string, Tensor>, x: Tenso
         const source = `${kp.kernelName}${where ? ` (${where})` : ""}`;
         const ids = new Map<number, boolean>();
         for (const [i, t] of [...inputs.values()].entries()) if (t) ids.set(t.id, ins[i]!.dependsOnInput);
-        const keep = (t: tf.Tensor) => b.own(tf.keep(tf.clone(t)));
+        // A handle of our own on the same data (a reshape shares it by reference count on every
+        // backend; tf.clone copies on wasm): f may dispose its own tensors after the trace.
+        const keep = (t: tf.Tensor) => b.own(tf.keep(tf.reshape(t, t.shape)));
         const ctx: KernelCtx = {
           kernel: kp.kernelName,
           attrs: kp.attrs ?? {},
