@@ -59,9 +59,27 @@ export function evaluateOutput(f: ParamFn, params: Record<string, tf.Tensor>, x:
   return y.id < firstNewId ? tf.clone(y) : y;
 }
 
-/** Runs f on (params, x) and returns its linearization in the parameters. */
-export function traceLinear(f: ParamFn, params: Record<string, Tensor>, x: Tensor | Tensor[]): Linearized {
-  const engine: Engine = tf.engine();
+/** What one trace accumulates while f runs. */
+interface TraceState {
+  b: ProgramBuilder;
+  /** Tangent and input dependence of every tensor seen, by tensor id. */
+  info: Map<number, Info>;
+  /**
+   * Buffers of values that depend on the parameters: reading one while tracing would freeze
+   * a parameter-dependent value (reading the input, e.g. token ids, is fine).
+   */
+  paramData: Set<unknown>;
+  unsupported: { kernel: string; where: string }[];
+  /** Names of the kernels linearized, in order. */
+  linearized: string[];
+  /** > 0 inside a kernel, or while linearizing. */
+  depth: number;
+  /** Reads of parameter-dependent buffers by f. */
+  reads: number;
+}
+
+/** A fresh trace: each parameter a tangent input of the program, each input marked as such. */
+function startTrace(params: Record<string, Tensor>, x: Tensor | Tensor[]): TraceState {
   const b = new ProgramBuilder();
   const info = new Map<number, Info>();
   for (const [name, t] of Object.entries(params)) {
@@ -72,119 +90,175 @@ export function traceLinear(f: ParamFn, params: Record<string, Tensor>, x: Tenso
     info.set(t.id, { tangent: b.param(name, t.shape), dependsOnInput: false });
   }
   for (const t of Array.isArray(x) ? x : [x]) info.set(t.id, { tangent: null, dependsOnInput: true });
-
-  // Buffers of values that depend on the parameters: reading one while tracing would freeze
-  // a parameter-dependent value (reading the input, e.g. token ids, is fine).
   const paramData = new Set<unknown>(Object.values(params).map((t) => t.dataId));
-  const unsupported: { kernel: string; where: string }[] = [];
-  const linearized: string[] = [];
-  let depth = 0; // > 0 inside a kernel, or while linearizing
-  let reads = 0;
+  return { b, info, paramData, unsupported: [], linearized: [], depth: 0, reads: 0 };
+}
+
+/** One kernel call as the tracer sees it: its inputs by name, their info, its outputs. */
+interface KernelCall {
+  // deno-lint-ignore no-explicit-any
+  kp: any;
+  names: string[];
+  inputs: Map<string, tf.Tensor | null>;
+  ins: (Info | null)[];
+  outs: tf.Tensor[];
+  /** Whether any input depends on f's input. */
+  dep: boolean;
+}
+
+function infoOf(st: TraceState, t: tf.Tensor | null): Info | null {
+  return t ? st.info.get(t.id) ?? { tangent: null, dependsOnInput: false } : null;
+}
+
+// deno-lint-ignore no-explicit-any
+function kernelCall(st: TraceState, kp: any, out: tf.Tensor | tf.Tensor[]): KernelCall {
+  const outs = Array.isArray(out) ? out : [out];
+  const names: string[] = Array.isArray(kp.inputs)
+    ? kp.inputs.map((_: unknown, i: number) => String(i))
+    : Object.keys(kp.inputs ?? {});
+  const inputs = new Map<string, tf.Tensor | null>(
+    names.map((n: string) => [n, (Array.isArray(kp.inputs) ? kp.inputs[Number(n)] : kp.inputs[n]) ?? null]),
+  );
+  const ins = [...inputs.values()].map((t) => infoOf(st, t));
+  return { kp, names, inputs, ins, outs, dep: ins.some((i) => i?.dependsOnInput) };
+}
+
+/** The context a kernel's linearization emits into; its output tangents land in `tangents`. */
+function kernelContext(st: TraceState, call: KernelCall, source: string, tangents: Tangent[]): KernelCtx {
+  const { kp, names, inputs, ins, outs, dep } = call;
+  const ids = new Map<number, boolean>();
+  for (const [i, t] of [...inputs.values()].entries()) if (t) ids.set(t.id, ins[i]!.dependsOnInput);
+  // Our own handle on the same data (a reshape shares it on every backend; tf.clone copies on wasm).
+  const keep = (t: tf.Tensor) => st.b.own(tf.keep(tf.reshape(t, t.shape)));
+  return {
+    kernel: kp.kernelName,
+    attrs: kp.attrs ?? {},
+    inputNames: names,
+    input: (n) => inputs.get(n) ?? null,
+    tangent: (n) => {
+      const t = inputs.get(n);
+      const tg = t ? infoOf(st, t)!.tangent : null;
+      return tg === POISON ? null : tg;
+    },
+    outputs: outs,
+    emit<P extends PrimitiveName>(prim: P, args: Arg[], params: ParamsOf<P>, outShape: number[]): Var {
+      const operands: Operand[] = args.map((a) =>
+        (a as tf.Tensor).dataId !== undefined
+          ? { const: { value: keep(a as tf.Tensor), inputDependent: ids.get((a as tf.Tensor).id) ?? dep } }
+          : { var: a as Var }
+      );
+      const kept = Object.fromEntries(
+        Object.entries(params as object).map(([k, v]) => [k, v instanceof tf.Tensor ? keep(v) : v]),
+      ) as ParamsOf<P>;
+      return st.b.emit(prim, operands, kept, outShape, source);
+    },
+    setTangent: (i, v) => void (tangents[i] = v),
+  };
+}
+
+/** The output tangents of one kernel call: linearized by its rule, poisoned, or none. */
+function linearizeCall(st: TraceState, call: KernelCall, engine: Engine): Tangent[] {
+  const { kp, inputs, ins, outs } = call;
+  if (ins.some((i) => i?.tangent === POISON)) return outs.map(() => POISON);
+  // A tensor without entries carries no tangent, and an output without entries needs none:
+  // the rules never see an empty tangent (linear_program.ts prunes what still reaches them).
+  const carries = [...inputs.values()].some((t, i) => t && t.size > 0 && ins[i]?.tangent);
+  if (!outs.some((t) => t.size > 0) || !carries) return outs.map(() => null);
+  const rule = KERNELS[kp.kernelName as string];
+  const where = [traceContext.layer && `layer ${traceContext.layer}`, engine.state?.activeScope?.name]
+    .filter(Boolean).join(", ");
+  if (!rule) {
+    st.unsupported.push({ kernel: kp.kernelName, where });
+    return outs.map(() => POISON);
+  }
+  const tangents: Tangent[] = outs.map(() => null);
+  const ctx = kernelContext(st, call, `${kp.kernelName}${where ? ` (${where})` : ""}`, tangents);
+  st.linearized.push(kp.kernelName);
+  st.depth++;
+  try {
+    tf.tidy(() => rule.linearize(ctx));
+  } finally {
+    st.depth--;
+  }
+  return tangents;
+}
+
+/** Records one top-level kernel call: its outputs' tangents and input dependence. */
+// deno-lint-ignore no-explicit-any
+function recordKernel(st: TraceState, engine: Engine, kp: any, out: tf.Tensor | tf.Tensor[]): void {
+  const call = kernelCall(st, kp, out);
+  const tangents = linearizeCall(st, call, engine);
+  call.outs.forEach((t, i) => {
+    st.info.set(t.id, { tangent: tangents[i], dependsOnInput: call.dep });
+    if (tangents[i]) st.paramData.add(t.dataId);
+  });
+}
+
+/**
+ * Hooks the engine's kernel calls and reads for one trace; returns what puts the hooks back
+ * (hooks already installed — a trace inside a traced f, as in linearize's fLin — are restored).
+ */
+function installHooks(engine: Engine, st: TraceState): () => void {
   const orig = engine.runKernelFunc;
   const origReadSync = engine.readSync;
   const origRead = engine.read;
-  // Hooks already installed (a trace inside a traced f, as in linearize's fLin) are put back after.
   const hooks = ["runKernelFunc", "readSync", "read"];
   const saved = hooks.map((k) => Object.getOwnPropertyDescriptor(engine, k));
-
-  // deno-lint-ignore no-explicit-any
-  const record = (kp: any, out: tf.Tensor | tf.Tensor[]) => {
-    const outs = Array.isArray(out) ? out : [out];
-    const names = Array.isArray(kp.inputs)
-      ? kp.inputs.map((_: unknown, i: number) => String(i))
-      : Object.keys(kp.inputs ?? {});
-    const inputs = new Map<string, tf.Tensor | null>(
-      names.map((n: string) => [n, (Array.isArray(kp.inputs) ? kp.inputs[Number(n)] : kp.inputs[n]) ?? null]),
-    );
-    const infoOf = (
-      t: tf.Tensor | null,
-    ): Info | null => (t ? info.get(t.id) ?? { tangent: null, dependsOnInput: false } : null);
-    const ins = [...inputs.values()].map(infoOf);
-    const dep = ins.some((i) => i?.dependsOnInput);
-    let tangents: Tangent[] = outs.map(() => null);
-    if (ins.some((i) => i?.tangent === POISON)) {
-      tangents = outs.map(() => POISON);
-    } else if (
-      // A tensor without entries carries no tangent, and an output without entries needs none:
-      // the rules never see an empty tangent (linear_program.ts prunes what still reaches them).
-      outs.some((t) => t.size > 0) && [...inputs.values()].some((t, i) => t && t.size > 0 && ins[i]?.tangent)
-    ) {
-      const rule = KERNELS[kp.kernelName as string];
-      const where = [traceContext.layer && `layer ${traceContext.layer}`, engine.state?.activeScope?.name]
-        .filter(Boolean).join(", ");
-      if (!rule) {
-        unsupported.push({ kernel: kp.kernelName, where });
-        tangents = outs.map(() => POISON);
-      } else {
-        const source = `${kp.kernelName}${where ? ` (${where})` : ""}`;
-        const ids = new Map<number, boolean>();
-        for (const [i, t] of [...inputs.values()].entries()) if (t) ids.set(t.id, ins[i]!.dependsOnInput);
-        // A handle of our own on the same data (a reshape shares it by reference count on every
-        // backend; tf.clone copies on wasm): f may dispose its own tensors after the trace.
-        const keep = (t: tf.Tensor) => b.own(tf.keep(tf.reshape(t, t.shape)));
-        const ctx: KernelCtx = {
-          kernel: kp.kernelName,
-          attrs: kp.attrs ?? {},
-          inputNames: names,
-          input: (n) => inputs.get(n) ?? null,
-          tangent: (n) => {
-            const t = inputs.get(n);
-            const tg = t ? infoOf(t)!.tangent : null;
-            return tg === POISON ? null : tg;
-          },
-          outputs: outs,
-          emit<P extends PrimitiveName>(prim: P, args: Arg[], params: ParamsOf<P>, outShape: number[]): Var {
-            const operands: Operand[] = args.map((a) =>
-              (a as tf.Tensor).dataId !== undefined
-                ? { const: { value: keep(a as tf.Tensor), inputDependent: ids.get((a as tf.Tensor).id) ?? dep } }
-                : { var: a as Var }
-            );
-            const kept = Object.fromEntries(
-              Object.entries(params as object).map(([k, v]) => [k, v instanceof tf.Tensor ? keep(v) : v]),
-            ) as ParamsOf<P>;
-            return b.emit(prim, operands, kept, outShape, source);
-          },
-          setTangent: (i, v) => void (tangents[i] = v),
-        };
-        linearized.push(kp.kernelName);
-        depth++;
-        try {
-          tf.tidy(() => rule.linearize(ctx));
-        } finally {
-          depth--;
-        }
-      }
-    }
-    outs.forEach((t, i) => {
-      info.set(t.id, { tangent: tangents[i], dependsOnInput: dep });
-      if (tangents[i]) paramData.add(t.dataId);
-    });
-  };
-
   // deno-lint-ignore no-explicit-any
   engine.runKernelFunc = function (kp: any) {
     // Kernels inside kernels, and our own work, run untouched; customGrad frames are transparent.
-    if (depth > 0 || kp.kernelName == null) return orig.call(this, kp);
-    depth++;
+    if (st.depth > 0 || kp.kernelName == null) return orig.call(this, kp);
+    st.depth++;
     let out;
     try {
       out = orig.call(this, kp);
     } finally {
-      depth--;
+      st.depth--;
     }
-    record(kp, out);
+    recordKernel(st, engine, kp, out);
     return out;
   };
   // deno-lint-ignore no-explicit-any
   engine.readSync = function (dataId: unknown, ...a: any[]) {
-    if (depth === 0 && paramData.has(dataId)) reads++;
+    if (st.depth === 0 && st.paramData.has(dataId)) st.reads++;
     return origReadSync.call(this, dataId, ...a);
   };
   // deno-lint-ignore no-explicit-any
   engine.read = function (dataId: unknown, ...a: any[]) {
-    if (depth === 0 && paramData.has(dataId)) reads++;
+    if (st.depth === 0 && st.paramData.has(dataId)) st.reads++;
     return origRead.call(this, dataId, ...a);
   };
+  return () => hooks.forEach((k, i) => saved[i] ? Object.defineProperty(engine, k, saved[i]!) : delete engine[k]);
+}
+
+/** The finished trace, or its error (an unsupported kernel, a read of a parameter-dependent value). */
+function finishTrace(st: TraceState, traced: tf.Tensor, firstNewId: number): Linearized {
+  let output = traced;
+  const fail = (e: Error) => {
+    tf.dispose(st.b.owned);
+    output.dispose();
+    return e;
+  };
+  if (st.unsupported.length) {
+    const seen = new Set<string>();
+    throw fail(new UnsupportedKernelError(st.unsupported.filter((u) => !seen.has(u.kernel) && seen.add(u.kernel))));
+  }
+  if (st.reads > 0) throw fail(new DataDependentTraceError());
+  // (Reads of the input alone are fine: the trace is redone on every call.)
+  const out = st.info.get(output.id)?.tangent ?? null;
+  // An output that does not depend on the parameters: a var no equation produces (zero).
+  const outVar = out && out !== POISON ? out : st.b.newVar(output.shape, false);
+  // f may return a tensor it did not make (a parameter, the input, a captured constant): the
+  // output is the caller's to dispose, so it gets its own handle, never the user's tensor.
+  if (output.id < firstNewId) output = tf.clone(output);
+  return { program: st.b.build(outVar), kernels: st.linearized, output };
+}
+
+/** Runs f on (params, x) and returns its linearization in the parameters. */
+export function traceLinear(f: ParamFn, params: Record<string, Tensor>, x: Tensor | Tensor[]): Linearized {
+  const engine: Engine = tf.engine();
+  const st = startTrace(params, x);
+  const restoreHooks = installHooks(engine, st);
   // Tensors with ids below this existed before f ran (the caller's parameters and inputs,
   // constants f closes over).
   const firstNewId: number = engine.nextTensorId();
@@ -192,27 +266,10 @@ export function traceLinear(f: ParamFn, params: Record<string, Tensor>, x: Tenso
   try {
     output = tf.tidy(() => joinOutputs(f(params, x)));
   } catch (e) {
-    tf.dispose(b.owned);
+    tf.dispose(st.b.owned);
     throw e;
   } finally {
-    hooks.forEach((k, i) => saved[i] ? Object.defineProperty(engine, k, saved[i]!) : delete engine[k]);
+    restoreHooks();
   }
-  const fail = (e: Error) => {
-    tf.dispose(b.owned);
-    output.dispose();
-    return e;
-  };
-  if (unsupported.length) {
-    const seen = new Set<string>();
-    throw fail(new UnsupportedKernelError(unsupported.filter((u) => !seen.has(u.kernel) && seen.add(u.kernel))));
-  }
-  if (reads > 0) throw fail(new DataDependentTraceError());
-  // (Reads of the input alone are fine: the trace is redone on every call.)
-  const out = info.get(output.id)?.tangent ?? null;
-  // An output that does not depend on the parameters: a var no equation produces (zero).
-  const outVar = out && out !== POISON ? out : b.newVar(output.shape, false);
-  // f may return a tensor it did not make (a parameter, the input, a captured constant): the
-  // output is the caller's to dispose, so it gets its own handle, never the user's tensor.
-  if (output.id < firstNewId) output = tf.clone(output);
-  return { program: b.build(outVar), kernels: linearized, output };
+  return finishTrace(st, output, firstNewId);
 }

@@ -9,7 +9,7 @@ import { operandShape } from "../src/core/ir.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { Eqn, PrimitiveName } from "../src/core/ir.ts";
 import type { Structure } from "../src/core/structure.ts";
-import { floatMask } from "../src/core/tensor_util.ts";
+import { oneHotRows } from "../src/core/tensor_util.ts";
 import type { LinearRule } from "./_types.ts";
 import { numel, range } from "../src/core/axes.ts";
 import { cached } from "./_cache.ts";
@@ -175,17 +175,6 @@ export function planned<P extends PrimitiveName>(
 
 /** The shape of the var in `slot`. */
 export const varShape = (eqn: Eqn, slot: number): number[] => operandShape(eqn, slot);
-
-/**
- * `[numel(indices), depth]` float32 rows, row m one-hot at indices[m] (all zero when out of
- * range). At rank 2: tfjs-webgpu 4.22's Where (floatMask) stops at rank 4, and tf.oneHot to
- * float32 is wrong on tfjs-wasm 4.22 (it writes the int32 bits).
- */
-export function oneHotRows(indices: tf.Tensor, depth: number): tf.Tensor {
-  return tf.tidy(() =>
-    floatMask(tf.equal(tf.reshape(indices, [-1, 1]), tf.reshape(tf.range(0, depth, 1, "int32"), [1, depth])))
-  );
-}
 
 /**
  * `[B, m, size]`: the one-hot of flat positions `[B, ...]` (m entries per batch slot) within

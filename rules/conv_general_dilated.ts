@@ -11,7 +11,7 @@ import type { ExampleRows, LinearRule } from "./_types.ts";
 import { numel, range } from "../src/core/axes.ts";
 import { cached } from "./_cache.ts";
 import { addPatches, patches, tfConv, tfConvTransposeInput, transposedConv, type WindowSpec } from "./_conv.ts";
-import { broadcastToB, transposeB } from "../src/core/tensor_ops.ts";
+import { broadcastToB, maskEachRow, transposeB } from "../src/core/tensor_ops.ts";
 import { structureOf } from "./_structure_util.ts";
 import { denseJacobian } from "../src/core/structure.ts";
 
@@ -75,17 +75,9 @@ function convLhs(eqn: E, x: tf.Tensor, f: tf.Tensor): tf.Tensor {
   return tf.reshape(y, [x.shape[0], ...outSpatial, g * co]);
 }
 
-/**
- * The cotangent masked by each row, transposed with one more lead axis. The masking runs on a
- * [lead, before, row axis, after] view (XNNPACK's broadcasting stops at rank 6).
- */
+/** The cotangent masked by each row, transposed with one more lead axis. */
 function byMask(eqn: E, ct: tf.Tensor, lead: number, slot: number, rows: ExampleRows): tf.Tensor {
-  const { axis, inner } = rows.out, out = eqn.out.shape, n = out[axis], R = rows.count;
-  const rowOf = Array.from({ length: n }, (_, i) => Math.floor(i / inner) % R);
-  const mask = tf.tensor(range(R).flatMap((r) => rowOf.map((q) => (q === r ? 1 : 0))), [1, R, 1, n, 1]);
-  const ld = ct.shape.slice(0, lead);
-  const view = tf.reshape(ct, [numel(ld), 1, numel(out.slice(0, axis)), n, numel(out.slice(axis + 1))]);
-  const masked = tf.reshape(tf.mul(view, mask), [...ld, R, ...out]);
+  const masked = maskEachRow(ct, lead, eqn.out.shape, rows.count, rows.out);
   return convGeneralDilated.transpose(eqn, masked, lead + 1, slot);
 }
 

@@ -5,7 +5,8 @@ import type { LinearRule } from "./_types.ts";
 import { noFlops } from "./_families.ts";
 import { gatherLead, scatterLead } from "./_gather.ts";
 import { cached } from "./_cache.ts";
-import { oneHotRows, structureOf } from "./_structure_util.ts";
+import { structureOf } from "./_structure_util.ts";
+import { oneHotRows } from "../src/core/tensor_util.ts";
 
 export const scatterAdd: LinearRule<"scatter_add"> = {
   apply: (eqn, [v], lead) =>

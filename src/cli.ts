@@ -220,18 +220,11 @@ function parseBlock(text: string): [number, number] {
   return [i, n];
 }
 
-/** Checks the flags of `deno task ntk` (values, combinations, files, output paths). */
-export async function checkNtkFlags(values: Record<string, string | true>, positionals: string[]): Promise<NtkCommand> {
-  if (positionals.length) {
-    throw flagError(
-      "arguments",
-      positionals,
-      "flags",
-      `Unexpected argument "${positionals[0]}": inputs are given by flags (e.g. --x1 a.npy); run with --help.`,
-    );
-  }
-  const str = (k: string) => values[k] as string | undefined;
-  const method = (str("method") ?? "auto") as NtkCommand["method"];
+type FlagValues = Record<string, string | true>;
+
+/** `--method`: one of the CLI's methods (default auto). */
+function checkMethodFlag(values: FlagValues): NtkCommand["method"] {
+  const method = ((values.method as string | undefined) ?? "auto") as NtkCommand["method"];
   if (!CLI_METHODS.includes(method)) {
     throw flagError(
       "--method",
@@ -240,7 +233,12 @@ export async function checkNtkFlags(values: Record<string, string | true>, posit
       `--method "${method}" is not a method: give one of ${CLI_METHODS.join(", ")}.`,
     );
   }
-  const backend = (str("backend") ?? "auto") as NtkCommand["backend"];
+  return method;
+}
+
+/** `--backend` (default auto), and FAST_NTK_BACKEND when auto leaves the choice to it. */
+function checkBackendFlag(values: FlagValues): NtkCommand["backend"] {
+  const backend = ((values.backend as string | undefined) ?? "auto") as NtkCommand["backend"];
   if (backend !== "auto" && !CLI_BACKENDS.includes(backend)) {
     throw flagError(
       "--backend",
@@ -260,6 +258,11 @@ export async function checkNtkFlags(values: Record<string, string | true>, posit
       }, or give --backend.`,
     );
   }
+  return backend;
+}
+
+/** `--x2` only with `--x1`; `--block i/n`; `--spectrum` only for the square kernel of x1. */
+function checkInputFlags(values: FlagValues): [number, number] | undefined {
   if (values.x2 && !values.x1) {
     throw flagError(
       "--x2",
@@ -268,7 +271,7 @@ export async function checkNtkFlags(values: Record<string, string | true>, posit
       "--x2 needs --x1 as well (without --x1 the bundled example's inputs are used).",
     );
   }
-  const block = str("block") === undefined ? undefined : parseBlock(str("block")!);
+  const block = values.block === undefined ? undefined : parseBlock(values.block as string);
   // A spectrum needs the square kernel of x1 with itself.
   for (const [flag, given] of [["--x2", values.x2], ["--block", values.block]] as const) {
     if (values.spectrum && given) {
@@ -280,7 +283,12 @@ export async function checkNtkFlags(values: Record<string, string | true>, posit
       );
     }
   }
-  const workersText = str("workers") ?? "1";
+  return block;
+}
+
+/** `--workers n` (default 1), not combined with `--block`. */
+function checkWorkersFlag(values: FlagValues, block: [number, number] | undefined): number {
+  const workersText = (values.workers as string | undefined) ?? "1";
   const workers = /^\d+$/.test(workersText) ? Number(workersText) : NaN;
   if (!(Number.isSafeInteger(workers) && workers >= 1)) {
     throw flagError(
@@ -298,7 +306,12 @@ export async function checkNtkFlags(values: Record<string, string | true>, posit
       "--workers cannot be combined with --block: run each slab in a process of its own instead.",
     );
   }
-  const budgetText = str("budget");
+  return workers;
+}
+
+/** `--budget` in MiB, as given (for messages) and in bytes. */
+function checkBudgetFlag(values: FlagValues): { budget?: number; budgetText?: string } {
+  const budgetText = values.budget as string | undefined;
   const mib = budgetText === undefined ? undefined : Number(budgetText);
   if (mib !== undefined && !(Number.isFinite(mib) && mib > 0 && budgetText!.trim() !== "")) {
     throw flagError(
@@ -308,6 +321,12 @@ export async function checkNtkFlags(values: Record<string, string | true>, posit
       `--budget "${budgetText}" is not a memory budget: give a positive number of MiB, e.g. --budget 2048.`,
     );
   }
+  return { budget: mib === undefined ? undefined : mib * 2 ** 20, budgetText };
+}
+
+/** The files: two distinct writable outputs, a readable model (unless a URL) and inputs. */
+async function checkFileFlags(values: FlagValues): Promise<void> {
+  const str = (k: string) => values[k] as string | undefined;
   const [out, plot] = [str("out"), str("plot")];
   if (out && plot && (await realOrSelf(out)) === (await realOrSelf(plot))) {
     throw flagError(
@@ -324,18 +343,37 @@ export async function checkNtkFlags(values: Record<string, string | true>, posit
   for (const flag of ["x1", "x2"]) {
     if (str(flag)) await checkInputFile(`--${flag}`, str(flag)!, "a .npy file");
   }
+}
+
+/** Checks the flags of `deno task ntk` (values, combinations, files, output paths). */
+export async function checkNtkFlags(values: Record<string, string | true>, positionals: string[]): Promise<NtkCommand> {
+  if (positionals.length) {
+    throw flagError(
+      "arguments",
+      positionals,
+      "flags",
+      `Unexpected argument "${positionals[0]}": inputs are given by flags (e.g. --x1 a.npy); run with --help.`,
+    );
+  }
+  const str = (k: string) => values[k] as string | undefined;
+  const method = checkMethodFlag(values);
+  const backend = checkBackendFlag(values);
+  const block = checkInputFlags(values);
+  const workers = checkWorkersFlag(values, block);
+  const { budget, budgetText } = checkBudgetFlag(values);
+  await checkFileFlags(values);
   return {
-    model,
+    model: str("model"),
     x1: str("x1"),
     x2: str("x2"),
     method,
     full: values.full === true,
-    out,
-    plot,
+    out: str("out"),
+    plot: str("plot"),
     backend,
     spectrum: values.spectrum === true,
     block,
-    budget: mib === undefined ? undefined : mib * 2 ** 20,
+    budget,
     budgetText,
     workers,
   };

@@ -190,12 +190,10 @@ export function workersNote(c: WorkersCase): string | null {
     `${formatMs(startup)} (each loads tfjs and the model, as this process did in ${formatMs(c.startupMs)}).`;
 }
 
-/** `deno task ntk` with checked flags. */
-export async function computeNtk(o: NtkCommand, loadStart = performance.now()): Promise<number> {
-  const progress = progressReporter();
-  let backend: BackendName;
+/** The backend `--backend` names, initialized; a flag error when it cannot be. */
+async function initCliBackend(o: NtkCommand): Promise<BackendName> {
   try {
-    backend = await initBackend(o.backend);
+    return await initBackend(o.backend);
   } catch (e) {
     throw flagError(
       "--backend",
@@ -205,8 +203,10 @@ export async function computeNtk(o: NtkCommand, loadStart = performance.now()): 
         "give wasm or cpu.",
     );
   }
+}
 
-  const modelPath = o.model ?? `${EXAMPLE}model.json`;
+/** The single-input model `--model` names (default: the bundled example); a flag error else. */
+async function loadCliModel(modelPath: string): Promise<tf.LayersModel> {
   let model: tf.LayersModel;
   try {
     model = await loadModel(modelPath);
@@ -237,14 +237,45 @@ export async function computeNtk(o: NtkCommand, loadStart = performance.now()): 
         "(use the library for several).",
     );
   }
-  const x1 = await fitInput(model, await readInput("--x1", o.x1 ?? `${EXAMPLE}x.npy`), "--x1");
-  const x2 = o.x2 ? await fitInput(model, await readInput("--x2", o.x2), "--x2") : null;
-  // What a worker repeats: loading tfjs (this module's import), the backend, the model and inputs.
-  const startupMs = performance.now() - loadStart;
-  const n1 = x1.shape[0];
+  return model;
+}
 
+/** What the CLI reports of a computed kernel. */
+interface CliInfo {
+  method: string;
+  backend: string;
+  ms: number;
+  flops: number;
+  /** Whether the example axis was tracked (one process); undefined with workers. */
+  tracked?: boolean;
+  /** Workers used (1: this process). */
+  workers: number;
+}
+
+/** The loaded model and inputs of one `deno task ntk` call. */
+interface CliProblem {
+  model: tf.LayersModel;
+  modelPath: string;
+  x1: tf.Tensor;
+  x2: tf.Tensor | null;
+  backend: BackendName;
+  /** What this process spent loading tfjs, its backend, the model and inputs. */
+  startupMs: number;
+}
+
+/**
+ * The kernel, in this process or by `--workers` workers: the plan first (method, blocks, budget;
+ * no kernel work), so a budget too small for one example is refused before any work and the
+ * stage line can say what AUTO chose.
+ */
+async function runCliKernel(
+  o: NtkCommand,
+  p: CliProblem,
+  progress: ReturnType<typeof progressReporter>,
+): Promise<{ kernel: tf.Tensor; info: CliInfo }> {
+  const { x1, x2, backend } = p;
   // O = all output entries of one example (several outputs are concatenated in order).
-  const { f, params } = fromLayersModel(model);
+  const { f, params } = fromLayersModel(p.model);
   const options = {
     method: o.method,
     traceAxes: o.full ? [] : [-1],
@@ -252,79 +283,72 @@ export async function computeNtk(o: NtkCommand, loadStart = performance.now()): 
     onProgress: progress.bar,
     ...(o.budget ? { memoryBudget: o.budget } : {}),
   };
-  let kernel: tf.Tensor, info: { method: string; backend: string; ms: number; flops: number; tracked?: boolean };
-  let usedWorkers = 1;
+  const local = empiricalNtkFn(flattened(f), { ...options, ...(o.block ? { block: o.block } : {}) });
+  const plan = await local.plan(x1, x2, params);
+  const chosen = `${plan.method}${o.method === "auto" ? ", chosen by AUTO" : ""}`;
+  if (o.workers <= 1) {
+    progress.stage(`computing the NTK (${chosen}) on ${backend}`);
+    const r = await local.run(x1, x2, params);
+    return { kernel: r.kernel, info: { ...r.info, tracked: r.info.exampleAxis.tracked, workers: 1 } };
+  }
+  // What the pool will do, by the same plan and cost model, to say when it will not help.
+  const note = workersNote({
+    workers: o.workers,
+    cores: navigator.hardwareConcurrency ?? 1,
+    backend,
+    method: plan.method,
+    splittable: plan.splittable,
+    examples: Math.max(x1.shape[0], x2 ? x2.shape[0] : x1.shape[0]),
+    sharesParams: shareParams(params, o.workers, false) !== null,
+    estimateMs: plan.estimates[plan.method],
+    startupMs: p.startupMs,
+  });
+  if (note) console.error(`note: ${note}`);
+  progress.stage(`computing the NTK (${chosen}) on ${backend} with ${o.workers} workers`);
+  const ntk = empiricalNtkParallelFn({ model: p.modelPath, flatten: true }, { ...options, workers: o.workers });
   try {
-    // The plan first (method, blocks, budget; no kernel work): a budget too small for one example
-    // is refused here, and the stage line can say what AUTO chose.
-    const local = empiricalNtkFn(flattened(f), { ...options, ...(o.block ? { block: o.block } : {}) });
-    const plan = await local.plan(x1, x2, params);
-    const chosen = `${plan.method}${o.method === "auto" ? ", chosen by AUTO" : ""}`;
-    if (o.workers > 1) {
-      // What the pool will do, by the same plan and cost model, to say when it will not help.
-      const note = workersNote({
-        workers: o.workers,
-        cores: navigator.hardwareConcurrency ?? 1,
-        backend,
-        method: plan.method,
-        splittable: plan.splittable,
-        examples: Math.max(n1, x2 ? x2.shape[0] : n1),
-        sharesParams: shareParams(params, o.workers, false) !== null,
-        estimateMs: plan.estimates[plan.method],
-        startupMs,
-      });
-      if (note) console.error(`note: ${note}`);
-      progress.stage(`computing the NTK (${chosen}) on ${backend} with ${o.workers} workers`);
-      const ntk = empiricalNtkParallelFn({ model: modelPath, flatten: true }, { ...options, workers: o.workers });
-      try {
-        const r = await ntk.run(x1, x2, params);
-        kernel = r.kernel;
-        info = r.info;
-        usedWorkers = r.info.workers;
-      } finally {
-        ntk.dispose();
-      }
-    } else {
-      progress.stage(`computing the NTK (${chosen}) on ${backend}`);
-      const r = await local.run(x1, x2, params);
-      kernel = r.kernel;
-      info = { ...r.info, tracked: r.info.exampleAxis.tracked };
-    }
-  } catch (e) {
-    tf.dispose([x1, ...(x2 ? [x2] : [])]);
-    model.dispose();
-    if (e instanceof MemoryBudgetError) throw budgetError(e, o);
-    throw e;
+    const r = await ntk.run(x1, x2, params);
+    return { kernel: r.kernel, info: r.info };
+  } finally {
+    ntk.dispose();
   }
-  progress.done();
+}
 
-  const spectrum = o.spectrum ? await ntkSpectrum(kernel) : null;
-  const files: { path: string; bytes: Uint8Array }[] = [];
-  if (o.out) files.push({ path: o.out, bytes: await toNpy(kernel) });
-  if (o.plot) {
-    const s = kernel.shape as number[];
-    const rows = kernel.rank === 4 ? s[0] * s[2] : s[0];
-    const cols = kernel.rank === 4 ? s[1] * s[3] : s[1];
-    // A full kernel is shown as the (N1·O) × (N2·O) matrix.
-    const mat = kernel.rank === 4 ? tf.reshape(tf.transpose(kernel, [0, 2, 1, 3]), [rows, cols]) : kernel;
-    const data = await mat.data();
-    if (mat !== kernel) mat.dispose();
-    const title = `NTK (${o.full ? "full" : "mean over outputs"}) of ${o.model ?? "the example CNN"} — ${info.method}`;
-    const svg = heatmapSvg(data, rows, cols, {
-      title,
-      rowsLabel: o.full ? `x1 · outputs (${rows})` : `x1 (${rows})`,
-      colsLabel: o.full ? `x2 · outputs (${cols})` : `x2 (${cols})`,
-      ...(spectrum ? { spectrum: spectrum.eigenvalues } : {}),
-    });
-    files.push({ path: o.plot, bytes: new TextEncoder().encode(svg) });
-  }
-  await writeAll(files);
+/** The heatmap `--plot` writes; a full kernel is shown as the (N1·O) × (N2·O) matrix. */
+async function kernelSvg(
+  o: NtkCommand,
+  kernel: tf.Tensor,
+  method: string,
+  spectrum: Awaited<ReturnType<typeof ntkSpectrum>> | null,
+): Promise<string> {
+  const s = kernel.shape as number[];
+  const rows = kernel.rank === 4 ? s[0] * s[2] : s[0];
+  const cols = kernel.rank === 4 ? s[1] * s[3] : s[1];
+  const mat = kernel.rank === 4 ? tf.reshape(tf.transpose(kernel, [0, 2, 1, 3]), [rows, cols]) : kernel;
+  const data = await mat.data();
+  if (mat !== kernel) mat.dispose();
+  const title = `NTK (${o.full ? "full" : "mean over outputs"}) of ${o.model ?? "the example CNN"} — ${method}`;
+  return heatmapSvg(data, rows, cols, {
+    title,
+    rowsLabel: o.full ? `x1 · outputs (${rows})` : `x1 (${rows})`,
+    colsLabel: o.full ? `x2 · outputs (${cols})` : `x2 (${cols})`,
+    ...(spectrum ? { spectrum: spectrum.eigenvalues } : {}),
+  });
+}
+
+/** The summary line, the spectrum's numbers, and a small kernel itself when not written to a file. */
+async function printKernel(
+  o: NtkCommand,
+  kernel: tf.Tensor,
+  info: CliInfo,
+  spectrum: Awaited<ReturnType<typeof ntkSpectrum>> | null,
+): Promise<void> {
   const what = o.model ? o.model : "the bundled example CNN (examples/cnn)";
   console.log(
     `NTK [${kernel.shape.join(", ")}] of ${what} · method ${info.method} · backend ${info.backend} · ` +
       `${info.ms.toFixed(1)} ms · ${(info.flops / 1e6).toFixed(2)} MFLOP` +
       (info.tracked === undefined
-        ? ` · ${usedWorkers} workers`
+        ? ` · ${info.workers} workers`
         : ` · example axis ${info.tracked ? "tracked" : "lost"}`) +
       (o.out ? ` · wrote ${o.out}` : "") + (o.plot ? ` · plot ${o.plot}` : ""),
   );
@@ -341,6 +365,37 @@ export async function computeNtk(o: NtkCommand, loadStart = performance.now()): 
     const rowsOut = (await kernel.array()) as number[][];
     for (const r of rowsOut) console.log(r.map((v) => v.toPrecision(5).padStart(11)).join(" "));
   }
+}
+
+/** `deno task ntk` with checked flags. */
+export async function computeNtk(o: NtkCommand, loadStart = performance.now()): Promise<number> {
+  const progress = progressReporter();
+  const backend = await initCliBackend(o);
+  const modelPath = o.model ?? `${EXAMPLE}model.json`;
+  const model = await loadCliModel(modelPath);
+  const x1 = await fitInput(model, await readInput("--x1", o.x1 ?? `${EXAMPLE}x.npy`), "--x1");
+  const x2 = o.x2 ? await fitInput(model, await readInput("--x2", o.x2), "--x2") : null;
+  // What a worker repeats: loading tfjs (this module's import), the backend, the model and inputs.
+  const startupMs = performance.now() - loadStart;
+  let kernel: tf.Tensor, info: CliInfo;
+  try {
+    ({ kernel, info } = await runCliKernel(o, { model, modelPath, x1, x2, backend, startupMs }, progress));
+  } catch (e) {
+    tf.dispose([x1, ...(x2 ? [x2] : [])]);
+    model.dispose();
+    if (e instanceof MemoryBudgetError) throw budgetError(e, o);
+    throw e;
+  }
+  progress.done();
+
+  const spectrum = o.spectrum ? await ntkSpectrum(kernel) : null;
+  const files: { path: string; bytes: Uint8Array }[] = [];
+  if (o.out) files.push({ path: o.out, bytes: await toNpy(kernel) });
+  if (o.plot) {
+    files.push({ path: o.plot, bytes: new TextEncoder().encode(await kernelSvg(o, kernel, info.method, spectrum)) });
+  }
+  await writeAll(files);
+  await printKernel(o, kernel, info, spectrum);
   tf.dispose([kernel, x1, ...(x2 ? [x2] : [])]);
   model.dispose();
   return 0;

@@ -1,10 +1,11 @@
 // BatchMatMul(a, b; transposeA, transposeB): d(a·b) = da·b + a·db, batch axes broadcast.
 import type { KernelRule } from "./types.ts";
+import type { BatchMatMulAttrs } from "@tensorflow/tfjs";
 import { matmulTangent } from "./_matmul.ts";
 
-export const BatchMatMul: KernelRule = {
+export const BatchMatMul: KernelRule<BatchMatMulAttrs> = {
   linearize(k) {
-    const { transposeA, transposeB } = k.attrs as { transposeA: boolean; transposeB: boolean };
+    const { transposeA, transposeB } = k.attrs;
     k.setTangent(
       0,
       matmulTangent(

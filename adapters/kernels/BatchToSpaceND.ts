@@ -3,12 +3,13 @@
 // from the front of the batch axis: [b, Bc·P·s, Q] → [Bc·P·s, b, Q] (P, Q: the axes before and
 // after). One axis at a time keeps the rank low for webgpu.
 import type { KernelRule } from "./types.ts";
+import type { BatchToSpaceNDAttrs } from "@tensorflow/tfjs";
 import * as E from "./_emit.ts";
 import { numel } from "../../src/core/axes.ts";
 
-export const BatchToSpaceND: KernelRule = {
+export const BatchToSpaceND: KernelRule<BatchToSpaceNDAttrs> = {
   linearize(k) {
-    const block = k.attrs.blockShape as number[];
+    const block = k.attrs.blockShape;
     const crops = k.attrs.crops as [number, number][];
     let t = k.tangent("x")!;
     block.forEach((b, a) => {

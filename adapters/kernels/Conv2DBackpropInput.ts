@@ -2,6 +2,7 @@
 // (Conv2DTranspose layers), bilinear: d y = convᵀ(d dy, f) + convᵀ(dy, df).
 import * as tf from "@tensorflow/tfjs";
 import type { KernelRule } from "./types.ts";
+import type { Conv2DBackpropInputAttrs } from "@tensorflow/tfjs";
 import {
   channelsFirst,
   checkOutShape,
@@ -12,7 +13,7 @@ import {
   toLast,
 } from "./_conv_util.ts";
 
-export const Conv2DBackpropInput: KernelRule = {
+export const Conv2DBackpropInput: KernelRule<Conv2DBackpropInputAttrs> = {
   linearize(k) {
     const dy = k.input("dy")!, f = k.input("filter")!;
     const { inputShape, strides, pad, dimRoundingMode } = k.attrs;

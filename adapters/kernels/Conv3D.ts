@@ -1,12 +1,13 @@
 // Conv3D(x, filter): y = conv(x, f), so dy = conv(dx, f) + conv(x, df).
 import * as tf from "@tensorflow/tfjs";
 import type { KernelRule } from "./types.ts";
+import type { Conv3DAttrs } from "@tensorflow/tfjs";
 import { checkOutShape, convParams, convTangent, geometry3D } from "./_conv_util.ts";
 import { UnsupportedAttributeError } from "../../src/core/errors.ts";
 
 type Shape5 = [number, number, number, number, number];
 
-export const Conv3D: KernelRule = {
+export const Conv3D: KernelRule<Conv3DAttrs> = {
   linearize(k) {
     const x = k.input("x")!, f = k.input("filter")!;
     const { strides, pad, dilations, dataFormat } = k.attrs;

@@ -4,11 +4,12 @@
 // tfjs's Einsum takes at most two operands, no repeated label within one, and an explicit '->'.
 import * as tf from "@tensorflow/tfjs";
 import type { KernelCtx, KernelRule } from "./types.ts";
+import type { EinsumAttrs } from "@tensorflow/tfjs";
 import * as E from "./_emit.ts";
 import { UnsupportedAttributeError } from "../../src/core/errors.ts";
 
-function parse(k: KernelCtx): { terms: string[][]; out: string[] } {
-  const eq = (k.attrs.equation as string).replace(/\s/g, "");
+function parse(k: KernelCtx<EinsumAttrs>): { terms: string[][]; out: string[] } {
+  const eq = k.attrs.equation.replace(/\s/g, "");
   const [ins, out, extra] = eq.split("->");
   const terms = (ins ?? "").split(",").map((t) => [...t]);
   const repeats = (ls: string[]) => new Set(ls).size !== ls.length;
@@ -36,7 +37,7 @@ function dropPrivate<A extends E.T | tf.Tensor>(
   return [summed as A, kept];
 }
 
-export const Einsum: KernelRule = {
+export const Einsum: KernelRule<EinsumAttrs> = {
   linearize(k) {
     const { terms, out } = parse(k);
     const names = k.inputNames;

@@ -2,6 +2,7 @@
 // dy = (dx − dm)·s·r + (x − m)·r·ds − ½(x − m)·s·r³·dv + do, every input broadcast to x.
 import * as tf from "@tensorflow/tfjs";
 import type { KernelCtx, KernelRule } from "./types.ts";
+import type { FusedBatchNormAttrs } from "@tensorflow/tfjs";
 import * as E from "./_emit.ts";
 import { UnsupportedAttributeError } from "../../src/core/errors.ts";
 
@@ -20,7 +21,7 @@ function checkShape(k: KernelCtx, name: string, x: tf.Tensor): void {
   }
 }
 
-export const FusedBatchNorm: KernelRule = {
+export const FusedBatchNorm: KernelRule<FusedBatchNormAttrs> = {
   linearize(k) {
     const x = k.input("x")!, mean = k.input("mean")!, variance = k.input("variance")!;
     const scale = k.input("scale"), shape = x.shape;

@@ -3,16 +3,17 @@
 // gathered axis (flat index = batch·N + index), gathered once, and split back.
 import * as tf from "@tensorflow/tfjs";
 import type { KernelRule } from "./types.ts";
+import type { GatherV2Attrs } from "@tensorflow/tfjs";
 import * as E from "./_emit.ts";
 import { normAxis, numel, range } from "../../src/core/axes.ts";
 
-export const GatherV2: KernelRule = {
+export const GatherV2: KernelRule<GatherV2Attrs> = {
   linearize(k) {
     const x = k.input("x")!;
     const indices = k.input("indices")!;
     const v = k.tangent("x")!;
     const y = k.outputs[0];
-    const axis = normAxis(k.attrs.axis as number, x.rank);
+    const axis = normAxis(k.attrs.axis, x.rank);
     const dims = (k.attrs.batchDims as number | undefined) ?? 0;
     const b = dims < 0 ? dims + indices.rank : dims;
     if (b === 0) {

@@ -1,10 +1,11 @@
 // Mean(x; axis, keepDims): the summed tangent divided by the count.
 import * as tf from "@tensorflow/tfjs";
 import type { KernelRule } from "./types.ts";
+import type { MeanAttrs } from "@tensorflow/tfjs";
 import * as E from "./_emit.ts";
 import { reductionAxes } from "./_reduce.ts";
 
-export const Mean: KernelRule = {
+export const Mean: KernelRule<MeanAttrs> = {
   linearize(k) {
     const x = k.input("x")!;
     const axes = reductionAxes(k.attrs.axis, x.rank);

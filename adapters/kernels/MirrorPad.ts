@@ -3,18 +3,19 @@
 // tfjs's own gradient only crops dy (it drops the mirrored entries' share), so tests use a
 // reference built from slices, reverses and concats.
 import type { KernelRule } from "./types.ts";
+import type { MirrorPadAttrs } from "@tensorflow/tfjs";
 import * as E from "./_emit.ts";
 import { UnsupportedAttributeError } from "../../src/core/errors.ts";
 import { sliceAlong } from "./_structural_util.ts";
 
-export const MirrorPad: KernelRule = {
+export const MirrorPad: KernelRule<MirrorPadAttrs> = {
   linearize(k) {
-    const mode = k.attrs.mode as string;
+    const mode = k.attrs.mode;
     if (mode !== "reflect" && mode !== "symmetric") throw new UnsupportedAttributeError(k.kernel, "mode", mode);
     const skip = mode === "reflect" ? 1 : 0;
     let t: E.T = k.tangent("x");
     const shape = k.input("x")!.shape.slice();
-    (k.attrs.paddings as [number, number][]).forEach(([lo, hi], axis) => {
+    k.attrs.paddings.forEach(([lo, hi], axis) => {
       const n = shape[axis];
       const mirrored = (start: number, size: number) => {
         const part = sliceAlong(k, t, shape, axis, start, size)!;

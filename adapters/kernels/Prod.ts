@@ -3,6 +3,7 @@
 // the flattened reduced axes), so it is exact where x has zeros.
 import * as tf from "@tensorflow/tfjs";
 import type { KernelRule } from "./types.ts";
+import type { ProdAttrs } from "@tensorflow/tfjs";
 import * as E from "./_emit.ts";
 import { reductionAxes } from "./_reduce.ts";
 import { invertPermutation, range } from "../../src/core/axes.ts";
@@ -20,7 +21,7 @@ function productOfOthers(x: tf.Tensor, axes: number[]): tf.Tensor {
   return tf.transpose(tf.reshape(others, moved.shape), invertPermutation(perm));
 }
 
-export const Prod: KernelRule = {
+export const Prod: KernelRule<ProdAttrs> = {
   linearize(k) {
     const x = k.input("x")!;
     const axes = reductionAxes(k.attrs.axis, x.rank);

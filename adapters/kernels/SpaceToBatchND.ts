@@ -3,13 +3,14 @@
 // axis: [Bc·P·q, b, Q] → [b, Bc·P·q, Q] (P, Q: the axes before and after), so the final batch
 // index is (o1·b2 + o2)·B + batch, as in TF. One axis at a time keeps the rank low for webgpu.
 import type { KernelRule } from "./types.ts";
+import type { SpaceToBatchNDAttrs } from "@tensorflow/tfjs";
 import * as E from "./_emit.ts";
 import { numel } from "../../src/core/axes.ts";
 
-export const SpaceToBatchND: KernelRule = {
+export const SpaceToBatchND: KernelRule<SpaceToBatchNDAttrs> = {
   linearize(k) {
     const x = k.input("x")!;
-    const block = k.attrs.blockShape as number[];
+    const block = k.attrs.blockShape;
     const paddings = k.attrs.paddings as [number, number][];
     const config = x.shape.map((_, i): [number, number, number] =>
       i >= 1 && i <= block.length ? [paddings[i - 1][0], paddings[i - 1][1], 0] : [0, 0, 0]

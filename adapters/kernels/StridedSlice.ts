@@ -3,9 +3,10 @@
 // followed by a positive-stride slice; new and shrunk axes are a final reshape.
 import * as tf from "@tensorflow/tfjs";
 import type { KernelRule } from "./types.ts";
+import type { StridedSliceAttrs } from "@tensorflow/tfjs";
 import * as E from "./_emit.ts";
 
-export const StridedSlice: KernelRule = {
+export const StridedSlice: KernelRule<StridedSliceAttrs> = {
   linearize(k) {
     const x = k.input("x")!;
     const a = k.attrs;

@@ -1,13 +1,14 @@
 // Tile(x; reps): dy = dx repeated along each axis i with reps[i] > 1: as [A, s_i, B] →
 // broadcast to [A, reps[i], s_i, B] → merge (one axis at a time keeps the rank low for webgpu).
 import type { KernelRule } from "./types.ts";
+import type { TileAttrs } from "@tensorflow/tfjs";
 import * as E from "./_emit.ts";
 import { numel } from "../../src/core/axes.ts";
 
-export const Tile: KernelRule = {
+export const Tile: KernelRule<TileAttrs> = {
   linearize(k) {
     let t = k.tangent("x")!;
-    const reps = k.attrs.reps as number[];
+    const reps = k.attrs.reps;
     reps.forEach((r, i) => {
       if (r === 1) return;
       const shape = t.shape;

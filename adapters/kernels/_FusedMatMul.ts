@@ -1,15 +1,16 @@
 // _FusedMatMul(a, b, bias?, preluActivationWeights?): y = act(a·b + bias).
 import * as tf from "@tensorflow/tfjs";
 import type { KernelRule } from "./types.ts";
+import type { _FusedMatMulAttrs } from "@tensorflow/tfjs";
 import * as E from "./_emit.ts";
 import { matmulTangent } from "./_matmul.ts";
 import { activationTangent } from "./_activation.ts";
 
-export const _FusedMatMul: KernelRule = {
+export const _FusedMatMul: KernelRule<_FusedMatMulAttrs> = {
   linearize(k) {
     const [a, b, bias] = [k.input("a")!, k.input("b")!, k.input("bias")];
     const y = k.outputs[0];
-    const { transposeA, transposeB } = k.attrs as { transposeA: boolean; transposeB: boolean };
+    const { transposeA, transposeB } = k.attrs;
     const dMat = matmulTangent(
       k,
       { value: a, tangent: k.tangent("a"), transposed: transposeA },

@@ -2,6 +2,10 @@
 // conventions of tfjs's unfused kernels (Relu′(0) = 0, Relu6′ = [0 < z ≤ 6], Elu′ from y).
 import * as tf from "@tensorflow/tfjs";
 import type { KernelCtx } from "./types.ts";
+import type { _FusedMatMulAttrs } from "@tensorflow/tfjs";
+
+/** The fused kernels' activation attrs (the same in _FusedMatMul, FusedConv2D, FusedDepthwiseConv2D). */
+export type ActivationAttrs = Pick<_FusedMatMulAttrs, "activation" | "leakyreluAlpha">;
 import * as E from "./_emit.ts";
 import { UnsupportedAttributeError } from "../../src/core/errors.ts";
 import { mask } from "./_families.ts";
@@ -10,7 +14,7 @@ import { mask } from "./_families.ts";
  * dy from dz (the tangent of the pre-activation z) for `activation`. `z` recomputes the
  * pre-activation when the derivative needs it. PReLU adds the alpha weights' tangent.
  */
-export function activationTangent(k: KernelCtx, dz: E.T, y: tf.Tensor, z: () => tf.Tensor): E.T {
+export function activationTangent(k: KernelCtx<ActivationAttrs>, dz: E.T, y: tf.Tensor, z: () => tf.Tensor): E.T {
   const act = (k.attrs.activation ?? "linear") as string;
   const alphaName = "preluActivationWeights";
   switch (act) {

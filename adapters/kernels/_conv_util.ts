@@ -4,6 +4,10 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ConvParams, Padding } from "../../src/core/ir.ts";
 import type { KernelCtx } from "./types.ts";
+import type { Conv2DAttrs, FusedConv2DAttrs, MaxPool3DAttrs, MaxPoolAttrs } from "@tensorflow/tfjs";
+
+/** Attrs of a 2-D pooling kernel (MaxPool, AvgPool) or a 3-D one (MaxPool3D, AvgPool3D). */
+export type PoolAttrs = (MaxPoolAttrs & { dataFormat?: undefined }) | MaxPool3DAttrs;
 import * as E from "./_emit.ts";
 import { activationTangent } from "./_activation.ts";
 import { windowOffsets } from "../../src/core/axes.ts";
@@ -78,7 +82,7 @@ export function transposedConvParams(g: Geometry): ConvParams {
 const TO_LAST = [0, 2, 3, 1], TO_FIRST = [0, 3, 1, 2];
 
 /** A 2-D conv kernel's dataFormat: true for NCHW. */
-export function channelsFirst(k: KernelCtx): boolean {
+export function channelsFirst(k: KernelCtx<{ dataFormat?: string }>): boolean {
   const f = k.attrs.dataFormat ?? "NHWC";
   if (f !== "NHWC" && f !== "NCHW") throw new UnsupportedAttributeError(k.kernel, "dataFormat", f);
   return f === "NCHW";
@@ -99,13 +103,13 @@ export function toFirst(k: KernelCtx, v: E.T, cf: boolean): E.T {
 }
 
 /** tfjs's output shape must be what its geometry says (cpu ignores some dataFormats). */
-export function checkOutShape(k: KernelCtx, expected: number[]): void {
+export function checkOutShape(k: KernelCtx<object>, expected: number[]): void {
   const got = k.outputs[0].shape;
   if (got.length !== expected.length || got.some((s, i) => s !== expected[i])) {
     throw new UnsupportedAttributeError(
       k.kernel,
       "dataFormat",
-      `${k.attrs.dataFormat} (backend output [${got}], expected [${expected}])`,
+      `${(k.attrs as { dataFormat?: string }).dataFormat} (backend output [${got}], expected [${expected}])`,
     );
   }
 }
@@ -158,7 +162,7 @@ export function convTransposeTangent(
  * The tangent of Conv2D or DepthwiseConv2dNative (filter `[kh, kw, C, M]`: a convolution with
  * C groups by `[kh, kw, 1, C·M]`), channels-last, with whether the layout is NCHW.
  */
-export function conv2dTangent(k: KernelCtx, depthwise: boolean) {
+export function conv2dTangent(k: KernelCtx<Conv2DAttrs>, depthwise: boolean) {
   const x = k.input("x")!, f = k.input("filter")!;
   const { strides, pad, dilations, dimRoundingMode } = k.attrs;
   const cf = channelsFirst(k);
@@ -186,7 +190,7 @@ export function conv2dTangent(k: KernelCtx, depthwise: boolean) {
  * FusedConv2D / FusedDepthwiseConv2D: dy = act′(z) · (dconv + dbias), z = conv(x, f) + bias,
  * worked out channels-last (where NCHW's 1-D bias and PReLU weights align with channels).
  */
-export function fusedConv2dTangent(k: KernelCtx, depthwise: boolean): E.T {
+export function fusedConv2dTangent(k: KernelCtx<FusedConv2DAttrs>, depthwise: boolean): E.T {
   const { dz, cf, outShape } = conv2dTangent(k, depthwise);
   const bias = k.input("bias"), alpha = k.input("preluActivationWeights");
   if (cf && alpha && alpha.rank > 1) {
@@ -212,20 +216,22 @@ type Shape4 = [number, number, number, number];
 type Shape5 = [number, number, number, number, number];
 
 /** tfjs's geometry of MaxPool / AvgPool (x 4-D) or MaxPool3D / AvgPool3D (x 5-D, NDHWC). */
-export function poolGeometry(k: KernelCtx): Geometry {
+export function poolGeometry(k: KernelCtx<PoolAttrs>): Geometry {
   const x = k.input("x")!;
-  const { filterSize, strides, pad, dimRoundingMode, dataFormat } = k.attrs;
+  // tfjs gives the 2-D kernels a 4-D x and the 3-D ones a 5-D x.
   if (x.rank === 4) {
+    const { filterSize, strides, pad, dimRoundingMode } = k.attrs as MaxPoolAttrs;
     return geometry2D(
       tf.backend_util.computePool2DInfo(x.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode),
     );
   }
+  const { filterSize, strides, pad, dimRoundingMode, dataFormat } = k.attrs as MaxPool3DAttrs;
   if ((dataFormat ?? "NDHWC") !== "NDHWC") throw new UnsupportedAttributeError(k.kernel, "dataFormat", dataFormat);
   return geometry3D(tf.backend_util.computePool3DInfo(x.shape as Shape5, filterSize, strides, 1, pad, dimRoundingMode));
 }
 
 /** Average pooling: dy = window_sum(dx, zero padded) / count. */
-export function avgPoolTangent(k: KernelCtx): E.T {
+export function avgPoolTangent(k: KernelCtx<PoolAttrs>): E.T {
   const g = poolGeometry(k);
   const params = { window: g.window, strides: g.strides, padding: padding(g) };
   const sum = k.emit("reduce_window_sum", [k.tangent("x")!], params, k.outputs[0].shape);
@@ -233,7 +239,7 @@ export function avgPoolTangent(k: KernelCtx): E.T {
 }
 
 /** Max pooling: dy[o] = dx[p(o)], p(o) the window's maximum that tfjs's gradient picks. */
-export function maxPoolTangent(k: KernelCtx, tie: "first" | "last"): E.T {
+export function maxPoolTangent(k: KernelCtx<PoolAttrs>, tie: "first" | "last"): E.T {
   const x = k.input("x")!;
   const positions = maxPositions(x, poolGeometry(k), tie);
   return k.emit("select_and_gather_add", [k.tangent("x")!], { positions, shape: x.shape }, k.outputs[0].shape);

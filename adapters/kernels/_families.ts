@@ -4,14 +4,14 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { KernelCtx, KernelRule } from "./types.ts";
+import type { AnyAttrs, KernelCtx, KernelRule } from "./types.ts";
 import * as E from "./_emit.ts";
 
 /** dy = dx · f'(x, y), with f' computed from the primal input and output. */
-export function unary(
-  deriv: (x: tf.Tensor, y: tf.Tensor, k: KernelCtx) => tf.Tensor,
+export function unary<A extends object = AnyAttrs>(
+  deriv: (x: tf.Tensor, y: tf.Tensor, k: KernelCtx<A>) => tf.Tensor,
   input = "x",
-): KernelRule {
+): KernelRule<A> {
   return {
     linearize(k) {
       const x = k.input(input)!;

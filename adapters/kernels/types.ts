@@ -10,11 +10,19 @@ import type { ParamsOf, PrimitiveName, Var } from "../../src/core/ir.ts";
 /** An operand for `emit`: a tangent var, or a primal tensor used as a const. */
 export type Arg = Var | tf.Tensor;
 
-export interface KernelCtx {
+/**
+ * A kernel's attrs when its rule does not name their type. Rules name it where tfjs declares
+ * one (`KernelRule<tf.ConcatAttrs>`: tfjs-core's kernel_names.ts), so that a misspelt or
+ * mistyped attr fails the type check.
+ */
+// deno-lint-ignore no-explicit-any
+export type AnyAttrs = Record<string, any>;
+
+export interface KernelCtx<A extends object = AnyAttrs> {
   /** The tfjs kernel name, e.g. "_FusedMatMul". */
   readonly kernel: string;
-  // deno-lint-ignore no-explicit-any
-  readonly attrs: Record<string, any>;
+  /** The kernel's attrs, as tfjs passed them. */
+  readonly attrs: A;
   /** Input names in call order ("0", "1", … for kernels that take an array). */
   readonly inputNames: readonly string[];
   /** The primal value of an input, or null when the kernel was called without it. */
@@ -33,7 +41,7 @@ export interface KernelCtx {
 }
 
 /** How one tfjs kernel is linearized. */
-export interface KernelRule {
+export interface KernelRule<A extends object = AnyAttrs> {
   /** Writes the kernel's tangent map; called only when some input has a tangent. */
-  linearize(k: KernelCtx): void;
+  linearize(k: KernelCtx<A>): void;
 }

@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { type BackendName, ensureBackend } from "../core/backend.ts";
 import { GpuError, InvalidOptionError, MemoryBudgetError, ShapeMismatchError } from "../core/errors.ts";
 import { checkPairedAxes, type Layout, normalizeLayout } from "../core/layout.ts";
-import { assemble, planBlocks, rowRole, sliceRows } from "../core/batching.ts";
+import { assemble, checkExampleCounts, planBlocks, rowRole, sliceRows } from "../core/batching.ts";
 import {
   estimate,
   measureThroughput,
@@ -555,13 +555,7 @@ function chooseProblem(
   }
   const [n1, n2] = independentRows ? [rowsOf(a), b ? rowsOf(b) : rowsOf(a)] : [outShape[0], out2[0]];
   const s1 = [n1, ...outShape.slice(1)], s2 = [n2, ...out2.slice(1)];
-  if (role !== "free" && n1 !== n2) {
-    throw new ShapeMismatchError(
-      "x2",
-      n2,
-      `the example axis is traced or diagonal, so x2 needs ${n1} examples like x1`,
-    );
-  }
+  checkExampleCounts(role, n1, n2);
   checkPairedAxes(layout, s1, s2);
   return { layout, role, a, b, n1, n2, s1, s2, empty: isEmptyProblem(params, s1, s2) };
 }

@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type Layout, layoutLabels } from "./layout.ts";
+import { ShapeMismatchError } from "./errors.ts";
 import type { Label } from "./einsum.ts";
 import { addAll, concatB, mulB, sliceB, transposeB } from "./tensor_ops.ts";
 
@@ -14,6 +15,17 @@ export type RowRole = "free" | "diagonal" | "traced";
 
 export function rowRole(l: Layout): RowRole {
   return l.trace.includes(0) ? "traced" : l.diag.includes(0) ? "diagonal" : "free";
+}
+
+/** A traced or diagonal example axis pairs x1's examples with x2's: their counts must agree. */
+export function checkExampleCounts(role: RowRole, n1: number, n2: number): void {
+  if (role !== "free" && n1 !== n2) {
+    throw new ShapeMismatchError(
+      "x2",
+      n2,
+      `the example axis is traced or diagonal, so x2 needs ${n1} examples like x1`,
+    );
+  }
 }
 
 /** One block: rows [r1[0], r1[1]) of x1 against rows [r2[0], r2[1]) of x2. */

@@ -19,7 +19,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { type Eqn, isVar } from "./ir.ts";
 import { RuleContractError } from "./errors.ts";
-import { floatMask } from "./tensor_util.ts";
+import { oneHotRows } from "./tensor_util.ts";
 import { broadcastToB, mulB } from "./tensor_ops.ts";
 
 export interface Selection {
@@ -124,7 +124,7 @@ export function denseFromStructure(s: Structure, jt: tf.Tensor, y: readonly numb
       const { yAxes, wAxis, indices } = s.selection;
       // The one-hot of the indices, built in two dimensions, then placed in the frame.
       const n = w[wAxis];
-      const hot = floatMask(tf.equal(tf.reshape(indices, [-1, 1]), tf.reshape(tf.range(0, n, 1, "int32"), [1, n])));
+      const hot = oneHotRows(indices, n);
       const shape = frame.map(() => 1);
       yAxes.forEach((a) => (shape[a] = y[a]));
       shape[ry + wAxis] = n;

@@ -278,3 +278,26 @@ export function reverseB(t: tf.Tensor, dims: number[]): tf.Tensor {
     return tf.reshape(r, t.shape);
   });
 }
+
+/**
+ * `t` `[lead…, shape…]` masked by each of `count` rows: `[lead…, count, shape…]`, row r keeping
+ * the entries whose index i along `rows.axis` has ⌊i / rows.inner⌋ mod count = r. The masking
+ * runs on a `[lead, 1, before, axis, after]` view (XNNPACK's broadcasting stops at rank 6; a
+ * host-built 0/1 mask, so no int → float cast on WebGPU).
+ */
+export function maskEachRow(
+  t: tf.Tensor,
+  lead: number,
+  shape: readonly number[],
+  count: number,
+  rows: { axis: number; inner: number },
+): tf.Tensor {
+  return tf.tidy(() => {
+    const { axis, inner } = rows, n = shape[axis];
+    const mask = new Float32Array(count * n);
+    for (let i = 0; i < n; i++) mask[(Math.floor(i / inner) % count) * n + i] = 1;
+    const ld = t.shape.slice(0, lead);
+    const view = tf.reshape(t, [numel(ld), 1, numel(shape.slice(0, axis)), n, numel(shape.slice(axis + 1))]);
+    return tf.reshape(tf.mul(view, tf.tensor(mask, [1, count, 1, n, 1])), [...ld, count, ...shape]);
+  });
+}

@@ -21,3 +21,14 @@ export function identityRows(start: number, n: number, total: number): tf.Tensor
   for (let i = 0; i < n; i++) data[i * total + start + i] = 1;
   return tf.tensor2d(data, [n, total]);
 }
+
+/**
+ * `[numel(indices), depth]` float32 rows, row m one-hot at indices[m] (all zero when out of
+ * range). At rank 2: tfjs-webgpu 4.22's Where (floatMask) stops at rank 4, and tf.oneHot to
+ * float32 is wrong on tfjs-wasm 4.22 (it writes the int32 bits).
+ */
+export function oneHotRows(indices: tf.Tensor, depth: number): tf.Tensor {
+  return tf.tidy(() =>
+    floatMask(tf.equal(tf.reshape(indices, [-1, 1]), tf.reshape(tf.range(0, depth, 1, "int32"), [1, depth])))
+  );
+}

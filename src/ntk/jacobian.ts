@@ -8,12 +8,12 @@
 import * as tf from "@tensorflow/tfjs";
 import { contract2, contract2Flops, type Label } from "../core/einsum.ts";
 import { inferExampleAxes } from "./example_axes.ts";
-import { layoutLabels, meanOverTraced } from "../core/layout.ts";
+import { layoutLabels } from "../core/layout.ts";
 import { numel } from "../core/axes.ts";
-import { addB, broadcastToB, zerosB } from "../core/tensor_ops.ts";
+import { broadcastToB } from "../core/tensor_ops.ts";
 import { backward } from "./passes.ts";
 import type { Method } from "./types.ts";
-import { layoutShape } from "./_shape.ts";
+import { KernelSum } from "./_kernel_sum.ts";
 
 /** The identity basis over one row's O entries, for every row: `[O, R, ...S]`. */
 export function rowBasis(outShape: readonly number[]): tf.Tensor {
@@ -52,7 +52,7 @@ export const jacobianNtk: Method = ({ p1, p2, layout, stats, progress }) => {
   // A Jacobian [O, R, ...W] viewed as [...S, R, P] carries the output's axes 1..k, then 0.
   const view = (j: tf.Tensor, s: readonly number[]) => tf.reshape(j, [...s.slice(1), s[0], -1]);
   const l1: Label[] = [...one.slice(1), one[0], "p"], l2: Label[] = [...two.slice(1), two[0], "p"];
-  let acc: tf.Tensor | null = null;
+  const sum = new KernelSum(stats);
   let done = 0;
   const addTerm = (j1: tf.Tensor, j2: tf.Tensor) => {
     const [v1, v2] = [view(j1, s1), view(j2, s2)];
@@ -68,12 +68,7 @@ export const jacobianNtk: Method = ({ p1, p2, layout, stats, progress }) => {
     stats.contraction.ms += performance.now() - t0;
     stats.contraction.flops += flops;
     tf.dispose([v1, v2]);
-    if (acc) {
-      const next = addB(acc, term);
-      acc.dispose(), term.dispose();
-      acc = next;
-    } else acc = term;
-    stats.sample();
+    sum.add(term);
     progress?.(++done / Math.max(1, p1.params.size));
   };
   const c1 = rowBasis(s1);
@@ -94,8 +89,5 @@ export const jacobianNtk: Method = ({ p1, p2, layout, stats, progress }) => {
   } finally {
     c1.dispose(), c2?.dispose();
   }
-  const result: tf.Tensor = acc ?? zerosB(layoutShape(layout, s1, s2));
-  const k = meanOverTraced(result, layout, s1);
-  result.dispose();
-  return k;
+  return sum.mean(layout, s1, s2);
 };

@@ -9,8 +9,7 @@ import { type Eqn, isVar, type LinearProgram } from "../core/ir.ts";
 import { type ExampleRows, ruleFor } from "../../rules/mod.ts";
 import { RuleContractError } from "../core/errors.ts";
 import { numel } from "../core/axes.ts";
-import { floatMask } from "../core/tensor_util.ts";
-import { addB, mulB, zerosB } from "../core/tensor_ops.ts";
+import { addB, maskEachRow, zerosB } from "../core/tensor_ops.ts";
 import { consumers } from "../core/linear_program.ts";
 import type { ExampleAxes } from "./example_axes.ts";
 
@@ -85,21 +84,9 @@ export function forward(
   return out && !owned.has(p.output.id) ? tf.clone(out) : out;
 }
 
-/** The row mask `[R, 1…, size, 1…]` selecting output entries of each row along `rows.out`. */
-function rowMask(shape: readonly number[], rows: ExampleRows): tf.Tensor {
-  return tf.tidy(() => {
-    const a = rows.out.axis, n = shape[a];
-    const rowOf = tf.mod(tf.floorDiv(tf.range(0, n, 1, "int32"), rows.out.inner), rows.count);
-    const m = floatMask(
-      tf.equal(tf.reshape(tf.range(0, rows.count, 1, "int32"), [rows.count, 1]), tf.reshape(rowOf, [1, n])),
-    );
-    return tf.reshape(m, [rows.count, ...shape.map((s, i) => (i === a ? s : 1))]);
-  });
-}
-
 /** Per-row transpose by masking the cotangent with each row (exact; R× the work). */
 function transposeByMask(e: Eqn, ct: tf.Tensor, lead: number, slot: number, rows: ExampleRows): tf.Tensor {
-  const masked = mulB(tf.expandDims(ct, lead), rowMask(e.out.shape, rows));
+  const masked = maskEachRow(ct, lead, e.out.shape, rows.count, rows.out);
   return ruleFor(e).transpose(e, masked, lead + 1, slot);
 }
 
@@ -228,7 +215,7 @@ export function* reverse(
     const tag = tagOf(v.id);
     if (!perRow || tag === null) return c;
     // The parameter itself carries rows (f returns it, say): spread them into a row axis.
-    const out = tf.tidy(() => mulB(tf.expandDims(c, lead), rowMask(v.shape, { count: rows!.count, out: tag })));
+    const out = maskEachRow(c, lead, v.shape, rows!.count, tag);
     c.dispose();
     return out;
   };

@@ -16,15 +16,15 @@ import * as tf from "@tensorflow/tfjs";
 import { type Eqn, type ExampleAxis, type LinearProgram, operandShape } from "../core/ir.ts";
 import { contract2, contract2Flops, contractMany, type Label, planContraction } from "../core/einsum.ts";
 import { type ExampleAxes, inferExampleAxes } from "./example_axes.ts";
-import { type Layout, layoutLabels, meanOverTraced } from "../core/layout.ts";
-import { addB, gatherB, mulB, reverseB, sliceB, subB, transposeB, zerosB } from "../core/tensor_ops.ts";
-import type { Structure } from "../core/structure.ts";
+import { type Layout, layoutLabels } from "../core/layout.ts";
+import { gatherB, mulB, reverseB, sliceB, subB, transposeB, zerosB } from "../core/tensor_ops.ts";
+import { keptAxes, type Structure } from "../core/structure.ts";
 import { floatMask } from "../core/tensor_util.ts";
 import { ruleFor } from "../../rules/mod.ts";
 import { splitRowsShape } from "../core/axes.ts";
 import { reverse, type Reversed } from "./passes.ts";
 import type { Method, MethodInput } from "./types.ts";
-import { layoutShape } from "./_shape.ts";
+import { KernelSum } from "./_kernel_sum.ts";
 import { rowBasis } from "./jacobian.ts";
 import { analyzeUses, type ParamAxis, unifyAnalyses, type Use, type UseAnalysis } from "./_uses.ts";
 
@@ -60,20 +60,6 @@ function spanOf(ax: ParamAxis, n: number): { start: number; length: number } {
   return { start: ax.sign === 1 ? ax.offset : ax.offset - (n - 1), length: n };
 }
 
-function keptYAxes(s: Structure, rank: number): number[] {
-  const gone = new Set([...s.constantBlockDiagonal.map(([a]) => a), ...s.outputTiled, ...(s.selection?.yAxes ?? [])]);
-  return Array.from({ length: rank }, (_, i) => i).filter((a) => !gone.has(a));
-}
-
-function keptWAxes(s: Structure, rank: number): number[] {
-  const gone = new Set([
-    ...[...s.constantBlockDiagonal, ...s.blockDiagonal].map(([, b]) => b),
-    ...s.inputTiled,
-    ...(s.selection ? [s.selection.wAxis] : []),
-  ]);
-  return Array.from({ length: rank }, (_, i) => i).filter((b) => !gone.has(b));
-}
-
 /**
  * Labels one side's operands for a pair: df/dy (its y axes; paired axes take the parameter
  * axis's label `W<b>`; the row axis splits into outer, row, inner), J̃ (kept y axes, then kept w
@@ -82,8 +68,7 @@ function keptWAxes(s: Structure, rank: number): number[] {
  */
 function labelSide(u: SideUse, p: string, rowLabel: Label, outLabels: Label[], perRowOut: number[]) {
   const { s, use } = u;
-  const keptY = keptYAxes(s, u.y.length);
-  const keptW = keptWAxes(s, use.axes.length);
+  const { y: keptY, w: keptW } = keptAxes(s, u.y.length, use.axes.length);
   let df = tf.reshape(u.df, [...perRowOut, ...u.y]);
   let jt = u.jt;
   const spans = new Map<number, { start: number; length: number }>();
@@ -314,26 +299,6 @@ function disposeSides(state: { uses: Map<string, SideUse[]>; dense: Map<string, 
   }
 }
 
-/** A running sum of kernel terms (each consumed), sampled for peak memory. */
-class KernelSum {
-  #acc: tf.Tensor | null = null;
-  constructor(private readonly stats: { sample(): void }) {}
-  add(t: tf.Tensor | null): void {
-    if (!t) return;
-    if (!this.#acc) this.#acc = t;
-    else {
-      const next = addB(this.#acc, t);
-      this.#acc.dispose(), t.dispose();
-      this.#acc = next;
-    }
-    this.stats.sample();
-  }
-  /** The sum (the caller owns it), or zeros of `shape` when nothing was added. */
-  result(shape: number[]): tf.Tensor {
-    return this.#acc ?? zerosB(shape);
-  }
-}
-
 /** Each use of an analysis by its place in the program, "eqn:slot". */
 function usesByPlace(a: UseAnalysis): Map<string, Use> {
   const at = new Map<string, Use>();
@@ -452,8 +417,5 @@ export const structuredNtk: Method = (m) => {
     for (const g of gens) g.return(undefined);
   }
   stats.flops += flops.n;
-  const result = sum.result(layoutShape(layout, s1, s2));
-  const k = meanOverTraced(result, layout, s1);
-  result.dispose();
-  return k;
+  return sum.mean(layout, s1, s2);
 };

@@ -6,11 +6,25 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, ensureBackend } from "../core/backend.ts";
-import { InvalidOptionError, ShapeMismatchError } from "../core/errors.ts";
+import { InvalidOptionError } from "../core/errors.ts";
 import { type Layout, normalizeLayout } from "../core/layout.ts";
-import { assemble, type Block, planBlocks, type RowRole, rowRole, sliceRows } from "../core/batching.ts";
+import {
+  assemble,
+  type Block,
+  checkExampleCounts,
+  planBlocks,
+  type RowRole,
+  rowRole,
+  sliceRows,
+} from "../core/batching.ts";
 import { asList, checkArguments, checkFiniteArguments, checkNtkOptions, type Input } from "../core/validate.ts";
-import { empiricalNtkFn, type EmpiricalNtkOptions, METHOD_NAMES, type NtkMethod } from "../api/empirical_ntk.ts";
+import {
+  empiricalNtkFn,
+  type EmpiricalNtkOptions,
+  METHOD_NAMES,
+  type NtkMethod,
+  type NtkPlan,
+} from "../api/empirical_ntk.ts";
 import { absoluteSource, type FromWorker, loadSource, type NtkSource, type ToWorker } from "./protocol.ts";
 import { buffers, toWire, type WireTensor } from "./wire.ts";
 import type { Tensor } from "../core/types.ts";
@@ -129,6 +143,193 @@ function blocksPerSide(n: number, workers: number, role: RowRole, symmetric: boo
   return n;
 }
 
+/** Option normalisation: `empiricalNtkFn`'s checks plus the method, `workers` and `split`. */
+function checkParallelOptions(options: ParallelNtkOptions): void {
+  checkNtkOptions(options);
+  if (options.method !== undefined && !METHOD_NAMES.includes(options.method)) {
+    throw new InvalidOptionError("method", options.method, METHOD_NAMES);
+  }
+  if (options.workers !== undefined && !(Number.isInteger(options.workers) && options.workers >= 1)) {
+    throw new InvalidOptionError("workers", options.workers, ["a positive integer"]);
+  }
+  if (options.split !== undefined && !["auto", "params", "examples"].includes(options.split)) {
+    throw new InvalidOptionError("split", options.split, ["auto", "params", "examples"]);
+  }
+}
+
+/** The workers of one NTK function: started on demand, restarted when the backend changes. */
+class WorkerPool {
+  workers: PoolWorker[] = [];
+  private backend: BackendName | null = null;
+
+  constructor(private readonly where: NtkSource, private readonly options: ParallelNtkOptions) {}
+
+  /** At least `n` workers on `backend`, each having loaded the source. */
+  async start(n: number, backend: BackendName): Promise<void> {
+    if (this.workers.length >= n && this.backend === backend) return;
+    this.stop();
+    this.workers = Array.from({ length: n }, spawn);
+    this.backend = backend;
+    const { traceAxes, diagonalAxes, memoryBudget, maxTensorBytes } = this.options;
+    const init: ToWorker = {
+      type: "init",
+      source: this.where,
+      backend,
+      options: { traceAxes, diagonalAxes, memoryBudget, maxTensorBytes },
+    };
+    this.workers.forEach((p) => p.worker.postMessage(init));
+    const replies = await Promise.all(this.workers.map((p) => p.next()));
+    const bad = replies.find((r) => r.type === "error");
+    if (bad) {
+      this.stop();
+      throw rebuildError(bad as { name: string; message: string });
+    }
+  }
+
+  stop(): void {
+    this.workers.forEach((p) => p.worker.terminate());
+    this.workers = [];
+    this.backend = null;
+  }
+}
+
+/** How one call's work is divided: shares of the parameters, or blocks of examples. */
+interface WorkPlan {
+  method: Exclude<NtkMethod, "auto">;
+  n1: number;
+  n2: number;
+  layout: Layout;
+  role: RowRole;
+  symmetric: boolean;
+  /** Parameter names per worker, or null: blocks of examples. */
+  shares: string[][] | null;
+  /** Examples per block (the whole side when split by parameters). */
+  size: number;
+  blocks: Block[];
+  /** Workers used. */
+  used: number;
+}
+
+/**
+ * Divides the work of a call that leaves this thread: by parameters (each worker the whole kernel
+ * of its share; Θ is a sum over parameters, so no example is linearized twice for the
+ * per-parameter work that dominates at large widths) or in blocks of examples.
+ */
+function divideWork(
+  plan: NtkPlan,
+  n: { n1: number; n2: number },
+  symmetric: boolean,
+  shares: string[][] | null,
+  workers: number,
+  options: ParallelNtkOptions,
+): WorkPlan {
+  const { n1, n2 } = n;
+  const layout = normalizeLayout(plan.outputShape.length + 1, options.traceAxes ?? [-1], options.diagonalAxes ?? []);
+  const role = rowRole(layout);
+  checkExampleCounts(role, n1, n2);
+  const common = { method: plan.method, n1, n2, layout, role, symmetric, shares };
+  if (shares) return { ...common, size: Math.max(n1, n2), blocks: [], used: shares.length };
+  const k = blocksPerSide(Math.max(n1, n2), workers, role, symmetric);
+  const size = Math.min(plan.blocks.size, Math.ceil(Math.max(n1, n2) / k));
+  const blocks = planBlocks(n1, n2, size, role, symmetric);
+  return { ...common, size, blocks, used: Math.min(workers, blocks.length) };
+}
+
+/** Sends each used worker its own copy of the parameters (once per call, before its work). */
+async function sendParams(pool: PoolWorker[], params: Record<string, Tensor>, work: WorkPlan): Promise<void> {
+  const wireParams: Record<string, WireTensor> = {};
+  for (const [name, t] of Object.entries(params)) wireParams[name] = await toWire(t);
+  pool.slice(0, work.used).forEach((p, w) => {
+    const copy = Object.fromEntries(
+      Object.entries(wireParams).map(([n, t]) => [n, { ...t, data: t.data.slice() }]),
+    ) as Record<string, WireTensor>;
+    const msg: ToWorker = {
+      type: "params",
+      params: copy,
+      method: work.method, // decided here for this call: AUTO may choose differently next time
+      ...(work.shares ? { own: work.shares[w] } : {}),
+    };
+    p.worker.postMessage(msg, buffers(Object.values(copy)));
+  });
+}
+
+/** Rows [r0, r1) of every input, as wire tensors. */
+async function wireRows(x: Input, r: [number, number]): Promise<WireTensor[]> {
+  const part = sliceRows(x, r[0], r[1]);
+  try {
+    return await Promise.all(asList(part).map(toWire));
+  } finally {
+    tf.dispose(asList(part));
+  }
+}
+
+/** What the workers computed: kernels by share or block key, their FLOPs and busy time. */
+interface WorkDone {
+  done: Map<string, tf.Tensor>;
+  flops: number;
+  busyMs: number[];
+  failure: Error | null;
+}
+
+/** Drives the used workers through the shares or the queue of blocks until done or one fails. */
+async function driveWorkers(
+  pool: PoolWorker[],
+  work: WorkPlan,
+  x1: Input,
+  x2: Input | null,
+  onProgress: ((fraction: number) => void) | undefined,
+): Promise<WorkDone> {
+  const out: WorkDone = { done: new Map(), flops: 0, busyMs: new Array(work.used).fill(0), failure: null };
+  let finished = 0;
+  const total = work.shares ? work.used : work.blocks.length;
+  /** Sends one piece of work and files its kernel under `key`; false when the worker failed. */
+  const compute = async (p: PoolWorker, w: number, key: string, xa: WireTensor[], xb: WireTensor[] | null) => {
+    p.worker.postMessage(
+      { type: "block", id: finished, x1: xa, x2: xb } satisfies ToWorker,
+      buffers([...xa, ...(xb ?? [])]),
+    );
+    const reply = await p.next();
+    if (reply.type === "error") {
+      out.failure ??= rebuildError(reply);
+      return false;
+    }
+    if (reply.type === "done") {
+      out.done.set(key, tf.tensor(reply.data, reply.shape));
+      out.flops += reply.flops;
+      out.busyMs[w] += reply.ms;
+      onProgress?.(++finished / total);
+    }
+    return true;
+  };
+  const queue = [...work.blocks];
+  const drive = async (p: PoolWorker, w: number) => {
+    if (work.shares) {
+      const all = (x: Input) => wireRows(x, [0, asList(x)[0].shape[0]]);
+      await compute(p, w, `share ${w}`, await all(x1), x2 ? await all(x2) : null);
+      return;
+    }
+    for (let blk: Block | undefined; !out.failure && (blk = queue.shift());) {
+      const sameRows = work.symmetric && blk.i === blk.j;
+      const xa = await wireRows(x1, blk.r1);
+      const xb = sameRows ? null : await wireRows(x2 ?? x1, blk.r2);
+      if (!(await compute(p, w, `${blk.i},${blk.j}`, xa, xb))) return;
+    }
+  };
+  await Promise.all(pool.slice(0, work.used).map(drive));
+  return out;
+}
+
+/** The kernel from the workers' pieces: the sum of the shares, or the blocks assembled. */
+function collectKernel(work: WorkPlan, done: Map<string, tf.Tensor>): Tensor {
+  if (!work.shares) return assemble(done, work.n1, work.n2, work.size, work.layout, work.role);
+  return tf.tidy(() => {
+    const parts = [...done.values()];
+    const sum = parts.reduce((acc, t) => tf.add(acc, t));
+    tf.dispose(parts);
+    return sum;
+  });
+}
+
 /**
  * Returns a function computing the empirical NTK of a model or module function, with the
  * kernel's blocks of examples spread over a pool of workers. Same layouts, methods and results
@@ -153,51 +354,11 @@ function blocksPerSide(n: number, workers: number, role: RowRole, symmetric: boo
  * ```
  */
 export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOptions = {}): ParallelNtk {
-  checkNtkOptions(options);
-  if (options.method !== undefined && !METHOD_NAMES.includes(options.method)) {
-    throw new InvalidOptionError("method", options.method, METHOD_NAMES);
-  }
-  if (options.workers !== undefined && !(Number.isInteger(options.workers) && options.workers >= 1)) {
-    throw new InvalidOptionError("workers", options.workers, ["a positive integer"]);
-  }
-  if (options.split !== undefined && !["auto", "params", "examples"].includes(options.split)) {
-    throw new InvalidOptionError("split", options.split, ["auto", "params", "examples"]);
-  }
+  checkParallelOptions(options);
   const where = absoluteSource(source);
   let loaded: Awaited<ReturnType<typeof loadSource>> | null = null;
-  let pool: PoolWorker[] = [];
-  let poolBackend: BackendName | null = null;
+  const pool = new WorkerPool(where, options);
   let disposed = false;
-
-  const startPool = async (n: number, backend: BackendName) => {
-    if (pool.length >= n && poolBackend === backend) return;
-    stopPool();
-    pool = Array.from({ length: n }, spawn);
-    poolBackend = backend;
-    const init: ToWorker = {
-      type: "init",
-      source: where,
-      backend,
-      options: {
-        traceAxes: options.traceAxes,
-        diagonalAxes: options.diagonalAxes,
-        memoryBudget: options.memoryBudget,
-        maxTensorBytes: options.maxTensorBytes,
-      },
-    };
-    pool.forEach((p) => p.worker.postMessage(init));
-    const replies = await Promise.all(pool.map((p) => p.next()));
-    const bad = replies.find((r) => r.type === "error");
-    if (bad) {
-      stopPool();
-      throw rebuildError(bad as { name: string; message: string });
-    }
-  };
-  const stopPool = () => {
-    pool.forEach((p) => p.worker.terminate());
-    pool = [];
-    poolBackend = null;
-  };
 
   const run: ParallelNtk["run"] = async (x1, x2, given) => {
     if (disposed) throw new Error("This NTK function was disposed");
@@ -226,114 +387,24 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
         info: { ...info, backend, workers: 1, split: "none", busyMs: [info.ms], ms: performance.now() - t0 },
       };
     }
-    const layout: Layout = normalizeLayout(
-      plan.outputShape.length + 1,
-      options.traceAxes ?? [-1],
-      options.diagonalAxes ?? [],
-    );
-    const role = rowRole(layout);
-    if (role !== "free" && n1 !== n2) {
-      throw new ShapeMismatchError("x2", n2, `the example axis is traced or diagonal, so x2 needs ${n1} examples`);
-    }
-    const symmetric = x2 === null;
-    // Split by examples: blocks of the kernel; by parameters: each worker the whole kernel of its
-    // share of the parameters (Θ is a sum over parameters), so no example is linearized twice for
-    // the per-parameter work that dominates at large widths.
-    let size = Math.max(n1, n2), blocks: Block[] = [], used: number;
-    if (shares) {
-      used = shares.length;
-    } else {
-      const k = blocksPerSide(Math.max(n1, n2), workers, role, symmetric);
-      size = Math.min(plan.blocks.size, Math.ceil(Math.max(n1, n2) / k));
-      blocks = planBlocks(n1, n2, size, role, symmetric);
-      used = Math.min(workers, blocks.length);
-    }
-    await startPool(used, backend);
-
-    const wireParams: Record<string, WireTensor> = {};
-    for (const [name, t] of Object.entries(params)) wireParams[name] = await toWire(t);
-    // Each worker gets its own copy of the parameters (sent once per call, before its work).
-    pool.slice(0, used).forEach((p, w) => {
-      const copy = Object.fromEntries(
-        Object.entries(wireParams).map(([n, t]) => [n, { ...t, data: t.data.slice() }]),
-      ) as Record<string, WireTensor>;
-      const msg: ToWorker = {
-        type: "params",
-        params: copy,
-        method: plan.method, // decided here for this call: AUTO may choose differently next time
-        ...(shares ? { own: shares[w] } : {}),
-      };
-      p.worker.postMessage(msg, buffers(Object.values(copy)));
-    });
-
-    const rows = async (x: Input, r: [number, number]) => {
-      const part = sliceRows(x, r[0], r[1]);
-      try {
-        return await Promise.all(asList(part).map(toWire));
-      } finally {
-        tf.dispose(asList(part));
-      }
-    };
-    const done = new Map<string, tf.Tensor>();
-    const busyMs = new Array(used).fill(0);
-    let flops = 0, finished = 0, failure: Error | null = null;
-    const total = shares ? used : blocks.length;
-    /** Sends one piece of work and files its kernel under `key`; false when the worker failed. */
-    const compute = async (p: PoolWorker, w: number, key: string, xa: WireTensor[], xb: WireTensor[] | null) => {
-      p.worker.postMessage(
-        { type: "block", id: finished, x1: xa, x2: xb } satisfies ToWorker,
-        buffers([...xa, ...(xb ?? [])]),
-      );
-      const reply = await p.next();
-      if (reply.type === "error") {
-        failure ??= rebuildError(reply);
-        return false;
-      }
-      if (reply.type === "done") {
-        done.set(key, tf.tensor(reply.data, reply.shape));
-        flops += reply.flops;
-        busyMs[w] += reply.ms;
-        options.onProgress?.(++finished / total);
-      }
-      return true;
-    };
-    const queue = [...blocks];
-    const drive = async (p: PoolWorker, w: number) => {
-      if (shares) {
-        const all = (x: Input) => rows(x, [0, asList(x)[0].shape[0]]);
-        await compute(p, w, `share ${w}`, await all(x1), x2 ? await all(x2) : null);
-        return;
-      }
-      for (let blk: Block | undefined; !failure && (blk = queue.shift());) {
-        const sameRows = symmetric && blk.i === blk.j;
-        const xa = await rows(x1, blk.r1);
-        const xb = sameRows ? null : await rows(x2 ?? x1, blk.r2);
-        if (!(await compute(p, w, `${blk.i},${blk.j}`, xa, xb))) return;
-      }
-    };
-    await Promise.all(pool.slice(0, used).map(drive));
+    const work = divideWork(plan, { n1, n2 }, x2 === null, shares, workers, options);
+    await pool.start(work.used, backend);
+    await sendParams(pool.workers, params, work);
+    const { done, flops, busyMs, failure } = await driveWorkers(pool.workers, work, x1, x2, options.onProgress);
     if (failure) {
       done.forEach((t) => t.dispose());
       // A failed worker may hold half a computation: start afresh next time.
-      stopPool();
+      pool.stop();
       throw failure;
     }
-    const kernel = shares
-      ? tf.tidy(() => {
-        const parts = [...done.values()];
-        const sum = parts.reduce((acc, t) => tf.add(acc, t));
-        tf.dispose(parts);
-        return sum;
-      })
-      : assemble(done, n1, n2, size, layout, role);
     return {
-      kernel,
+      kernel: collectKernel(work, done),
       info: {
         method: plan.method,
         backend,
-        workers: used,
-        split: shares ? "params" : "examples",
-        blocks: { size, count: shares ? used : blocks.length },
+        workers: work.used,
+        split: work.shares ? "params" : "examples",
+        blocks: { size: work.size, count: work.shares ? work.used : work.blocks.length },
         flops,
         busyMs,
         ms: performance.now() - t0,
@@ -345,7 +416,7 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
   fn.run = run;
   fn.dispose = () => {
     disposed = true;
-    stopPool();
+    pool.stop();
     loaded?.dispose();
     loaded = null;
   };

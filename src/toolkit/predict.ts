@@ -144,41 +144,19 @@ export async function predictGradientDescentMse(
   const tolerance = checkTolerance("symmetryTolerance", options.symmetryTolerance ?? 1e-3);
   checkTensor(kTrainTrain, "kTrainTrain");
   checkTensor(yTrain, "yTrain");
-  const yShape = yTrain.shape;
-  const rank = yShape.length;
-  if (rank < 1) throw new ShapeMismatchError("yTrain", yShape, "expected a leading example axis");
-
-  // Axes of y: untraced first (the kernel's zipped axes), traced last (Θ ⊗ I along them).
-  const given = options.traceAxes ?? [-1];
-  const traced = Array.isArray(given)
-    ? [...new Set(given.map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b)
-    : [NaN];
-  if (traced.some((a) => !Number.isInteger(a) || a < 1 || a >= rank)) {
-    throw new InvalidOptionError("traceAxes", given, [`axes of yTrain [${yShape}] other than the example axis 0`]);
-  }
-  const untraced = yShape.map((_, i) => i).filter((i) => !traced.includes(i));
-  const perm = [...untraced, ...traced];
-  const inverse = perm.map((_, i) => perm.indexOf(i));
-  const kShape = untraced.flatMap((a) => [yShape[a], yShape[a]]);
+  const axes = targetAxes(yTrain.shape, options.traceAxes ?? [-1]);
+  const { yShape, perm, kShape } = axes;
   if (!sameShape(kTrainTrain.shape, kShape)) {
     throw new ShapeMismatchError(
       "kTrainTrain",
       kTrainTrain.shape,
-      `expected [${kShape}] for yTrain [${yShape}] with traceAxes [${traced}]`,
+      `expected [${kShape}] for yTrain [${yShape}] with traceAxes [${axes.traced}]`,
     );
   }
-  const m = size(untraced.map((a) => yShape[a]));
-  const c = size(traced.map((a) => yShape[a]));
-  const n = size(yShape); // the MSE's mean runs over every entry of y
   const y = transpose(await readFinite(yTrain, "yTrain"), yShape, perm); // [m, c]
-
   const k = zippedToMatrix(await readFinite(kTrainTrain, "kTrainTrain"), kShape).matrix;
-  let trace = 0;
-  for (let i = 0; i < m; i++) trace += k[i * m + i];
-  const ridge = options.diagRegAbsoluteScale ? diagReg : (diagReg * trace) / m;
-  for (let i = 0; i < m; i++) k[i * m + i] += ridge;
-  const { values, vectors } = symmetricEigen(symmetrize(k, m, "kTrainTrain", tolerance), m, true);
-  const v = vectors!;
+  const eigen = ridgeEigen(k, axes.m, options.diagRegAbsoluteScale ? diagReg : null, diagReg, tolerance);
+  const train: TrainSide = { ...axes, y, ...eigen, learningRate };
 
   return async (t, fTrain0, fTest0, kTestTrain) => {
     const times = typeof t === "number" ? [t] : Array.isArray(t) ? [...t] : null;
@@ -189,56 +167,8 @@ export async function predictGradientDescentMse(
       throw new ShapeMismatchError("kTestTrain", null, "fTest0 was given, so kTestTrain is needed");
     }
     const f0 = transpose(await readInitial(fTrain0, yShape, "fTrain0"), yShape, perm);
-    // Test side: its untraced dims come from kTestTrain's even axes, the traced ones from y.
-    let test: { k: Float64Array; rows: number; shape: number[]; f0: Float64Array } | null = null;
-    if (kTestTrain !== undefined) {
-      checkTensor(kTestTrain, "kTestTrain");
-      const s = kTestTrain.shape;
-      const fits = s.length === kShape.length && s.every((d, i) => i % 2 === 0 || d === kShape[i]);
-      if (!fits) {
-        const want = untraced.flatMap((a) => [a === 0 ? "Ntest" : "·", yShape[a]]);
-        throw new ShapeMismatchError("kTestTrain", s, `expected [${want}] for yTrain [${yShape}]`);
-      }
-      const shape = [...yShape];
-      untraced.forEach((a, i) => (shape[a] = s[2 * i]));
-      const { matrix, rows } = zippedToMatrix(await readFinite(kTestTrain, "kTestTrain"), s);
-      const initial = transpose(await readInitial(fTest0, shape, "fTest0"), shape, perm);
-      test = { k: matrix, rows, shape, f0: initial };
-    }
-
-    // Residual in the eigenbasis: r = Vᵀ (f0 − y), [m, c].
-    const r = new Float64Array(m * c);
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < m; j++) {
-        const vij = v[i * m + j];
-        for (let o = 0; o < c; o++) r[j * c + o] += vij * (f0[i * c + o] - y[i * c + o]);
-      }
-    }
-    const trainOut: Float32Array[] = [], testOut: Float32Array[] = [];
-    const g = new Float64Array(m), h = new Float64Array(m);
-    for (const time of times) {
-      const tau = learningRate * time;
-      for (let j = 0; j < m; j++) {
-        // Eigenvalues ≤ 0 are clipped to 0 (as neural-tangents): expm1(0) = 0, and the test
-        // factor's λ → 0 limit is taken as 0 too (neural-tangents' expm1/|λ| would give NaN at 0).
-        const lam = values[j];
-        g[j] = lam > 0 ? Math.expm1((-lam * tau) / n) : 0;
-        h[j] = lam > 0 ? g[j] / lam : 0;
-      }
-      trainOut.push(Float32Array.from(transpose(apply(v, g, r, f0, m, c), perm.map((a) => yShape[a]), inverse)));
-      if (test) {
-        const { shape } = test;
-        const w = apply(v, h, r, new Float64Array(m * c), m, c); // Θ⁻¹(e^{−ηtΘ/n} − I)(f0 − y)
-        const out = Float64Array.from(test.f0);
-        for (let i = 0; i < test.rows; i++) {
-          for (let j = 0; j < m; j++) {
-            const kij = test.k[i * m + j];
-            for (let o = 0; o < c; o++) out[i * c + o] += kij * w[j * c + o];
-          }
-        }
-        testOut.push(Float32Array.from(transpose(out, perm.map((a) => shape[a]), inverse)));
-      }
-    }
+    const test = kTestTrain === undefined ? null : await readTestSide(kTestTrain, fTest0, axes);
+    const { trainOut, testOut } = predictAt(train, times, f0, test);
     const lead = typeof t === "number" ? [] : [times.length];
     const stack = (parts: Float32Array[], shape: number[]) => {
       const all = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
@@ -250,6 +180,135 @@ export async function predictGradientDescentMse(
       ...(test ? { test: stack(testOut, test.shape) } : {}),
     };
   };
+}
+
+/** The axes of y: untraced first (the kernel's zipped axes), traced last (Θ ⊗ I along them). */
+interface TargetAxes {
+  yShape: number[];
+  traced: number[];
+  untraced: number[];
+  /** y's axes reordered untraced first, and back. */
+  perm: number[];
+  inverse: number[];
+  /** The train kernel's shape: each untraced axis twice. */
+  kShape: number[];
+  /** Untraced entries (the kernel matrix's side), traced entries, all entries of y. */
+  m: number;
+  c: number;
+  n: number;
+}
+
+function targetAxes(yShape: number[], given: number[]): TargetAxes {
+  const rank = yShape.length;
+  if (rank < 1) throw new ShapeMismatchError("yTrain", yShape, "expected a leading example axis");
+  const traced = Array.isArray(given)
+    ? [...new Set(given.map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b)
+    : [NaN];
+  if (traced.some((a) => !Number.isInteger(a) || a < 1 || a >= rank)) {
+    throw new InvalidOptionError("traceAxes", given, [`axes of yTrain [${yShape}] other than the example axis 0`]);
+  }
+  const untraced = yShape.map((_, i) => i).filter((i) => !traced.includes(i));
+  const perm = [...untraced, ...traced];
+  return {
+    yShape,
+    traced,
+    untraced,
+    perm,
+    inverse: perm.map((_, i) => perm.indexOf(i)),
+    kShape: untraced.flatMap((a) => [yShape[a], yShape[a]]),
+    m: size(untraced.map((a) => yShape[a])),
+    c: size(traced.map((a) => yShape[a])),
+    n: size(yShape), // the MSE's mean runs over every entry of y
+  };
+}
+
+/**
+ * The eigendecomposition of the train kernel [m, m] with its ridge on the diagonal: `absolute`
+ * in absolute units, or else `relative` times the mean of the diagonal.
+ */
+function ridgeEigen(k: Float64Array, m: number, absolute: number | null, relative: number, tolerance: number) {
+  let trace = 0;
+  for (let i = 0; i < m; i++) trace += k[i * m + i];
+  const ridge = absolute ?? (relative * trace) / m;
+  for (let i = 0; i < m; i++) k[i * m + i] += ridge;
+  const { values, vectors } = symmetricEigen(symmetrize(k, m, "kTrainTrain", tolerance), m, true);
+  return { values, v: vectors! };
+}
+
+/** The train side, decomposed once: targets [m, c], Θ's eigenvalues and vectors. */
+interface TrainSide extends TargetAxes {
+  y: Float64Array;
+  values: Float64Array;
+  v: Float64Array;
+  learningRate: number;
+}
+
+/** The test side of a prediction: Θ_test,train as a matrix, its outputs' shape, f_test0. */
+interface TestSide {
+  k: Float64Array;
+  rows: number;
+  shape: number[];
+  f0: Float64Array;
+}
+
+/** Reads kTestTrain and fTest0: the test untraced dims come from kTestTrain's even axes, the traced ones from y. */
+async function readTestSide(
+  kTestTrain: Tensor,
+  fTest0: Tensor | number | undefined,
+  axes: TargetAxes,
+): Promise<TestSide> {
+  const { yShape, untraced, kShape, perm } = axes;
+  checkTensor(kTestTrain, "kTestTrain");
+  const s = kTestTrain.shape;
+  const fits = s.length === kShape.length && s.every((d, i) => i % 2 === 0 || d === kShape[i]);
+  if (!fits) {
+    const want = untraced.flatMap((a) => [a === 0 ? "Ntest" : "·", yShape[a]]);
+    throw new ShapeMismatchError("kTestTrain", s, `expected [${want}] for yTrain [${yShape}]`);
+  }
+  const shape = [...yShape];
+  untraced.forEach((a, i) => (shape[a] = s[2 * i]));
+  const { matrix, rows } = zippedToMatrix(await readFinite(kTestTrain, "kTestTrain"), s);
+  const initial = transpose(await readInitial(fTest0, shape, "fTest0"), shape, perm);
+  return { k: matrix, rows, shape, f0: initial };
+}
+
+/** The train (and test) outputs at each time, in y's axis order, as float32. */
+function predictAt(train: TrainSide, times: number[], f0: Float64Array, test: TestSide | null) {
+  const { m, c, n, v, values, y, perm, inverse, yShape } = train;
+  // Residual in the eigenbasis: r = Vᵀ (f0 − y), [m, c].
+  const r = new Float64Array(m * c);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < m; j++) {
+      const vij = v[i * m + j];
+      for (let o = 0; o < c; o++) r[j * c + o] += vij * (f0[i * c + o] - y[i * c + o]);
+    }
+  }
+  const trainOut: Float32Array[] = [], testOut: Float32Array[] = [];
+  const g = new Float64Array(m), h = new Float64Array(m);
+  for (const time of times) {
+    const tau = train.learningRate * time;
+    for (let j = 0; j < m; j++) {
+      // Eigenvalues ≤ 0 are clipped to 0 (as neural-tangents): expm1(0) = 0, and the test
+      // factor's λ → 0 limit is taken as 0 too (neural-tangents' expm1/|λ| would give NaN at 0).
+      const lam = values[j];
+      g[j] = lam > 0 ? Math.expm1((-lam * tau) / n) : 0;
+      h[j] = lam > 0 ? g[j] / lam : 0;
+    }
+    trainOut.push(Float32Array.from(transpose(apply(v, g, r, f0, m, c), perm.map((a) => yShape[a]), inverse)));
+    if (test) {
+      const { shape } = test;
+      const w = apply(v, h, r, new Float64Array(m * c), m, c); // Θ⁻¹(e^{−ηtΘ/n} − I)(f0 − y)
+      const out = Float64Array.from(test.f0);
+      for (let i = 0; i < test.rows; i++) {
+        for (let j = 0; j < m; j++) {
+          const kij = test.k[i * m + j];
+          for (let o = 0; o < c; o++) out[i * c + o] += kij * w[j * c + o];
+        }
+      }
+      testOut.push(Float32Array.from(transpose(out, perm.map((a) => shape[a]), inverse)));
+    }
+  }
+  return { trainOut, testOut };
 }
 
 /** base + V · diag(scale) · r, all [m, c] row-major. */

@@ -11,6 +11,7 @@ import {
   concatB,
   divB,
   gatherB,
+  maskEachRow,
   MAX_RANK,
   mulB,
   padB,
@@ -108,6 +109,20 @@ const CASES: HelperCase[] = [
     run: (r, plain) => (plain ? tf.concat : concatB)([randn(shapeOf(r), 19), randn(shapeOf(r), 20)], 3),
   },
   { name: "zerosB", run: (r, plain) => (plain ? tf.zeros : zerosB)(shapeOf(r)) },
+  {
+    // 2 rows along axis 1 of the shape (size 3, one entry a row, rows repeating), one lead axis.
+    name: "maskEachRow on axis 1",
+    run: (r, plain) => {
+      const shape = shapeOf(r - 2), t = randn([2, ...shape], 21);
+      if (!plain) return maskEachRow(t, 1, shape, 2, { axis: 1, inner: 1 });
+      const rowOf = Array.from({ length: shape[1] }, (_, i) => i % 2);
+      const mask = tf.tensor([0, 1].flatMap((row) => rowOf.map((q) => (q === row ? 1 : 0))), [
+        2,
+        ...shape.map((n, i) => (i === 1 ? n : 1)),
+      ]);
+      return tf.mul(tf.expandDims(t, 1), mask);
+    },
+  },
 ];
 
 for (const backend of ["cpu", "wasm", "webgpu"]) {
