@@ -19,6 +19,7 @@ import { jacobianNtk } from "../ntk/jacobian.ts";
 import { ntkvpNtk } from "../ntk/ntkvp.ts";
 import { structuredNtk, type StructureReport } from "../ntk/structured.ts";
 import type { Tensor } from "../core/types.ts";
+import { flatCall, type ParamTree, type TreeParamFn } from "../core/param_tree.ts";
 
 /** The methods, by name. */
 export const METHODS: Record<string, Method | null> = {
@@ -123,14 +124,18 @@ export interface NtkPlan {
   splittable: boolean;
 }
 
-/** The NTK function `empiricalNtkFn` returns: call it for the kernel, `.run` for the kernel and its report. */
-export interface EmpiricalNtk {
-  /** The NTK Θ(x1, x2) (x2 = null: x1) at `params`. */
-  (x1: Input, x2: Input | null, params: Record<string, Tensor>): Promise<Tensor>;
+/**
+ * The NTK function `empiricalNtkFn` returns: call it for the kernel, `.run` for the kernel and its
+ * report. `params` is f's parameter tree `P`; `rest` are f's extra arguments `R`, passed to f as
+ * they are (never differentiated).
+ */
+export interface EmpiricalNtk<P = Record<string, Tensor>, R extends unknown[] = []> {
+  /** The NTK Θ(x1, x2) (x2 = null: x1) at `params`, f called as `f(params, x, ...rest)`. */
+  (x1: Input, x2: Input | null, params: P, ...rest: R): Promise<Tensor>;
   /** The NTK and how it was computed. */
-  run(x1: Input, x2: Input | null, params: Record<string, Tensor>): Promise<{ kernel: Tensor; info: NtkInfo }>;
+  run(x1: Input, x2: Input | null, params: P, ...rest: R): Promise<{ kernel: Tensor; info: NtkInfo }>;
   /** How `run` would compute the NTK (method, estimates, blocks), without computing it. */
-  plan(x1: Input, x2: Input | null, params: Record<string, Tensor>): Promise<NtkPlan>;
+  plan(x1: Input, x2: Input | null, params: P, ...rest: R): Promise<NtkPlan>;
   /** Marks this function as finished: it holds no tensors between calls, and cannot be called afterwards. */
   dispose(): void;
 }
@@ -198,16 +203,22 @@ function watchGpu(): { check(): void; stop(): void } {
  * assert.deepEqual(k.shape, [4, 5, 2, 2]);
  * ```
  */
-export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): EmpiricalNtk {
-  const spec = checkSpec(f, options);
+export function empiricalNtkFn<P extends ParamTree = Record<string, Tensor>, R extends unknown[] = []>(
+  f: TreeParamFn<P, R>,
+  options: EmpiricalNtkOptions = {},
+): EmpiricalNtk<P, R> {
+  const checked = checkSpec(f as unknown as ParamFn, options);
   let disposed = false;
-  const run: EmpiricalNtk["run"] = async (x1, x2, params) => {
+  const run: EmpiricalNtk<P, R>["run"] = async (x1, x2, tree, ...rest) => {
     if (disposed) throw new Error("This NTK function was disposed");
-    return await runNtk(spec, x1, x2, params);
+    const { flat, fn } = flatCall(f, tree, rest);
+    return await runNtk({ ...checked, f: fn as ParamFn }, x1, x2, flat);
   };
-  const plan: EmpiricalNtk["plan"] = async (x1, x2, params) => {
+  const plan: EmpiricalNtk<P, R>["plan"] = async (x1, x2, tree, ...rest) => {
+    const { flat: params, fn } = flatCall(f, tree, rest);
+    const spec = { ...checked, f: fn as ParamFn };
     await ensureBackend(options.backend);
-    checkArguments(x1, x2, params, f);
+    checkArguments(x1, x2, params, fn);
     const slices: tf.Tensor[] = [];
     try {
       const d = await decide(spec, x1, x2, params, (x) => (slices.push(...asList(x)), x), true);
@@ -223,11 +234,11 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
       tf.dispose(slices);
     }
   };
-  const fn = (async (x1, x2, params) => (await run(x1, x2, params)).kernel) as EmpiricalNtk;
-  fn.run = run;
-  fn.plan = plan;
-  fn.dispose = () => void (disposed = true);
-  return fn;
+  const ntk = (async (x1, x2, params, ...rest) => (await run(x1, x2, params, ...rest)).kernel) as EmpiricalNtk<P, R>;
+  ntk.run = run;
+  ntk.plan = plan;
+  ntk.dispose = () => void (disposed = true);
+  return ntk;
 }
 
 /** `f` and its options, checked and with their defaults. */
