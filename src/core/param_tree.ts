@@ -138,6 +138,15 @@ export function bindParams<P, R extends unknown[]>(
 }
 
 /**
+ * The caller's parameters as the engine takes them: a tree flattened (a flat record as it is);
+ * what is no tree at all (null, a number) as it is, for the argument checks to name.
+ */
+export function flatParamsOf(params: unknown): Record<string, Tensor> {
+  const tree = isPlainRecord(params) || Array.isArray(params) || params instanceof tf.Tensor;
+  return tree ? flattenParams(params as ParamTree) : params as Record<string, Tensor>;
+}
+
+/**
  * The caller's parameters and extra arguments as the engine takes them: the flat record (the
  * caller's own when already flat) and `f` on it.
  */
@@ -146,9 +155,6 @@ export function flatCall<P, R extends unknown[]>(
   params: P,
   rest: R,
 ): { flat: Record<string, Tensor>; fn: TreeParamFn<Record<string, Tensor>> } {
-  // Not a tree at all (null, a number): the argument checks downstream name it as today.
-  if (!isPlainRecord(params) && !Array.isArray(params) && !(params instanceof tf.Tensor)) {
-    return { flat: params as Record<string, Tensor>, fn: bindParams(f, {} as P, rest) };
-  }
-  return { flat: flattenParams(params as ParamTree), fn: bindParams(f, params, rest) };
+  const flat = flatParamsOf(params);
+  return { flat, fn: bindParams(f, params, rest) };
 }
