@@ -158,3 +158,13 @@ export function flatCall<P, R extends unknown[]>(
   const flat = flatParamsOf(params);
   return { flat, fn: bindParams(f, params, rest) };
 }
+
+/** A tree's shape without its tensors (each leaf `null`), as it crosses to a worker. */
+export type ParamSkeleton = null | ParamSkeleton[] | { [key: string]: ParamSkeleton };
+
+/** The shape of `tree`, its leaves `null`: `unflattenParams(flat, paramSkeleton(tree))` rebuilds it. */
+export function paramSkeleton(tree: ParamTree): ParamSkeleton {
+  if (Array.isArray(tree)) return tree.map(paramSkeleton);
+  if (isPlainRecord(tree)) return Object.fromEntries(Object.entries(tree).map(([k, c]) => [k, paramSkeleton(c)]));
+  return null;
+}

@@ -12,7 +12,8 @@ import { assemble, type Block, planBlocks, type RowRole, rowRole, sliceRows } fr
 import { asList, checkArguments, checkFiniteArguments, checkNtkOptions, type Input } from "../core/validate.ts";
 import { empiricalNtkFn, type EmpiricalNtkOptions, METHOD_NAMES, type NtkMethod } from "../api/empirical_ntk.ts";
 import { absoluteSource, type FromWorker, loadSource, type NtkSource, type ToWorker } from "./protocol.ts";
-import { buffers, toWire, type WireTensor } from "./wire.ts";
+import { buffers, copyWire, toWire, toWireCall, type WireTensor } from "./wire.ts";
+import { bindParams, flatParamsOf, type ParamTree } from "../core/param_tree.ts";
 import type { Tensor } from "../core/types.ts";
 
 export type { NtkSource } from "./protocol.ts";
@@ -54,15 +55,19 @@ export interface ParallelNtkInfo {
   ms: number;
 }
 
-/** The NTK function `empiricalNtkParallelFn` returns. */
-export interface ParallelNtk {
+/**
+ * The NTK function `empiricalNtkParallelFn` returns. `params` is f's parameter tree `P`; `rest`
+ * are f's extra arguments `R` (sent to each worker: tensors, and values a structured clone copies).
+ */
+export interface ParallelNtk<P = Record<string, Tensor>, R extends unknown[] = []> {
   /** The NTK Θ(x1, x2) (x2 = null: x1) at `params` (default: a model source's own weights). */
-  (x1: Input, x2: Input | null, params?: Record<string, Tensor>): Promise<Tensor>;
+  (x1: Input, x2: Input | null, params?: P, ...rest: R): Promise<Tensor>;
   /** The NTK and how it was computed. */
   run(
     x1: Input,
     x2: Input | null,
-    params?: Record<string, Tensor>,
+    params?: P,
+    ...rest: R
   ): Promise<{ kernel: Tensor; info: ParallelNtkInfo }>;
   /** Stops the workers and frees the loaded model. */
   dispose(): void;
@@ -152,7 +157,10 @@ function blocksPerSide(n: number, workers: number, role: RowRole, symmetric: boo
  * ntk.dispose();
  * ```
  */
-export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOptions = {}): ParallelNtk {
+export function empiricalNtkParallelFn<P extends ParamTree = Record<string, Tensor>, R extends unknown[] = []>(
+  source: NtkSource,
+  options: ParallelNtkOptions = {},
+): ParallelNtk<P, R> {
   checkNtkOptions(options);
   if (options.method !== undefined && !METHOD_NAMES.includes(options.method)) {
     throw new InvalidOptionError("method", options.method, METHOD_NAMES);
@@ -199,17 +207,18 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
     poolBackend = null;
   };
 
-  const run: ParallelNtk["run"] = async (x1, x2, given) => {
+  const run: ParallelNtk<P, R>["run"] = async (x1, x2, given, ...rest) => {
     if (disposed) throw new Error("This NTK function was disposed");
     const t0 = performance.now();
     const backend = await ensureBackend(options.backend);
     loaded ??= await loadSource(where);
-    const params = given ?? loaded.params;
+    const tree = given ?? loaded.params; // f's parameters in the caller's shape; the engine's, flat
+    const params = flatParamsOf(tree);
     if (!params) throw new InvalidOptionError("params", undefined, ["the parameters of the module's function"]);
     checkArguments(x1, x2, params, loaded.f);
     await checkFiniteArguments(x1, x2, params);
     const workers = options.workers ?? (backend === "webgpu" ? 1 : navigator.hardwareConcurrency ?? 1);
-    const local = empiricalNtkFn(loaded.f, { ...options, backend });
+    const local = empiricalNtkFn(bindParams<unknown, R>(loaded.f as never, tree, rest), { ...options, backend });
     const plan = await local.plan(x1, x2, params);
     const n1 = asList(x1)[0].shape[0], n2 = x2 ? asList(x2)[0].shape[0] : n1;
     const split = options.split ?? "auto";
@@ -250,17 +259,15 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
     }
     await startPool(used, backend);
 
-    const wireParams: Record<string, WireTensor> = {};
-    for (const [name, t] of Object.entries(params)) wireParams[name] = await toWire(t);
+    const { params: wireParams, call } = await toWireCall(params, tree, rest);
     // Each worker gets its own copy of the parameters (sent once per call, before its work).
     pool.slice(0, used).forEach((p, w) => {
-      const copy = Object.fromEntries(
-        Object.entries(wireParams).map(([n, t]) => [n, { ...t, data: t.data.slice() }]),
-      ) as Record<string, WireTensor>;
+      const copy = copyWire(wireParams);
       const msg: ToWorker = {
         type: "params",
         params: copy,
         method: plan.method, // decided here for this call: AUTO may choose differently next time
+        ...call,
         ...(shares ? { own: shares[w] } : {}),
       };
       p.worker.postMessage(msg, buffers(Object.values(copy)));
@@ -341,7 +348,7 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
     };
   };
 
-  const fn = (async (x1, x2, params) => (await run(x1, x2, params)).kernel) as ParallelNtk;
+  const fn = (async (x1, x2, params, ...rest) => (await run(x1, x2, params, ...rest)).kernel) as ParallelNtk<P, R>;
   fn.run = run;
   fn.dispose = () => {
     disposed = true;
