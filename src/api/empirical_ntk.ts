@@ -19,7 +19,7 @@ import { jacobianNtk } from "../ntk/jacobian.ts";
 import { ntkvpNtk } from "../ntk/ntkvp.ts";
 import { structuredNtk, type StructureReport } from "../ntk/structured.ts";
 import type { Tensor } from "../core/types.ts";
-import { flatCall, type ParamTree, type TreeParamFn } from "../core/param_tree.ts";
+import { flatCall, type TreeParamFn } from "../core/param_tree.ts";
 
 /** The methods, by name. */
 export const METHODS: Record<string, Method | null> = {
@@ -178,13 +178,23 @@ function watchGpu(): { check(): void; stop(): void } {
  * traced axes is NaN). A function whose rows are not independent examples (`x + b` with `b`
  * `[N, D]`) is computed on all of x1 and x2 at once; `info.exampleAxis.independentRows` says so.
  *
- * @param f a function of named parameters and the input (leading axis: examples)
+ * Parameters may be any tree of tensors — nested records and arrays, to any depth — and f gets
+ * them in the caller's shape; the leaves are named by path (`encoder/blocks/0/kernel`) in
+ * errors and `info`. Extra arguments after `params` (a mask, a `training` flag) are passed to f
+ * as they are, the same for x1, x2 and every block of rows, and never differentiated: a tensor
+ * among them is a constant (never disposed or changed). A tensor with one row per example is
+ * not sliced with x's rows: f is then computed on all of x1 at once, as for any f whose rows
+ * are not independent.
+ *
+ * @param f `f(params, x, ...rest)`: a function of a parameter tree, the input (leading axis:
+ *   examples) and extra arguments
  * @param options method, layout and backend
- * @returns the NTK function, with `.run()` and `.dispose()`
- * @throws {InvalidOptionError} for an unknown method or an option out of range (here), or an axis
- *   out of range for f's output (from the returned function)
+ * @returns the NTK function `(x1, x2, params, ...rest)`, with `.run()`, `.plan()` and `.dispose()`
+ * @throws {InvalidOptionError} for an unknown method or an option out of range (here), an axis
+ *   out of range for f's output, or two parameter leaves with one path (from the returned function)
  * @throws {ShapeMismatchError} (from the returned function) for inputs or parameters that do not
- *   fit each other, the model, or f — naming the argument, with f's own error as `cause`
+ *   fit each other, the model, or f — naming the argument (a parameter by its path), with f's own
+ *   error as `cause`
  * @throws {DTypeError} (from the returned function) for a parameter or input of a bad dtype
  * @throws {NonFiniteInputError} (from the returned function) for NaN or ±Infinity in one
  * @throws {MemoryBudgetError} (from the returned function) when not even one block fits the budget
@@ -202,8 +212,33 @@ function watchGpu(): { check(): void; stop(): void } {
  * const k = await ntk(tf.randomNormal([4, 3]), tf.randomNormal([5, 3]), params); // [4, 5, 2, 2]
  * assert.deepEqual(k.shape, [4, 5, 2, 2]);
  * ```
+ *
+ * @example A tree of parameters and extra arguments
+ * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { empiricalNtkFn } from "@fast-ntk/fast-ntk";
+ * type Net = { blocks: { kernel: tf.Tensor }[]; head: tf.Tensor };
+ * // mask: a constant [hidden] mask; training: a flag of f's own
+ * const f = (p: Net, x: tf.Tensor | tf.Tensor[], mask: tf.Tensor, training: boolean) => {
+ *   let h = x as tf.Tensor;
+ *   for (const b of p.blocks) h = tf.tanh(tf.matMul(h, b.kernel));
+ *   return tf.matMul(training ? tf.mul(h, mask) : h, p.head);
+ * };
+ * const params: Net = {
+ *   blocks: [{ kernel: tf.randomNormal([3, 8]) }, { kernel: tf.randomNormal([8, 8]) }],
+ *   head: tf.randomNormal([8, 2]),
+ * };
+ * const mask = tf.tensor1d([1, 0, 1, 0, 1, 0, 1, 0]);
+ * const ntk = empiricalNtkFn(f, { method: "structured" });
+ * const { kernel, info } = await ntk.run(tf.randomNormal([4, 3]), null, params, mask, true); // [4, 4]
+ * assert.deepEqual(kernel.shape, [4, 4]);
+ * // the parameters are named by their paths
+ * assert.deepEqual(info.structure?.structured.toSorted(), ["blocks/0/kernel", "blocks/1/kernel", "head"]);
+ * ```
  */
-export function empiricalNtkFn<P extends ParamTree = Record<string, Tensor>, R extends unknown[] = []>(
+export function empiricalNtkFn<P extends object = Record<string, Tensor>, R extends unknown[] = []>(
   f: TreeParamFn<P, R>,
   options: EmpiricalNtkOptions = {},
 ): EmpiricalNtk<P, R> {

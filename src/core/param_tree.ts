@@ -14,6 +14,8 @@ import type { Tensor } from "./types.ts";
  * A flat record of tensors is a tree whose paths are its keys (a key may hold `/`).
  */
 export type ParamTree = Tensor | readonly ParamTree[] | { readonly [key: string]: ParamTree };
+// (The public functions take any `P extends object` — an interface has no index signature, so it
+// is no `ParamTree` to TypeScript — and check the leaves when called.)
 
 /** A function of parameters (any tree), the input(s) and extra arguments, built from tfjs ops. */
 export type TreeParamFn<P = Record<string, Tensor>, R extends unknown[] = []> = (
@@ -44,7 +46,7 @@ function spell(parent: string, key: string | number): string {
  * The leaves of a parameter tree in one flat record, keyed by path (`encoder/blocks/0/kernel`),
  * in the tree's order. A flat record of tensors is returned as it is.
  *
- * @param tree tensors in nested records and arrays
+ * @param tree tensors in nested records and arrays (a `ParamTree`)
  * @returns the leaves by path (the same tensors, not copies)
  * @throws {ShapeMismatchError} for a leaf that is not a tensor, naming its path
  * @throws {InvalidOptionError} when two leaves have the same path (`{ "a/b": t, a: { b: u } }`),
@@ -59,7 +61,7 @@ function spell(parent: string, key: string | number): string {
  * assert.deepEqual(Object.keys(flat), ["encoder/blocks/0/kernel", "head"]);
  * ```
  */
-export function flattenParams(tree: ParamTree): Record<string, Tensor> {
+export function flattenParams(tree: ParamTree | object): Record<string, Tensor> {
   if (isFlatParams(tree)) return tree;
   const flat: Record<string, Tensor> = {};
   const spelled = new Map<string, string>();
@@ -89,7 +91,7 @@ export function flattenParams(tree: ParamTree): Record<string, Tensor> {
  * of `flattenParams` (`unflattenParams(flattenParams(t), t)` has t's shape and tensors).
  *
  * @param flat tensors by path
- * @param like a tree of the wanted shape (its leaves' values are not read)
+ * @param like a tree of the wanted shape (a `ParamTree`; its leaves' values are not read)
  * @returns a new tree shaped like `like`
  * @throws {ShapeMismatchError} when `flat` lacks one of `like`'s paths, naming it
  *
@@ -104,7 +106,7 @@ export function flattenParams(tree: ParamTree): Record<string, Tensor> {
  * assert.deepEqual(back.blocks[1].dataSync(), new Float32Array([2, 2]));
  * ```
  */
-export function unflattenParams<P extends ParamTree>(flat: Readonly<Record<string, Tensor>>, like: P): P {
+export function unflattenParams<P extends object>(flat: Readonly<Record<string, Tensor>>, like: P): P {
   const build = (node: unknown, path: string): unknown => {
     if (Array.isArray(node)) return node.map((child, i) => build(child, path ? `${path}/${i}` : `${i}`));
     if (isPlainRecord(node)) {

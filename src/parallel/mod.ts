@@ -13,7 +13,7 @@ import { asList, checkArguments, checkFiniteArguments, checkNtkOptions, type Inp
 import { empiricalNtkFn, type EmpiricalNtkOptions, METHOD_NAMES, type NtkMethod } from "../api/empirical_ntk.ts";
 import { absoluteSource, type FromWorker, loadSource, type NtkSource, type ToWorker } from "./protocol.ts";
 import { buffers, copyWire, toWire, toWireCall, type WireTensor } from "./wire.ts";
-import { bindParams, flatParamsOf, type ParamTree } from "../core/param_tree.ts";
+import { bindParams, flatParamsOf } from "../core/param_tree.ts";
 import type { Tensor } from "../core/types.ts";
 
 export type { NtkSource } from "./protocol.ts";
@@ -157,7 +157,7 @@ function blocksPerSide(n: number, workers: number, role: RowRole, symmetric: boo
  * ntk.dispose();
  * ```
  */
-export function empiricalNtkParallelFn<P extends ParamTree = Record<string, Tensor>, R extends unknown[] = []>(
+export function empiricalNtkParallelFn<P extends object = Record<string, Tensor>, R extends unknown[] = []>(
   source: NtkSource,
   options: ParallelNtkOptions = {},
 ): ParallelNtk<P, R> {

@@ -39,7 +39,7 @@ async function handle(msg: ToWorker): Promise<void> {
       fixed = Object.fromEntries(all.filter(([k]) => !mine(k)));
       // The NTK of a share of the parameters: f with the rest held constant.
       // f on the flat record: the caller's tree rebuilt (same shape), the extra arguments bound.
-      const g = bindParams(f!, msg.tree ?? {}, rest) as ParamFn;
+      const g = bindParams<unknown, unknown[]>(f! as never, msg.tree ?? {}, rest) as ParamFn;
       ntk = empiricalNtkFn(msg.own ? (p, x) => g({ ...fixed, ...p }, x) : g, { ...options, method: msg.method });
       return;
     }

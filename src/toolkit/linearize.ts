@@ -10,7 +10,7 @@ import { forward } from "../ntk/passes.ts";
 import type { ParamFn } from "../../adapters/trace.ts";
 import type { Tensor } from "../core/types.ts";
 import { traceInput } from "../api/inputs.ts";
-import { bindParams, flatParamsOf, type ParamTree, type TreeParamFn, unflattenParams } from "../core/param_tree.ts";
+import { bindParams, flatParamsOf, type TreeParamFn, unflattenParams } from "../core/param_tree.ts";
 
 /** The linearized function: a function of f's parameters (and extra arguments) that owns a copy of `params0`. */
 export interface LinearizedFn<P = Record<string, Tensor>, R extends unknown[] = []> {
@@ -72,7 +72,7 @@ function checkParams(params: Record<string, tf.Tensor>, what: string): void {
  * fLin.dispose();
  * ```
  */
-export function linearize<P extends ParamTree = Record<string, Tensor>, R extends unknown[] = []>(
+export function linearize<P extends object = Record<string, Tensor>, R extends unknown[] = []>(
   f: TreeParamFn<P, R>,
   params0: P,
 ): LinearizedFn<P, R> {

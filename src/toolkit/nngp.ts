@@ -13,7 +13,7 @@ import { checkArguments, checkFiniteArguments, checkNtkOptions, type Input } fro
 import { evaluateOutput, type ParamFn } from "../../adapters/trace.ts";
 import type { Tensor } from "../core/types.ts";
 import { emptyProblemKernel, explainTraceError } from "../api/inputs.ts";
-import { flatCall, type ParamTree, type TreeParamFn } from "../core/param_tree.ts";
+import { flatCall, type TreeParamFn } from "../core/param_tree.ts";
 
 /** Options of `empiricalNngpFn`: the output layout and the backend. */
 export interface EmpiricalNngpOptions {
@@ -120,7 +120,7 @@ function nngpByEvaluation(
  * assert.ok(tf.max(tf.abs(tf.sub(k, want))).dataSync()[0] <= 1e-4 * tf.max(tf.abs(want)).dataSync()[0]);
  * ```
  */
-export function empiricalNngpFn<P extends ParamTree = Record<string, Tensor>, R extends unknown[] = []>(
+export function empiricalNngpFn<P extends object = Record<string, Tensor>, R extends unknown[] = []>(
   userF: TreeParamFn<P, R>,
   options: EmpiricalNngpOptions = {},
 ): EmpiricalNngp<P, R> {
@@ -204,7 +204,7 @@ interface Capture {
  * assert.deepEqual(nngp.shape, [4, 4, 2, 2]);
  * ```
  */
-export function empiricalKernelFn<P extends ParamTree = Record<string, Tensor>, R extends unknown[] = []>(
+export function empiricalKernelFn<P extends object = Record<string, Tensor>, R extends unknown[] = []>(
   userF: TreeParamFn<P, R>,
   options: EmpiricalNtkOptions = {},
 ): EmpiricalKernel<P, R> {

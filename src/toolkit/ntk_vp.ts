@@ -13,7 +13,7 @@ import { checkArguments, checkFiniteArguments, checkNtkOptions, type Input } fro
 import type { Linearized, ParamFn } from "../../adapters/trace.ts";
 import type { Tensor } from "../core/types.ts";
 import { traceInput } from "../api/inputs.ts";
-import { flatCall, type ParamTree, type TreeParamFn } from "../core/param_tree.ts";
+import { flatCall, type TreeParamFn } from "../core/param_tree.ts";
 
 /** Options of `empiricalNtkVpFn`. */
 export interface EmpiricalNtkVpOptions {
@@ -80,7 +80,7 @@ function release(lin: Linearized): void {
  * assert.ok(tf.max(tf.abs(tf.sub(y, want))).dataSync()[0] <= 1e-4 * tf.max(tf.abs(want)).dataSync()[0]);
  * ```
  */
-export function empiricalNtkVpFn<P extends ParamTree = Record<string, Tensor>, R extends unknown[] = []>(
+export function empiricalNtkVpFn<P extends object = Record<string, Tensor>, R extends unknown[] = []>(
   userF: TreeParamFn<P, R>,
   options: EmpiricalNtkVpOptions = {},
 ): EmpiricalNtkVp<P, R> {

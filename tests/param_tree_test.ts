@@ -1,0 +1,253 @@
+// Parameters as trees and extra arguments to f (issue 14): flattening names leaves by path;
+// every method, the NTK-vp, the NNGP, the kernel function, linearize and the worker pool give on
+// a tree (and with a mask tensor and a `training` flag) what they give on the flat record with
+// the arguments closed over, and what the explicit Jacobian (tf.grads) gives; the caller's
+// tensors are never disposed or changed; bad trees are named errors naming paths.
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import {
+  DTypeError,
+  empiricalKernelFn,
+  empiricalNngpFn,
+  empiricalNtkFn,
+  empiricalNtkParallelFn,
+  empiricalNtkVpFn,
+  flattenParams,
+  InvalidOptionError,
+  linearize,
+  type NtkMethod,
+  ShapeMismatchError,
+  unflattenParams,
+} from "../mod.ts";
+import { randn } from "./_data.ts";
+import { onCpu, referenceNtk, relError, tensorRelError } from "./_ref.ts";
+import { byPath, flatF, IN, mask, PATHS, type Tree, treeF, treeParams } from "./_tree_model.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const TREE_MODULE = new URL("./_tree_model.ts", import.meta.url);
+
+/** The explicit J1·J2ᵀ kernel of `f` on the flat record (tf.grads on cpu). */
+async function oracle(f: ReturnType<typeof flatF>, traceAxes: number[]) {
+  return await onCpu(() => {
+    const [p, x1, x2] = [byPath(treeParams()), randn([4, IN], 11), randn([5, IN], 12)];
+    const r = referenceNtk(f, p, x1, x2, traceAxes);
+    tf.dispose([...Object.values(p), x1, x2]);
+    return r;
+  });
+}
+
+/** Every tensor's values, to compare after the calls. */
+async function snapshot(ts: tf.Tensor[]): Promise<Float32Array[]> {
+  return await Promise.all(ts.map(async (t) => (await t.data()) as Float32Array));
+}
+
+function leaves(p: Tree): tf.Tensor[] {
+  return Object.values(byPath(p));
+}
+
+Deno.test("flattenParams() keys each leaf by its path; a flat record comes back as it is; unflattenParams() inverts it", () => {
+  const p = treeParams();
+  const flat = flattenParams(p);
+  assert.deepEqual(Object.keys(flat), PATHS);
+  assert.ok(Object.values(flat).every((t, i) => t === leaves(p)[i]), "the same tensors, not copies");
+  const back = unflattenParams(flat, p);
+  assert.equal(back.encoder.blocks[1].bias, p.encoder.blocks[1].bias);
+  assert.ok(Array.isArray(back.head) && back.head[1] === p.head[1]);
+  const record = { "dense_1/kernel": p.head[0], bias: p.head[1] };
+  assert.equal(flattenParams(record), record, "a flat record (keys with / included) is used as it is");
+  assert.deepEqual(Object.keys(flattenParams({ a: [] as tf.Tensor[], b: {} })), [], "empty branches: no leaves");
+  assert.deepEqual(Object.keys(flattenParams(p.head[0])), [""], "a single tensor is the root leaf");
+  tf.dispose(leaves(p));
+});
+
+Deno.test("flattenParams(): a path equal to a flat key is an InvalidOptionError naming both", () => {
+  const [a, b] = [tf.zeros([2]), tf.ones([2])];
+  assert.throws(
+    () => flattenParams({ "dense_1/kernel": a, dense_1: { kernel: b } }),
+    (e: Error) =>
+      e instanceof InvalidOptionError && e.message.includes('params["dense_1/kernel"]') &&
+      e.message.includes("params.dense_1.kernel") && e.message.includes('"dense_1/kernel"'),
+  );
+  assert.throws(
+    () => flattenParams({ blocks: [a], "blocks/0": b }),
+    (e: Error) => e instanceof InvalidOptionError && e.message.includes("params.blocks[0]"),
+  );
+  tf.dispose([a, b]);
+});
+
+Deno.test("a bad leaf is named by its path: not a tensor, disposed, not float32", async () => {
+  const ntk = empiricalNtkFn(treeF);
+  const x = randn([3, IN]);
+  const p = treeParams();
+  const bad = (leaf: unknown) => ({
+    ...p,
+    encoder: { blocks: [{ ...p.encoder.blocks[0], kernel: leaf }, p.encoder.blocks[1]] },
+  });
+  await assert.rejects(
+    () => ntk(x, null, bad([[1, 2]]) as unknown as Tree),
+    (e: Error) =>
+      e instanceof ShapeMismatchError && e.message.startsWith('Invalid params["encoder/blocks/0/kernel/0/0"]') &&
+      e.message.includes('(got "number")'),
+  );
+  await assert.rejects(
+    () => ntk(x, null, bad("w") as unknown as Tree),
+    (e: Error) => e instanceof ShapeMismatchError && e.message.includes('params["encoder/blocks/0/kernel"]'),
+  );
+  const ints = tf.zeros([IN, 6], "int32");
+  await assert.rejects(
+    () => ntk(x, null, bad(ints) as unknown as Tree),
+    (e: Error) => e instanceof DTypeError && e.message.includes('params["encoder/blocks/0/kernel"]'),
+  );
+  const gone = tf.zeros([IN, 6]);
+  gone.dispose();
+  await assert.rejects(
+    () => ntk(x, null, bad(gone) as unknown as Tree),
+    (e: Error) => e instanceof ShapeMismatchError && e.message.includes('params["encoder/blocks/0/kernel"]'),
+  );
+  tf.dispose([x, ints, ...leaves(p)]);
+});
+
+for (const method of ["jacobian", "ntkvp", "structured", "auto"] as NtkMethod[]) {
+  Deno.test({
+    name: `empiricalNtkFn(${method}) on a tree, with a mask and training, equals the flat record's and J1·J2ᵀ [cpu]`,
+    ...opts,
+    fn: async () => {
+      await tf.setBackend("cpu");
+      const [p, x1, x2, m] = [treeParams(), randn([4, IN], 11), randn([5, IN], 12), mask()];
+      const mine = [...leaves(p), x1, x2, m];
+      const before = await snapshot(mine);
+      const ntk = empiricalNtkFn(treeF, { method, traceAxes: [] });
+      for (const extra of [[], [m], [m, true]] as [tf.Tensor?, boolean?][]) {
+        const { kernel, info } = await ntk.run(x1, x2, p, ...extra);
+        // The flat computation by the same method (AUTO may choose differently per call).
+        const flatK = await empiricalNtkFn(flatF(...extra), { method: info.method, traceAxes: [] })(x1, x2, byPath(p));
+        const same = await tensorRelError(kernel, flatK);
+        assert.ok(same <= 1e-6, `tree vs flat, extra ${extra.length}: ${same}`);
+        const ref = await oracle(flatF(...extra), []);
+        assert.deepEqual(kernel.shape, ref.shape);
+        const err = relError(await kernel.data(), ref.data);
+        assert.ok(err <= 1e-4, `vs J1·J2ᵀ, extra ${extra.length}: ${err}`);
+        if (info.structure) {
+          const named = [...info.structure.structured, ...info.structure.dense.map((d) => d.param)];
+          assert.deepEqual(named.toSorted(), PATHS.toSorted(), "info names the leaves by path");
+        }
+        tf.dispose([kernel, flatK]);
+      }
+      // The extra arguments reach f: training changes the kernel (ReLU), the mask too.
+      const [k0, k1, k2] = [await ntk(x1, x2, p), await ntk(x1, x2, p, m), await ntk(x1, x2, p, m, true)];
+      assert.ok(relError(await k0.data(), await k1.data()) > 1e-2 && relError(await k1.data(), await k2.data()) > 1e-2);
+      const plan = await ntk.plan(x1, x2, p, m, true);
+      assert.deepEqual(plan.outputShape, [2]);
+      assert.ok(mine.every((t) => !t.isDisposed), "no tensor of the caller's is disposed");
+      const after = await snapshot(mine);
+      assert.ok(after.every((v, i) => relError(v, before[i]) === 0), "no tensor of the caller's is changed");
+      tf.dispose([k0, k1, k2, ...mine]);
+    },
+  });
+}
+
+for (const backend of ["wasm", "webgpu"] as const) {
+  Deno.test({
+    name: `empiricalNtkFn on a tree with a mask and training equals the flat record's [${backend}]`,
+    ...opts,
+    fn: async () => {
+      await tf.setBackend(backend);
+      const [p, x1, m] = [treeParams(), randn([4, IN], 11), mask()];
+      const before = tf.memory().numTensors;
+      const k = await empiricalNtkFn(treeF, { method: "structured" })(x1, null, p, m, true);
+      const want = await empiricalNtkFn(flatF(m, true), { method: "structured" })(x1, null, byPath(p));
+      const err = await tensorRelError(k, want);
+      assert.ok(err <= 1e-6, `tree vs flat: ${err}`);
+      tf.dispose([k, want]);
+      assert.equal(tf.memory().numTensors, before, "no tensor left behind");
+      tf.dispose([...leaves(p), x1, m]);
+      await tf.setBackend("cpu");
+    },
+  });
+}
+
+Deno.test({
+  name: "NTK-vp, NNGP, the kernel function and linearize on a tree with extra arguments equal the flat record's",
+  ...opts,
+  fn: async () => {
+    await tf.setBackend("cpu");
+    const [p, x1, x2, m, v] = [treeParams(), randn([4, IN], 11), randn([5, IN], 12), mask(), randn([5, 2], 13)];
+    const mine = [...leaves(p), x1, x2, m, v];
+    const before = await snapshot(mine);
+    const flat = byPath(p), g = flatF(m, true);
+    const check = async (name: string, got: tf.Tensor, want: tf.Tensor) => {
+      const err = await tensorRelError(got, want);
+      assert.ok(err <= 1e-6, `${name}: ${err}`);
+      tf.dispose([got, want]);
+    };
+    await check(
+      "ntk-vp",
+      await empiricalNtkVpFn(treeF)(x1, x2, p, v, m, true),
+      await empiricalNtkVpFn(g)(x1, x2, flat, v),
+    );
+    await check("nngp", await empiricalNngpFn(treeF)(x1, x2, p, m, true), await empiricalNngpFn(g)(x1, x2, flat));
+    const kernelFn = empiricalKernelFn(treeF, { method: "jacobian" });
+    const both = await kernelFn(x1, x2, p, ["ntk", "nngp"], m, true);
+    const flatBoth = await empiricalKernelFn(g, { method: "jacobian" })(x1, x2, flat, ["ntk", "nngp"]);
+    await check("kernel ntk", both.ntk, flatBoth.ntk);
+    await check("kernel nngp", both.nngp, flatBoth.nngp);
+    const nngpOnly = await kernelFn(x1, null, p, "nngp", m, true);
+    await check("kernel nngp only", nngpOnly.nngp, await empiricalNngpFn(g)(x1, null, flat));
+    kernelFn.dispose();
+
+    // linearize: params0 comes back in the caller's shape; fLin takes a tree and extra arguments.
+    const fLin = linearize(treeF, p);
+    const fLinFlat = linearize(g, flat);
+    assert.ok(fLin.params0.encoder.blocks[1].kernel instanceof tf.Tensor && fLin.params0.head.length === 2);
+    assert.notEqual(fLin.params0.head[0], p.head[0], "its own copy");
+    const shifted = leaves(p).map((t, i) => tf.tidy(() => tf.add(t, randn(t.shape, 40 + i, 0.01))));
+    const moved = unflattenParams(Object.fromEntries(PATHS.map((path, i) => [path, shifted[i]])), p);
+    await check("linearize", fLin(moved, x1, m, true), fLinFlat(byPath(moved), x1));
+    // The NTK of fLin (a tree function with extra arguments in turn) is f's NTK at params0.
+    await check(
+      "ntk of fLin",
+      await empiricalNtkFn(fLin, { method: "jacobian" })(x1, x2, moved, m, true),
+      await empiricalNtkFn(g, { method: "jacobian" })(x1, x2, flat),
+    );
+    fLin.dispose();
+    fLinFlat.dispose();
+    tf.dispose(leaves(moved));
+    assert.ok(mine.every((t) => !t.isDisposed));
+    const after = await snapshot(mine);
+    assert.ok(after.every((a, i) => relError(a, before[i]) === 0), "no tensor of the caller's is changed");
+    tf.dispose(mine);
+  },
+});
+
+for (const split of ["examples", "params"] as const) {
+  Deno.test({
+    name: `parallel NTK on 2 workers (split by ${split}): a tree and extra arguments cross to the workers`,
+    ...opts,
+    fn: async () => {
+      await tf.setBackend("wasm");
+      const [p, x1, x2, m] = [treeParams(), randn([6, IN], 11), randn([5, IN], 12), mask()];
+      const before = await snapshot([...leaves(p), m]);
+      const ntk = empiricalNtkParallelFn<Tree, [tf.Tensor, boolean]>({ module: TREE_MODULE, export: "treeF" }, {
+        workers: 2,
+        split,
+        method: "jacobian",
+        traceAxes: [],
+      });
+      try {
+        const { kernel, info } = await ntk.run(x1, x2, p, m, true);
+        assert.equal(info.workers, 2);
+        assert.equal(info.split, split);
+        const want = await empiricalNtkFn(flatF(m, true), { method: "jacobian", traceAxes: [] })(x1, x2, byPath(p));
+        const err = await tensorRelError(kernel, want);
+        assert.ok(err <= 1e-6, `workers vs flat: ${err}`);
+        tf.dispose([kernel, want]);
+      } finally {
+        ntk.dispose();
+      }
+      const after = await snapshot([...leaves(p), m]);
+      assert.ok(after.every((a, i) => relError(a, before[i]) === 0));
+      tf.dispose([...leaves(p), x1, x2, m]);
+      await tf.setBackend("cpu");
+    },
+  });
+}
