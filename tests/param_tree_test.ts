@@ -13,12 +13,18 @@ import {
   empiricalNtkParallelFn,
   empiricalNtkVpFn,
   flattenParams,
+  fromLayersModel,
   InvalidOptionError,
+  type LayerParamTree,
   linearize,
+  loadModel,
   type NtkMethod,
+  readNpy,
   ShapeMismatchError,
   unflattenParams,
 } from "../mod.ts";
+import { main } from "../src/cli.ts";
+import { initBackend } from "../src/core/backend.ts";
 import { randn } from "./_data.ts";
 import { onCpu, referenceNtk, relError, tensorRelError } from "./_ref.ts";
 import { byPath, flatF, IN, mask, PATHS, type Tree, treeF, treeParams } from "./_tree_model.ts";
@@ -251,3 +257,69 @@ for (const split of ["examples", "params"] as const) {
     },
   });
 }
+
+Deno.test({
+  name: "fromLayersModel(): paramTree holds the weights per layer, f takes it, and the params selector takes paths",
+  ...opts,
+  fn: async () => {
+    await tf.setBackend("cpu");
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 5, inputShape: [IN], activation: "tanh", name: "hidden" }),
+        tf.layers.dense({ units: 2, name: "out" }),
+      ],
+    });
+    const { f, params, paramTree } = fromLayersModel(model);
+    assert.deepEqual(Object.keys(paramTree), ["hidden", "out"]);
+    const flat = flattenParams(paramTree);
+    assert.deepEqual(Object.keys(flat).toSorted(), Object.keys(params).toSorted(), "each leaf's path is its flat name");
+    assert.ok(Object.entries(flat).every(([k, t]) => params[k] === t), "the same tensors");
+    const x = randn([4, IN], 21);
+    const onTree = await empiricalNtkFn(f, { method: "structured", traceAxes: [] })(x, null, paramTree);
+    const onFlat = await empiricalNtkFn(f, { method: "structured", traceAxes: [] })(x, null, params);
+    const err = await tensorRelError(onTree, onFlat);
+    assert.ok(err <= 1e-6, `tree vs flat: ${err}`);
+    // A layer's path selects its weights; a weight's name selects it.
+    const hidden = fromLayersModel(model, { params: ["hidden"] });
+    assert.deepEqual(Object.keys(hidden.params).toSorted(), ["hidden/bias", "hidden/kernel"]);
+    assert.deepEqual(Object.keys(hidden.paramTree), ["hidden"]);
+    assert.deepEqual(Object.keys(fromLayersModel(model, { params: ["out/kernel"] }).params), ["out/kernel"]);
+    assert.throws(
+      () => fromLayersModel(model, { params: ["hid"] }),
+      (e: Error) => e instanceof ShapeMismatchError && e.message.includes('"hid"'),
+    );
+    // A tree missing a layer's weight is named by its path.
+    await assert.rejects(
+      () => empiricalNtkFn(f)(x, null, { ...paramTree, out: { kernel: params["out/kernel"] } }),
+      (e: Error) => e instanceof ShapeMismatchError && e.message.includes('params["out/bias"]'),
+    );
+    tf.dispose([onTree, onFlat, x]);
+    model.dispose();
+  },
+});
+
+Deno.test({
+  name: "the CLI on a model writes the kernel the library gives on the model's parameter tree",
+  ...opts,
+  fn: async () => {
+    await initBackend("cpu");
+    const dir = new URL("./fixtures/functional_merge/", import.meta.url).pathname;
+    const out = await Deno.makeTempFile({ suffix: ".npy" });
+    const args = ["--model", `${dir}model.json`, "--x1", `${dir}x1.npy`, "--x2", `${dir}x2.npy`];
+    assert.equal(await main([...args, "--method", "jacobian", "--full", "--out", out, "--backend", "cpu"]), 0);
+    const [k, x1, x2] = [await readNpy(out), await readNpy(`${dir}x1.npy`), await readNpy(`${dir}x2.npy`)];
+    const model = await loadModel(`${dir}model.json`);
+    const { f, paramTree } = fromLayersModel(model);
+    // The CLI flattens each example's outputs into one axis.
+    const flatOut = (p: LayerParamTree, x: tf.Tensor | tf.Tensor[]) => {
+      const y = f(p, x) as tf.Tensor;
+      return tf.reshape(y, [y.shape[0], -1]);
+    };
+    const want = await empiricalNtkFn(flatOut, { method: "jacobian", traceAxes: [] })(x1, x2, paramTree);
+    const err = await tensorRelError(k, want);
+    assert.ok(err <= 1e-5, `CLI vs library on the tree: ${err}`);
+    tf.dispose([k, want, x1, x2]);
+    model.dispose();
+    await Deno.remove(out);
+  },
+});
