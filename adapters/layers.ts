@@ -107,8 +107,14 @@ function owners(model: tf.LayersModel): Map<AnyVariable, AnyLayer> {
  * });
  * const { f, params } = fromLayersModel(model);
  * assert.deepEqual(Object.keys(params).length, 4); // two kernels, two biases
- * const k = await empiricalNtkFn(f)(tf.randomNormal([4, 3]), null, params); // [4, 4]
+ * const x = tf.randomNormal([4, 3]);
+ * const k = await empiricalNtkFn(f)(x, null, params); // [4, 4]
  * assert.deepEqual(k.shape, [4, 4]);
+ * // the same weights per layer ({ [layer]: { kernel, bias } }): f takes either form
+ * const { paramTree } = fromLayersModel(model);
+ * assert.equal(Object.keys(paramTree).length, 2);
+ * const kTree = await empiricalNtkFn(f, { method: "jacobian" })(x, null, paramTree);
+ * assert.ok(tf.max(tf.abs(tf.sub(kTree, k))).dataSync()[0] <= 1e-4 * tf.max(tf.abs(k)).dataSync()[0]);
  * ```
  */
 export function fromLayersModel(model: LayersModel, options: FromLayersModelOptions = {}): LayersModelFn {

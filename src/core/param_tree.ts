@@ -54,6 +54,7 @@ function spell(parent: string, key: string | number): string {
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
  * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
  * import { flattenParams } from "@fast-ntk/fast-ntk";
@@ -97,6 +98,7 @@ export function flattenParams(tree: ParamTree | object): Record<string, Tensor> 
  *
  * @example Usage
  * ```ts
+ * // deno run --allow-read
  * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs";
  * import { flattenParams, unflattenParams } from "@fast-ntk/fast-ntk";
