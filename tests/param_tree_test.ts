@@ -110,6 +110,21 @@ Deno.test("a bad leaf is named by its path: not a tensor, disposed, not float32"
     () => ntk(x, null, bad(gone) as unknown as Tree),
     (e: Error) => e instanceof ShapeMismatchError && e.message.includes('params["encoder/blocks/0/kernel"]'),
   );
+  // A leaf f reads and the tree lacks is named by its path (f's own TypeError is the cause).
+  const short = { ...p, head: [p.head[0]] } as unknown as Tree;
+  await assert.rejects(
+    () => ntk(x, null, short),
+    (e: Error) =>
+      e instanceof ShapeMismatchError && e.message.startsWith('Invalid params["head/1"]') &&
+      e.message.includes('f reads the leaf at "head/1"'),
+  );
+  const { scale: _, ...noScale } = p;
+  await assert.rejects(
+    () => ntk(x, null, noScale as Tree),
+    (e: Error) =>
+      e instanceof ShapeMismatchError && e.message.startsWith('Invalid params["scale"]') &&
+      e.cause instanceof TypeError,
+  );
   tf.dispose([x, ints, ...leaves(p)]);
 });
 

@@ -122,6 +122,28 @@ export function unflattenParams<P extends object>(flat: Readonly<Record<string, 
 }
 
 /**
+ * Set on a flat record (by the error explainer, on a Proxy): called with the path of each key
+ * that f reads and the rebuilt tree lacks, so a missing leaf is named by its path.
+ */
+export const ON_MISSING: unique symbol = Symbol("fast-ntk: a parameter f reads is missing");
+
+type Watchable = { [ON_MISSING]?: (path: string) => void };
+
+/** `node` with each record and array watched: a key f reads that is not there goes to `report`. */
+function watched<T>(node: T, path: string, report: ((path: string) => void) | undefined): T {
+  if (!report || !(Array.isArray(node) || isPlainRecord(node))) return node;
+  return new Proxy(node as object, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof key !== "string") return value;
+      const at = path ? `${path}/${key}` : key;
+      if (!(key in target)) report(at);
+      return Object.hasOwn(target, key) ? watched(value, at, report) : value;
+    },
+  }) as T;
+}
+
+/**
  * The engine's `f(flat, x)` for one call of the caller's `f(tree, x, ...rest)`: it rebuilds the
  * caller's tree from the flat record it is given (same tensors) and passes `rest` untouched. A
  * flat record with no extra arguments gives `f` itself. What `f` carries (a model's `spec`) is
@@ -136,7 +158,8 @@ export function bindParams<P, R extends unknown[]>(
   if (flatTree && rest.length === 0) return f as unknown as TreeParamFn<Record<string, Tensor>>;
   const g: TreeParamFn<Record<string, Tensor>> = flatTree
     ? (flat, x) => f(flat as P, x, ...rest)
-    : (flat, x) => f(unflattenParams(flat, like as ParamTree) as P, x, ...rest);
+    : (flat, x) =>
+      f(watched(unflattenParams(flat, like as ParamTree), "", (flat as Watchable)[ON_MISSING]) as P, x, ...rest);
   const spec = (f as { spec?: unknown }).spec;
   return spec === undefined ? g : Object.assign(g, { spec });
 }
