@@ -232,6 +232,10 @@ Deno.test({
     );
     fLin.dispose();
     fLinFlat.dispose();
+    assert.throws(
+      () => linearize(treeF, { ...p, head: [p.head[0], "b"] } as unknown as Tree),
+      (e: Error) => e instanceof ShapeMismatchError && e.message.startsWith('Invalid params0["head/1"]'),
+    );
     tf.dispose(leaves(moved));
     assert.ok(mine.every((t) => !t.isDisposed));
     const after = await snapshot(mine);

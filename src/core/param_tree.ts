@@ -47,6 +47,7 @@ function spell(parent: string, key: string | number): string {
  * in the tree's order. A flat record of tensors is returned as it is.
  *
  * @param tree tensors in nested records and arrays (a `ParamTree`)
+ * @param argument the name errors give the tree (`params`, `params0`)
  * @returns the leaves by path (the same tensors, not copies)
  * @throws {ShapeMismatchError} for a leaf that is not a tensor, naming its path
  * @throws {InvalidOptionError} when two leaves have the same path (`{ "a/b": t, a: { b: u } }`),
@@ -62,7 +63,7 @@ function spell(parent: string, key: string | number): string {
  * assert.deepEqual(Object.keys(flat), ["encoder/blocks/0/kernel", "head"]);
  * ```
  */
-export function flattenParams(tree: ParamTree | object): Record<string, Tensor> {
+export function flattenParams(tree: ParamTree | object, argument = "params"): Record<string, Tensor> {
   if (isFlatParams(tree)) return tree;
   const flat: Record<string, Tensor> = {};
   const spelled = new Map<string, string>();
@@ -70,7 +71,7 @@ export function flattenParams(tree: ParamTree | object): Record<string, Tensor> 
     if (node instanceof tf.Tensor) {
       const other = spelled.get(path);
       if (other !== undefined) {
-        throw new InvalidOptionError(`params: ${other} and ${js}`, path, ["leaves with distinct paths"]);
+        throw new InvalidOptionError(`${argument}: ${other} and ${js}`, path, ["leaves with distinct paths"]);
       }
       spelled.set(path, js);
       flat[path] = node;
@@ -80,10 +81,14 @@ export function flattenParams(tree: ParamTree | object): Record<string, Tensor> 
       for (const [k, child] of Object.entries(node)) visit(child, path ? `${path}/${k}` : k, spell(js, k));
     } else {
       const got = node === null ? "null" : typeof node === "object" ? node.constructor?.name ?? "object" : typeof node;
-      throw new ShapeMismatchError(`params["${path}"]`, got, "expected a tf.Tensor (or a record or array of them)");
+      throw new ShapeMismatchError(
+        `${argument}["${path}"]`,
+        got,
+        "expected a tf.Tensor (or a record or array of them)",
+      );
     }
   };
-  visit(tree, "", "params");
+  visit(tree, "", argument);
   return flat;
 }
 
@@ -168,9 +173,9 @@ export function bindParams<P, R extends unknown[]>(
  * The caller's parameters as the engine takes them: a tree flattened (a flat record as it is);
  * what is no tree at all (null, a number) as it is, for the argument checks to name.
  */
-export function flatParamsOf(params: unknown): Record<string, Tensor> {
+export function flatParamsOf(params: unknown, argument = "params"): Record<string, Tensor> {
   const tree = isPlainRecord(params) || Array.isArray(params) || params instanceof tf.Tensor;
-  return tree ? flattenParams(params as ParamTree) : params as Record<string, Tensor>;
+  return tree ? flattenParams(params as ParamTree, argument) : params as Record<string, Tensor>;
 }
 
 /**

@@ -76,7 +76,7 @@ export function linearize<P extends object = Record<string, Tensor>, R extends u
   f: TreeParamFn<P, R>,
   params0: P,
 ): LinearizedFn<P, R> {
-  const flat0 = flatParamsOf(params0);
+  const flat0 = flatParamsOf(params0, "params0");
   checkParams(flat0, "params0");
   // Our own copies: the expansion point must outlive (and not alias) the caller's tensors.
   const p0: Record<string, tf.Tensor> = Object.fromEntries(
