@@ -58,9 +58,11 @@ export * from "./src/core/errors.ts";
 export {
   fromLayersModel,
   type FromLayersModelOptions,
+  type LayerParamTree,
   type LayersModelFn,
   type WeightInfo,
 } from "./adapters/layers.ts";
+export { flattenParams, type ParamTree, type TreeParamFn, unflattenParams } from "./src/core/param_tree.ts";
 export type { ParamFnSpec } from "./src/core/validate.ts";
 export { loadModel, ModelLoadError, saveModel } from "./adapters/io.ts";
 export { NpyError, parseNpy, readNpy, toNpy, writeNpy } from "./src/core/npy.ts";

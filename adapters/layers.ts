@@ -9,10 +9,14 @@ import { ShapeMismatchError } from "../src/core/errors.ts";
 import { type ParamFn, traceContext } from "./trace.ts";
 import type { LayersModel, Tensor } from "../src/core/types.ts";
 import { checkModelInputs, checkModelParams, type ParamFnSpec } from "../src/core/validate.ts";
+import { flatParamsOf, type TreeParamFn } from "../src/core/param_tree.ts";
 
 /** What the `params` option's predicate sees of each trainable weight. */
 export interface WeightInfo {
-  /** The weight's layer-qualified name, e.g. `"dense_1/kernel"` (the key in `params`). */
+  /**
+   * The weight's layer-qualified name, e.g. `"dense_1/kernel"`: its key in `params`, and its
+   * path in `paramTree` (`paramTree.dense_1.kernel`).
+   */
   name: string;
   /** The name of the layer that owns it. */
   layer: string;
@@ -25,22 +29,31 @@ export interface WeightInfo {
 /** Options of `fromLayersModel`. */
 export interface FromLayersModelOptions {
   /**
-   * Which trainable weights are parameters of the NTK: names (`"dense_1/kernel"`), or a
-   * predicate. The others, and all non-trainable weights, are constants. @default all trainable
+   * Which trainable weights are parameters of the NTK: paths — a weight's name
+   * (`"dense_1/kernel"`) or the path of all its layer's weights (`"dense_1"`) — or a predicate.
+   * The others, and all non-trainable weights, are constants. @default all trainable
    */
   params?: readonly string[] | ((w: WeightInfo) => boolean);
 }
 
+/** A model's parameters per layer: `{ [layer]: { [weight]: tensor } }` (a name without `/`: a tensor at the top). */
+export type LayerParamTree = { [layer: string]: Tensor | { [weight: string]: Tensor } };
+
 /** A layers model as a function of its parameters, with the parameters and the weights' descriptions. */
 export interface LayersModelFn {
   /**
-   * Runs the model with `params` substituted for its weights; inference mode. `f.spec` holds
-   * the model's inputs and parameters, which the NTK functions check their arguments against
-   * before any work.
+   * Runs the model with `params` substituted for its weights; inference mode. `params` may be
+   * flat (`params`) or a tree per layer (`paramTree`). `f.spec` holds the model's inputs and
+   * parameters, which the NTK functions check their arguments against before any work.
    */
-  f: ParamFn & { spec: ParamFnSpec };
+  f: ParamFn & TreeParamFn<LayerParamTree> & { spec: ParamFnSpec };
   /** The selected trainable weights by layer-qualified name (the model's own variables). */
   params: Record<string, Tensor>;
+  /**
+   * The same weights as a tree per layer: `{ dense_1: { kernel, bias }, … }` (a name's part
+   * before its first `/` is its layer); each leaf's path is its name in `params`.
+   */
+  paramTree: LayerParamTree;
   /** Every trainable weight, selected or not. */
   weights: WeightInfo[];
 }
@@ -94,8 +107,14 @@ function owners(model: tf.LayersModel): Map<AnyVariable, AnyLayer> {
  * });
  * const { f, params } = fromLayersModel(model);
  * assert.deepEqual(Object.keys(params).length, 4); // two kernels, two biases
- * const k = await empiricalNtkFn(f)(tf.randomNormal([4, 3]), null, params); // [4, 4]
+ * const x = tf.randomNormal([4, 3]);
+ * const k = await empiricalNtkFn(f)(x, null, params); // [4, 4]
  * assert.deepEqual(k.shape, [4, 4]);
+ * // the same weights per layer ({ [layer]: { kernel, bias } }): f takes either form
+ * const { paramTree } = fromLayersModel(model);
+ * assert.equal(Object.keys(paramTree).length, 2);
+ * const kTree = await empiricalNtkFn(f, { method: "jacobian" })(x, null, paramTree);
+ * assert.ok(tf.max(tf.abs(tf.sub(kTree, k))).dataSync()[0] <= 1e-4 * tf.max(tf.abs(k)).dataSync()[0]);
  * ```
  */
 export function fromLayersModel(model: LayersModel, options: FromLayersModelOptions = {}): LayersModelFn {
@@ -111,12 +130,13 @@ export function fromLayersModel(model: LayersModel, options: FromLayersModelOpti
     inputs: model.inputs.map((s) => ({ name: s.name, shape: shapesKnown ? [...s.shape] : null })),
     params: Object.fromEntries(variables.map(([lv, n]) => [n, [...lv.shape]])),
   };
-  const f = ((p, x) => {
+  const f = ((tree, x) => {
     // Before any work: the arguments against the model (raw tfjs errors would quote shapes of
     // tensors made inside the model).
-    if (p === null || typeof p !== "object") {
-      throw new ShapeMismatchError("params", typeof p, "expected an object of named tensors");
+    if (tree === null || typeof tree !== "object") {
+      throw new ShapeMismatchError("params", typeof tree, "expected an object of named tensors");
     }
+    const p = flatParamsOf(tree);
     checkModelParams(p, spec);
     const xs = Array.isArray(x) ? x : [x];
     if (xs.some((t) => !(t instanceof tf.Tensor))) throw new ShapeMismatchError("x", typeof x, "expected tf.Tensor(s)");
@@ -129,9 +149,23 @@ export function fromLayersModel(model: LayersModel, options: FromLayersModelOpti
       restoreWeights();
       restoreLayers();
     }
-  }) as ParamFn & { spec: ParamFnSpec };
+  }) as LayersModelFn["f"];
   f.spec = spec;
-  return { f, params, weights };
+  return { f, params, paramTree: perLayer(params), weights };
+}
+
+/** Flat weights by name as a tree per layer (the part of a name before its first `/`). */
+function perLayer(params: Record<string, Tensor>): LayerParamTree {
+  const tree: LayerParamTree = {};
+  const whole = new Set(Object.keys(params).filter((n) => !n.includes("/")));
+  for (const [name, t] of Object.entries(params)) {
+    const cut = name.indexOf("/");
+    const layer = name.slice(0, cut);
+    // A layer named like a weight without `/`: kept whole at the top (its path is its name still).
+    if (cut < 0 || whole.has(layer)) tree[name] = t;
+    else tree[layer] = { ...(tree[layer] as Record<string, Tensor>), [name.slice(cut + 1)]: t };
+  }
+  return tree;
 }
 
 /** Each trainable weight's unique name (its original name, `_1`, `_2` … on a clash) and info. */
@@ -155,16 +189,17 @@ function nameWeights(model: LayersModel): { names: Map<AnyVariable, string>; wei
 function selectWeights(weights: WeightInfo[], choose: FromLayersModelOptions["params"]): WeightInfo[] {
   if (choose === undefined) return weights;
   if (typeof choose === "function") return weights.filter((w) => choose(w));
-  const names = weights.map((w) => w.name);
-  const missing = choose.filter((n) => !names.includes(n));
+  // A path selects the weight of that name, or every weight under it (a layer's: "dense_1").
+  const under = (w: WeightInfo, path: string) => w.name === path || w.name.startsWith(`${path}/`);
+  const missing = choose.filter((path) => !weights.some((w) => under(w, path)));
   if (missing.length) {
     throw new ShapeMismatchError(
       "options.params",
       missing,
-      `no such trainable weight; the model has ${names.join(", ")}`,
+      `no such trainable weight; the model has ${weights.map((w) => w.name).join(", ")}`,
     );
   }
-  return weights.filter((w) => (choose as readonly string[]).includes(w.name));
+  return weights.filter((w) => choose.some((path) => under(w, path)));
 }
 
 /** Makes each selected weight read the caller's tensor (shapes checked); returns the undo. */

@@ -27,6 +27,7 @@ import { jacobianNtk } from "../ntk/jacobian.ts";
 import { ntkvpNtk } from "../ntk/ntkvp.ts";
 import { structuredNtk, type StructureReport } from "../ntk/structured.ts";
 import type { Tensor } from "../core/types.ts";
+import { flatCall, type TreeParamFn } from "../core/param_tree.ts";
 
 /** The methods, by name. */
 export const METHODS: Record<string, Method | null> = {
@@ -133,14 +134,18 @@ export interface NtkPlan {
   splittable: boolean;
 }
 
-/** The NTK function `empiricalNtkFn` returns: call it for the kernel, `.run` for the kernel and its report. */
-export interface EmpiricalNtk {
-  /** The NTK Θ(x1, x2) (x2 = null: x1) at `params`. */
-  (x1: Input, x2: Input | null, params: Record<string, Tensor>): Promise<Tensor>;
+/**
+ * The NTK function `empiricalNtkFn` returns: call it for the kernel, `.run` for the kernel and its
+ * report. `params` is f's parameter tree `P`; `rest` are f's extra arguments `R`, passed to f as
+ * they are (never differentiated).
+ */
+export interface EmpiricalNtk<P = Record<string, Tensor>, R extends unknown[] = []> {
+  /** The NTK Θ(x1, x2) (x2 = null: x1) at `params`, f called as `f(params, x, ...rest)`. */
+  (x1: Input, x2: Input | null, params: P, ...rest: R): Promise<Tensor>;
   /** The NTK and how it was computed. */
-  run(x1: Input, x2: Input | null, params: Record<string, Tensor>): Promise<{ kernel: Tensor; info: NtkInfo }>;
+  run(x1: Input, x2: Input | null, params: P, ...rest: R): Promise<{ kernel: Tensor; info: NtkInfo }>;
   /** How `run` would compute the NTK (method, estimates, blocks), without computing it. */
-  plan(x1: Input, x2: Input | null, params: Record<string, Tensor>): Promise<NtkPlan>;
+  plan(x1: Input, x2: Input | null, params: P, ...rest: R): Promise<NtkPlan>;
   /** Marks this function as finished: it holds no tensors between calls, and cannot be called afterwards. */
   dispose(): void;
 }
@@ -187,13 +192,23 @@ function watchGpu(): { check(): void; stop(): void } {
  * traced axes is NaN). A function whose rows are not independent examples (`x + b` with `b`
  * `[N, D]`) is computed on all of x1 and x2 at once; `info.exampleAxis.independentRows` says so.
  *
- * @param f a function of named parameters and the input (leading axis: examples)
+ * Parameters may be any tree of tensors — nested records and arrays, to any depth — and f gets
+ * them in the caller's shape; the leaves are named by path (`encoder/blocks/0/kernel`) in
+ * errors and `info`. Extra arguments after `params` (a mask, a `training` flag) are passed to f
+ * as they are, the same for x1, x2 and every block of rows, and never differentiated: a tensor
+ * among them is a constant (never disposed or changed). A tensor with one row per example is
+ * not sliced with x's rows: f is then computed on all of x1 at once, as for any f whose rows
+ * are not independent.
+ *
+ * @param f `f(params, x, ...rest)`: a function of a parameter tree, the input (leading axis:
+ *   examples) and extra arguments
  * @param options method, layout and backend
- * @returns the NTK function, with `.run()` and `.dispose()`
- * @throws {InvalidOptionError} for an unknown method or an option out of range (here), or an axis
- *   out of range for f's output (from the returned function)
+ * @returns the NTK function `(x1, x2, params, ...rest)`, with `.run()`, `.plan()` and `.dispose()`
+ * @throws {InvalidOptionError} for an unknown method or an option out of range (here), an axis
+ *   out of range for f's output, or two parameter leaves with one path (from the returned function)
  * @throws {ShapeMismatchError} (from the returned function) for inputs or parameters that do not
- *   fit each other, the model, or f — naming the argument, with f's own error as `cause`
+ *   fit each other, the model, or f — naming the argument (a parameter by its path), with f's own
+ *   error as `cause`
  * @throws {DTypeError} (from the returned function) for a parameter or input of a bad dtype
  * @throws {NonFiniteInputError} (from the returned function) for NaN or ±Infinity in one
  * @throws {MemoryBudgetError} (from the returned function) when not even one block fits the budget
@@ -211,17 +226,48 @@ function watchGpu(): { check(): void; stop(): void } {
  * const k = await ntk(tf.randomNormal([4, 3]), tf.randomNormal([5, 3]), params); // [4, 5, 2, 2]
  * assert.deepEqual(k.shape, [4, 5, 2, 2]);
  * ```
+ *
+ * @example A tree of parameters and extra arguments
+ * ```ts
+ * // deno run --allow-read
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs";
+ * import { empiricalNtkFn } from "@fast-ntk/fast-ntk";
+ * type Net = { blocks: { kernel: tf.Tensor }[]; head: tf.Tensor };
+ * // mask: a constant [hidden] mask; training: a flag of f's own
+ * const f = (p: Net, x: tf.Tensor | tf.Tensor[], mask: tf.Tensor, training: boolean) => {
+ *   let h = x as tf.Tensor;
+ *   for (const b of p.blocks) h = tf.tanh(tf.matMul(h, b.kernel));
+ *   return tf.matMul(training ? tf.mul(h, mask) : h, p.head);
+ * };
+ * const params: Net = {
+ *   blocks: [{ kernel: tf.randomNormal([3, 8]) }, { kernel: tf.randomNormal([8, 8]) }],
+ *   head: tf.randomNormal([8, 2]),
+ * };
+ * const mask = tf.tensor1d([1, 0, 1, 0, 1, 0, 1, 0]);
+ * const ntk = empiricalNtkFn(f, { method: "structured" });
+ * const { kernel, info } = await ntk.run(tf.randomNormal([4, 3]), null, params, mask, true); // [4, 4]
+ * assert.deepEqual(kernel.shape, [4, 4]);
+ * // the parameters are named by their paths
+ * assert.deepEqual(info.structure?.structured.toSorted(), ["blocks/0/kernel", "blocks/1/kernel", "head"]);
+ * ```
  */
-export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): EmpiricalNtk {
-  const spec = checkSpec(f, options);
+export function empiricalNtkFn<P extends object = Record<string, Tensor>, R extends unknown[] = []>(
+  f: TreeParamFn<P, R>,
+  options: EmpiricalNtkOptions = {},
+): EmpiricalNtk<P, R> {
+  const checked = checkSpec(f as unknown as ParamFn, options);
   let disposed = false;
-  const run: EmpiricalNtk["run"] = async (x1, x2, params) => {
+  const run: EmpiricalNtk<P, R>["run"] = async (x1, x2, tree, ...rest) => {
     if (disposed) throw new Error("This NTK function was disposed");
-    return await runNtk(spec, x1, x2, params);
+    const { flat, fn } = flatCall(f, tree, rest);
+    return await runNtk({ ...checked, f: fn as ParamFn }, x1, x2, flat);
   };
-  const plan: EmpiricalNtk["plan"] = async (x1, x2, params) => {
+  const plan: EmpiricalNtk<P, R>["plan"] = async (x1, x2, tree, ...rest) => {
+    const { flat: params, fn } = flatCall(f, tree, rest);
+    const spec = { ...checked, f: fn as ParamFn };
     await ensureBackend(options.backend);
-    checkArguments(x1, x2, params, f);
+    checkArguments(x1, x2, params, fn);
     const slices: tf.Tensor[] = [];
     try {
       const d = await decide(spec, x1, x2, params, (x) => (slices.push(...asList(x)), x), true);
@@ -237,11 +283,11 @@ export function empiricalNtkFn(f: ParamFn, options: EmpiricalNtkOptions = {}): E
       tf.dispose(slices);
     }
   };
-  const fn = (async (x1, x2, params) => (await run(x1, x2, params)).kernel) as EmpiricalNtk;
-  fn.run = run;
-  fn.plan = plan;
-  fn.dispose = () => void (disposed = true);
-  return fn;
+  const ntk = (async (x1, x2, params, ...rest) => (await run(x1, x2, params, ...rest)).kernel) as EmpiricalNtk<P, R>;
+  ntk.run = run;
+  ntk.plan = plan;
+  ntk.dispose = () => void (disposed = true);
+  return ntk;
 }
 
 /** `f` and its options, checked and with their defaults. */

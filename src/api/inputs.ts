@@ -9,6 +9,7 @@ import { ShapeMismatchError } from "../core/errors.ts";
 import { type Layout, layoutLabels, tracedSize } from "../core/layout.ts";
 import { asList, type Input } from "../core/validate.ts";
 import { type Linearized, type ParamFn, traceLinear } from "../../adapters/trace.ts";
+import { ON_MISSING } from "../core/param_tree.ts";
 
 /** Whether `e` is one of fast-ntk's named errors (already naming what it is about). */
 export function isNamedError(e: unknown): boolean {
@@ -45,9 +46,12 @@ export function explainTraceError(
     return Object.assign(err, { cause: e });
   }
   const missing: string[] = [];
+  // (A tree's leaves are read from the tree f gets: it reports the paths it lacks through ON_MISSING.)
+  const onMissing = (path: string) => void (NOT_PARAMETERS.has(path.split("/").pop()!) || missing.push(path));
   const watched = new Proxy(params, {
     get(target, key, receiver) {
-      if (typeof key === "string" && !(key in target) && !NOT_PARAMETERS.has(key)) missing.push(key);
+      if (key === ON_MISSING) return onMissing;
+      if (typeof key === "string" && !(key in target)) onMissing(key);
       return Reflect.get(target, key, receiver);
     },
   });
@@ -56,10 +60,11 @@ export function explainTraceError(
   } catch { /* the same failure, expected */ }
   const message = e instanceof Error ? e.message : String(e);
   if (missing.length) {
+    const read = missing[0].includes("/") ? `the leaf at "${missing[0]}"` : `params.${missing[0]}`;
     const err = new ShapeMismatchError(
       `params["${missing[0]}"]`,
       "missing",
-      `f reads params.${missing[0]}, which params lacks (params has ${Object.keys(params).join(", ") || "nothing"})`,
+      `f reads ${read}, which params lacks (params has ${Object.keys(params).join(", ") || "nothing"})`,
     );
     return Object.assign(err, { cause: e });
   }

@@ -26,7 +26,8 @@ import {
   type NtkPlan,
 } from "../api/empirical_ntk.ts";
 import { absoluteSource, type FromWorker, loadSource, type NtkSource, type ToWorker } from "./protocol.ts";
-import { buffers, toWire, type WireTensor } from "./wire.ts";
+import { buffers, copyWire, toWire, toWireCall, type WireTensor } from "./wire.ts";
+import { bindParams, flatParamsOf } from "../core/param_tree.ts";
 import type { Tensor } from "../core/types.ts";
 
 export type { NtkSource } from "./protocol.ts";
@@ -68,15 +69,19 @@ export interface ParallelNtkInfo {
   ms: number;
 }
 
-/** The NTK function `empiricalNtkParallelFn` returns. */
-export interface ParallelNtk {
+/**
+ * The NTK function `empiricalNtkParallelFn` returns. `params` is f's parameter tree `P`; `rest`
+ * are f's extra arguments `R` (sent to each worker: tensors, and values a structured clone copies).
+ */
+export interface ParallelNtk<P = Record<string, Tensor>, R extends unknown[] = []> {
   /** The NTK Θ(x1, x2) (x2 = null: x1) at `params` (default: a model source's own weights). */
-  (x1: Input, x2: Input | null, params?: Record<string, Tensor>): Promise<Tensor>;
+  (x1: Input, x2: Input | null, params?: P, ...rest: R): Promise<Tensor>;
   /** The NTK and how it was computed. */
   run(
     x1: Input,
     x2: Input | null,
-    params?: Record<string, Tensor>,
+    params?: P,
+    ...rest: R
   ): Promise<{ kernel: Tensor; info: ParallelNtkInfo }>;
   /** Stops the workers and frees the loaded model. */
   dispose(): void;
@@ -236,17 +241,15 @@ function divideWork(
 }
 
 /** Sends each used worker its own copy of the parameters (once per call, before its work). */
-async function sendParams(pool: PoolWorker[], params: Record<string, Tensor>, work: WorkPlan): Promise<void> {
-  const wireParams: Record<string, WireTensor> = {};
-  for (const [name, t] of Object.entries(params)) wireParams[name] = await toWire(t);
+function sendParams(pool: PoolWorker[], wire: Awaited<ReturnType<typeof toWireCall>>, work: WorkPlan): void {
+  const { params, call } = wire;
   pool.slice(0, work.used).forEach((p, w) => {
-    const copy = Object.fromEntries(
-      Object.entries(wireParams).map(([n, t]) => [n, { ...t, data: t.data.slice() }]),
-    ) as Record<string, WireTensor>;
+    const copy = copyWire(params);
     const msg: ToWorker = {
       type: "params",
       params: copy,
       method: work.method, // decided here for this call: AUTO may choose differently next time
+      ...call,
       ...(work.shares ? { own: work.shares[w] } : {}),
     };
     p.worker.postMessage(msg, buffers(Object.values(copy)));
@@ -353,24 +356,28 @@ function collectKernel(work: WorkPlan, done: Map<string, tf.Tensor>): Tensor {
  * ntk.dispose();
  * ```
  */
-export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOptions = {}): ParallelNtk {
+export function empiricalNtkParallelFn<P extends object = Record<string, Tensor>, R extends unknown[] = []>(
+  source: NtkSource,
+  options: ParallelNtkOptions = {},
+): ParallelNtk<P, R> {
   checkParallelOptions(options);
   const where = absoluteSource(source);
   let loaded: Awaited<ReturnType<typeof loadSource>> | null = null;
   const pool = new WorkerPool(where, options);
   let disposed = false;
 
-  const run: ParallelNtk["run"] = async (x1, x2, given) => {
+  const run: ParallelNtk<P, R>["run"] = async (x1, x2, given, ...rest) => {
     if (disposed) throw new Error("This NTK function was disposed");
     const t0 = performance.now();
     const backend = await ensureBackend(options.backend);
     loaded ??= await loadSource(where);
-    const params = given ?? loaded.params;
+    const tree = given ?? loaded.params; // f's parameters in the caller's shape; the engine's, flat
+    const params = flatParamsOf(tree);
     if (!params) throw new InvalidOptionError("params", undefined, ["the parameters of the module's function"]);
     checkArguments(x1, x2, params, loaded.f);
     await checkFiniteArguments(x1, x2, params);
     const workers = options.workers ?? (backend === "webgpu" ? 1 : navigator.hardwareConcurrency ?? 1);
-    const local = empiricalNtkFn(loaded.f, { ...options, backend });
+    const local = empiricalNtkFn(bindParams<unknown, R>(loaded.f as never, tree, rest), { ...options, backend });
     const plan = await local.plan(x1, x2, params);
     const n1 = asList(x1)[0].shape[0], n2 = x2 ? asList(x2)[0].shape[0] : n1;
     const split = options.split ?? "auto";
@@ -389,7 +396,7 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
     }
     const work = divideWork(plan, { n1, n2 }, x2 === null, shares, workers, options);
     await pool.start(work.used, backend);
-    await sendParams(pool.workers, params, work);
+    sendParams(pool.workers, await toWireCall(params, tree, rest), work);
     const { done, flops, busyMs, failure } = await driveWorkers(pool.workers, work, x1, x2, options.onProgress);
     if (failure) {
       done.forEach((t) => t.dispose());
@@ -412,7 +419,7 @@ export function empiricalNtkParallelFn(source: NtkSource, options: ParallelNtkOp
     };
   };
 
-  const fn = (async (x1, x2, params) => (await run(x1, x2, params)).kernel) as ParallelNtk;
+  const fn = (async (x1, x2, params, ...rest) => (await run(x1, x2, params, ...rest)).kernel) as ParallelNtk<P, R>;
   fn.run = run;
   fn.dispose = () => {
     disposed = true;

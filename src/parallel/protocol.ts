@@ -13,7 +13,7 @@ import type { EmpiricalNtkOptions, NtkMethod } from "../api/empirical_ntk.ts";
 import { fromLayersModel } from "../../adapters/layers.ts";
 import { loadModel } from "../../adapters/io.ts";
 import { InvalidOptionError } from "../core/errors.ts";
-import type { WireTensor } from "./wire.ts";
+import type { WireCall, WireTensor } from "./wire.ts";
 
 /**
  * Where each worker finds `f`: a tfjs-layers `model.json` (path or URL; `params` picks the
@@ -32,13 +32,16 @@ export type WorkerNtkOptions = Pick<
 
 export type ToWorker =
   | { type: "init"; source: NtkSource; backend: BackendName; options: WorkerNtkOptions }
-  /** All parameters; `own`: the names this worker differentiates (a share of the NTK's sum). */
+  /**
+   * All parameters, by path; `own`: the paths this worker differentiates (a share of the NTK's
+   * sum); the call's tree shape and f's extra arguments.
+   */
   | {
     type: "params";
     params: Record<string, WireTensor>;
     method: Exclude<NtkMethod, "auto">;
     own?: string[];
-  }
+  } & WireCall
   | { type: "block"; id: number; x1: WireTensor[]; x2: WireTensor[] | null };
 
 export type FromWorker =

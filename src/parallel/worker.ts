@@ -6,7 +6,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../core/backend.ts";
 import { type EmpiricalNtk, empiricalNtkFn } from "../api/empirical_ntk.ts";
-import { fromWire, type WireTensor } from "./wire.ts";
+import { fromWire, fromWireArgs, type WireTensor } from "./wire.ts";
+import { bindParams } from "../core/param_tree.ts";
 import { loadSource, type ToWorker, type WorkerNtkOptions } from "./protocol.ts";
 import type { ParamFn } from "../../adapters/trace.ts";
 
@@ -17,6 +18,8 @@ let ntk: EmpiricalNtk | null = null;
 /** The parameters of the NTK (all, or this worker's share); the others are constants of f. */
 let params: Record<string, tf.Tensor> = {};
 let fixed: Record<string, tf.Tensor> = {};
+/** f's extra arguments of the current call (tensors among them are this worker's copies). */
+let rest: unknown[] = [];
 
 async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
@@ -28,13 +31,15 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     }
     case "params": {
-      tf.dispose([...Object.values(params), ...Object.values(fixed)]);
+      tf.dispose([...Object.values(params), ...Object.values(fixed), ...rest.filter((a) => a instanceof tf.Tensor)]);
+      rest = fromWireArgs(msg.rest);
       const all = Object.entries(msg.params).map(([k, w]) => [k, fromWire(w)] as const);
       const mine = (k: string) => !msg.own || msg.own.includes(k);
       params = Object.fromEntries(all.filter(([k]) => mine(k)));
       fixed = Object.fromEntries(all.filter(([k]) => !mine(k)));
       // The NTK of a share of the parameters: f with the rest held constant.
-      const g = f!;
+      // f on the flat record: the caller's tree rebuilt (same shape), the extra arguments bound.
+      const g = bindParams<unknown, unknown[]>(f! as never, msg.tree ?? {}, rest) as ParamFn;
       ntk = empiricalNtkFn(msg.own ? (p, x) => g({ ...fixed, ...p }, x) : g, { ...options, method: msg.method });
       return;
     }

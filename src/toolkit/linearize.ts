@@ -10,16 +10,18 @@ import { forward } from "../ntk/passes.ts";
 import type { ParamFn } from "../../adapters/trace.ts";
 import type { Tensor } from "../core/types.ts";
 import { traceInput } from "../api/inputs.ts";
+import { bindParams, flatParamsOf, type TreeParamFn, unflattenParams } from "../core/param_tree.ts";
 
-/** The linearized function: a `ParamFn` that owns a copy of `params0`. */
-export interface LinearizedFn {
+/** The linearized function: a function of f's parameters (and extra arguments) that owns a copy of `params0`. */
+export interface LinearizedFn<P = Record<string, Tensor>, R extends unknown[] = []> {
   /**
-   * f(params0, x) + J(x)·(params − params0), synchronously. `params` must have the names and
-   * shapes of `params0`. Several outputs come back concatenated per row, as the NTK sees them.
+   * f(params0, x, ...rest) + J(x)·(params − params0), synchronously. `params` must have the
+   * paths and shapes of `params0`; `rest` goes to f as it is. Several outputs come back
+   * concatenated per row, as the NTK sees them.
    */
-  (params: Record<string, Tensor>, x: Tensor | Tensor[]): Tensor;
-  /** The expansion point (this function's own copies; read-only). */
-  readonly params0: Readonly<Record<string, Tensor>>;
+  (params: P, x: Tensor | Tensor[], ...rest: R): Tensor;
+  /** The expansion point, shaped like the caller's `params0` (this function's own copies; read-only). */
+  readonly params0: Readonly<P>;
   /** Frees the copy of `params0`; the function cannot be called afterwards. */
   dispose(): void;
 }
@@ -45,8 +47,9 @@ function checkParams(params: Record<string, tf.Tensor>, what: string): void {
  * `fLin` keeps its own copy of `params0` (the caller may dispose theirs); call `fLin.dispose()`
  * to free it.
  *
- * @param f a function of named parameters and the input
- * @param params0 the expansion point (float32 tensors)
+ * @param f `f(params, x, ...rest)`: a function of a parameter tree, the input and extra
+ *   arguments (given to each call of `fLin`, passed to f as they are)
+ * @param params0 the expansion point (float32 tensors, in any tree)
  * @returns `fLin`, with `.params0` and `.dispose()`
  * @throws {DTypeError} for a parameter that is not float32
  * @throws {ShapeMismatchError} when `fLin` gets parameters with other names or shapes than `params0`
@@ -69,15 +72,20 @@ function checkParams(params: Record<string, tf.Tensor>, what: string): void {
  * fLin.dispose();
  * ```
  */
-export function linearize(f: ParamFn, params0: Record<string, Tensor>): LinearizedFn {
-  checkParams(params0, "params0");
+export function linearize<P extends object = Record<string, Tensor>, R extends unknown[] = []>(
+  f: TreeParamFn<P, R>,
+  params0: P,
+): LinearizedFn<P, R> {
+  const flat0 = flatParamsOf(params0, "params0");
+  checkParams(flat0, "params0");
   // Our own copies: the expansion point must outlive (and not alias) the caller's tensors.
   const p0: Record<string, tf.Tensor> = Object.fromEntries(
-    Object.entries(params0).map(([n, t]) => [n, tf.keep(tf.clone(t))]),
+    Object.entries(flat0).map(([n, t]) => [n, tf.keep(tf.clone(t))]),
   );
   let disposed = false;
-  const fLin = ((params: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => {
+  const fLin = ((tree: P, x: tf.Tensor | tf.Tensor[], ...rest: R) => {
     if (disposed) throw new Error("Cannot call fLin: it was disposed");
+    const params = flatParamsOf(tree);
     checkParams(params, "params");
     for (const [name, t] of Object.entries(p0)) {
       const q = params[name];
@@ -88,7 +96,7 @@ export function linearize(f: ParamFn, params0: Record<string, Tensor>): Lineariz
     }
     const extra = Object.keys(params).find((n) => !(n in p0));
     if (extra) throw new ShapeMismatchError(`params["${extra}"]`, extra, "params0 has no such parameter");
-    const lin = traceInput(f, p0, x, "x");
+    const lin = traceInput(bindParams(f, params0, rest) as ParamFn, p0, x, "x");
     try {
       // Plain tfjs ops on (params − params0): when fLin is traced in turn, its JVP is linear in params.
       return tf.tidy(() => {
@@ -100,8 +108,8 @@ export function linearize(f: ParamFn, params0: Record<string, Tensor>): Lineariz
       disposeProgram(lin.program);
       lin.output.dispose();
     }
-  }) as LinearizedFn;
-  Object.defineProperty(fLin, "params0", { value: p0, enumerable: true });
+  }) as LinearizedFn<P, R>;
+  Object.defineProperty(fLin, "params0", { value: unflattenParams(p0, params0), enumerable: true });
   fLin.dispose = () => {
     if (disposed) return;
     disposed = true;

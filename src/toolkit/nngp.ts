@@ -13,6 +13,7 @@ import { checkArguments, checkFiniteArguments, checkNtkOptions, type Input } fro
 import { evaluateOutput, type ParamFn } from "../../adapters/trace.ts";
 import type { Tensor } from "../core/types.ts";
 import { emptyProblemKernel, explainTraceError } from "../api/inputs.ts";
+import { flatCall, type TreeParamFn } from "../core/param_tree.ts";
 
 /** Options of `empiricalNngpFn`: the output layout and the backend. */
 export interface EmpiricalNngpOptions {
@@ -25,7 +26,12 @@ export interface EmpiricalNngpOptions {
 }
 
 /** The NNGP f(x1)·f(x2)ᵀ at `params` (x2 = null: x1), in the layout of the options. */
-export type EmpiricalNngp = (x1: Input, x2: Input | null, params: Record<string, Tensor>) => Promise<Tensor>;
+export type EmpiricalNngp<P = Record<string, Tensor>, R extends unknown[] = []> = (
+  x1: Input,
+  x2: Input | null,
+  params: P,
+  ...rest: R
+) => Promise<Tensor>;
 
 /** f's output as the NTK sees it: several outputs flattened per row and concatenated. */
 function asOutput(y: tf.Tensor | tf.Tensor[]): tf.Tensor {
@@ -90,9 +96,10 @@ function nngpByEvaluation(
  * `[N1, N2]` with `K[i, j] = mean_o f(x1)[i, o]·f(x2)[j, o]`; with `traceAxes: []`,
  * `[N1, N2, O, O]`; `diagonalAxes` keep one copy of an axis.
  *
- * @param f a function of named parameters and the input (leading axis: examples)
+ * @param userF `f(params, x, ...rest)`: a function of a parameter tree, the input (leading axis:
+ *   examples) and extra arguments (the call's `rest`, passed as they are)
  * @param options layout and backend
- * @returns `async (x1, x2, params) => kernel` (x2 = null: x1)
+ * @returns `async (x1, x2, params, ...rest) => kernel` (x2 = null: x1)
  * @throws {InvalidOptionError} (from the returned function) for an axis out of range
  * @throws {ShapeMismatchError} (from the returned function) when traced or diagonal axes differ in size between x1 and x2
  *
@@ -113,11 +120,16 @@ function nngpByEvaluation(
  * assert.ok(tf.max(tf.abs(tf.sub(k, want))).dataSync()[0] <= 1e-4 * tf.max(tf.abs(want)).dataSync()[0]);
  * ```
  */
-export function empiricalNngpFn(f: ParamFn, options: EmpiricalNngpOptions = {}): EmpiricalNngp {
-  if (typeof f !== "function") throw new InvalidOptionError("f", typeof f, ["a function f(params, x)"]);
+export function empiricalNngpFn<P extends object = Record<string, Tensor>, R extends unknown[] = []>(
+  userF: TreeParamFn<P, R>,
+  options: EmpiricalNngpOptions = {},
+): EmpiricalNngp<P, R> {
+  if (typeof userF !== "function") throw new InvalidOptionError("f", typeof userF, ["a function f(params, x)"]);
   const traceAxes = options.traceAxes ?? [-1];
   const diagonalAxes = options.diagonalAxes ?? [];
-  return async (x1, x2, params) => {
+  return async (x1, x2, tree, ...rest) => {
+    const { flat: params, fn } = flatCall(userF, tree, rest);
+    const f = fn as ParamFn;
     checkNtkOptions(options); // (documented as thrown by the returned function)
     await ensureBackend(options.backend);
     checkArguments(x1, x2, params, f);
@@ -138,13 +150,17 @@ export type Requested<G> = G extends readonly (infer K)[] ? K : G;
 export type Kernels<K extends KernelName> = { [k in K]: Tensor };
 
 /** The kernel function `empiricalKernelFn` returns. */
-export interface EmpiricalKernel {
-  /** The kernels named by `get` at `params` (x2 = null: x1). @default get ["ntk", "nngp"] */
+export interface EmpiricalKernel<P = Record<string, Tensor>, R extends unknown[] = []> {
+  /**
+   * The kernels named by `get` at `params` (x2 = null: x1), f called as `f(params, x, ...rest)`
+   * (with extra arguments, `get` must be given). @default get ["ntk", "nngp"]
+   */
   <G extends KernelName | readonly KernelName[] = ["ntk", "nngp"]>(
     x1: Input,
     x2: Input | null,
-    params: Record<string, Tensor>,
+    params: P,
     get?: G,
+    ...rest: R
   ): Promise<Kernels<Requested<G> & KernelName>>;
   /** Frees what this function caches; it cannot be called afterwards. */
   dispose(): void;
@@ -167,9 +183,10 @@ interface Capture {
  * The result is an object holding the requested kernels: `get: "ntk"` → `{ ntk }`,
  * `"nngp"` → `{ nngp }`, `["ntk", "nngp"]` (the default) → `{ ntk, nngp }`.
  *
- * @param f a function of named parameters and the input (leading axis: examples)
+ * @param userF `f(params, x, ...rest)`: a function of a parameter tree, the input (leading axis:
+ *   examples) and extra arguments (the call's `rest`, after `get`, passed as they are)
  * @param options as `empiricalNtkFn`'s; `traceAxes` and `diagonalAxes` apply to both kernels
- * @returns `async (x1, x2, params, get) => ({ ntk?, nngp? })`, with `.dispose()`
+ * @returns `async (x1, x2, params, get, ...rest) => ({ ntk?, nngp? })`, with `.dispose()`
  * @throws {InvalidOptionError} for an unknown method, or (from the returned function) an unknown kernel in `get`
  *
  * @example Usage
@@ -187,13 +204,17 @@ interface Capture {
  * assert.deepEqual(nngp.shape, [4, 4, 2, 2]);
  * ```
  */
-export function empiricalKernelFn(f: ParamFn, options: EmpiricalNtkOptions = {}): EmpiricalKernel {
-  if (typeof f !== "function") throw new InvalidOptionError("f", typeof f, ["a function f(params, x)"]);
+export function empiricalKernelFn<P extends object = Record<string, Tensor>, R extends unknown[] = []>(
+  userF: TreeParamFn<P, R>,
+  options: EmpiricalNtkOptions = {},
+): EmpiricalKernel<P, R> {
+  if (typeof userF !== "function") throw new InvalidOptionError("f", typeof userF, ["a function f(params, x)"]);
   const traceAxes = options.traceAxes ?? [-1];
   const diagonalAxes = options.diagonalAxes ?? [];
   const captures = new Set<Capture>();
-  // f, keeping its outputs at the inputs a pending call asked for (the first trace of each).
-  const tapped: ParamFn = (params, x) => {
+  // The call's f on the flat record (its tree and extra arguments bound) comes as an extra
+  // argument; its outputs are kept at the inputs a pending call asked for (the first trace of each).
+  const tapped = (params: Record<string, tf.Tensor>, x: Input, f: ParamFn) => {
     const y = f(params, x);
     for (const c of captures) {
       if (c.params === params && c.inputs.includes(x) && !c.outputs.has(x)) {
@@ -205,8 +226,10 @@ export function empiricalKernelFn(f: ParamFn, options: EmpiricalNtkOptions = {})
   };
   const ntkFn = empiricalNtkFn(tapped, options);
   let disposed = false;
-  const fn = async (x1: Input, x2: Input | null, params: Record<string, tf.Tensor>, get?: unknown) => {
+  const fn = async (x1: Input, x2: Input | null, tree: P, get?: unknown, ...rest: R) => {
     if (disposed) throw new Error("This kernel function was disposed");
+    const { flat: params, fn } = flatCall(userF, tree, rest);
+    const f = fn as ParamFn;
     const names = get === undefined ? KERNEL_NAMES : Array.isArray(get) ? get : [get];
     if (!names.length || names.some((n) => !KERNEL_NAMES.includes(n))) {
       throw new InvalidOptionError("get", get, KERNEL_NAMES);
@@ -219,11 +242,11 @@ export function empiricalKernelFn(f: ParamFn, options: EmpiricalNtkOptions = {})
       out.nngp = nngpByEvaluation(f, params, x1, x2, traceAxes, diagonalAxes);
       return out;
     }
-    if (!names.includes("nngp")) return { ntk: await ntkFn(x1, x2, params) };
+    if (!names.includes("nngp")) return { ntk: await ntkFn(x1, x2, params, f) };
     const capture: Capture = { params, inputs: x2 ? [x1, x2] : [x1], outputs: new Map() };
     captures.add(capture);
     try {
-      const ntk = await ntkFn(x1, x2, params);
+      const ntk = await ntkFn(x1, x2, params, f);
       try {
         const side = (x: Input) => {
           const kept = capture.outputs.get(x);
@@ -249,7 +272,7 @@ export function empiricalKernelFn(f: ParamFn, options: EmpiricalNtkOptions = {})
       capture.outputs.forEach((k) => tf.dispose(k));
     }
   };
-  const kernelFn = fn as EmpiricalKernel;
+  const kernelFn = fn as EmpiricalKernel<P, R>;
   kernelFn.dispose = () => {
     disposed = true;
     ntkFn.dispose();

@@ -13,6 +13,7 @@ import { checkArguments, checkFiniteArguments, checkNtkOptions, type Input } fro
 import type { Linearized, ParamFn } from "../../adapters/trace.ts";
 import type { Tensor } from "../core/types.ts";
 import { traceInput } from "../api/inputs.ts";
+import { flatCall, type TreeParamFn } from "../core/param_tree.ts";
 
 /** Options of `empiricalNtkVpFn`. */
 export interface EmpiricalNtkVpOptions {
@@ -25,11 +26,12 @@ export interface EmpiricalNtkVpOptions {
  * f(x1)'s output `[N1, ...S1]`: `out[i, o] = Σ_{j, o'} Θ[i, j, o, o'] · v[j, o']` over the full
  * kernel (`traceAxes: []`). `x2 = null` means x2 = x1.
  */
-export type EmpiricalNtkVp = (
+export type EmpiricalNtkVp<P = Record<string, Tensor>, R extends unknown[] = []> = (
   x1: Input,
   x2: Input | null,
-  params: Record<string, Tensor>,
+  params: P,
   v: Tensor,
+  ...rest: R
 ) => Promise<Tensor>;
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -51,9 +53,10 @@ function release(lin: Linearized): void {
  * the result has f(x1)'s output shape: `out[i, o] = Σ_{j, o'} Θ[i, j, o, o'] · v[j, o']`, the
  * contraction of the full kernel of `empiricalNtkFn(f, { traceAxes: [] })` with v.
  *
- * @param f a function of named parameters and the input (leading axis: examples)
+ * @param userF `f(params, x, ...rest)`: a function of a parameter tree, the input (leading axis:
+ *   examples) and extra arguments (the call's `rest`, passed as they are, never differentiated)
  * @param options the backend
- * @returns `async (x1, x2, params, v) => Θ(x1, x2)·v`
+ * @returns `async (x1, x2, params, v, ...rest) => Θ(x1, x2)·v`
  * @throws {ShapeMismatchError} (from the returned function) when `v` is not shaped like f(x2)'s output
  * @throws {DTypeError} when `v` or a parameter is not float32
  * @throws {NonFiniteInputError} when `v`, an input or a parameter holds NaN or ±Infinity
@@ -77,10 +80,15 @@ function release(lin: Linearized): void {
  * assert.ok(tf.max(tf.abs(tf.sub(y, want))).dataSync()[0] <= 1e-4 * tf.max(tf.abs(want)).dataSync()[0]);
  * ```
  */
-export function empiricalNtkVpFn(f: ParamFn, options: EmpiricalNtkVpOptions = {}): EmpiricalNtkVp {
-  if (typeof f !== "function") throw new InvalidOptionError("f", typeof f, ["a function f(params, x)"]);
+export function empiricalNtkVpFn<P extends object = Record<string, Tensor>, R extends unknown[] = []>(
+  userF: TreeParamFn<P, R>,
+  options: EmpiricalNtkVpOptions = {},
+): EmpiricalNtkVp<P, R> {
+  if (typeof userF !== "function") throw new InvalidOptionError("f", typeof userF, ["a function f(params, x)"]);
   checkNtkOptions(options);
-  return async (x1, x2, params, v) => {
+  return async (x1, x2, tree, v, ...rest) => {
+    const { flat: params, fn } = flatCall(userF, tree, rest);
+    const f = fn as ParamFn;
     await ensureBackend(options.backend);
     checkArguments(x1, x2, params, f);
     if (!(v instanceof tf.Tensor)) throw new ShapeMismatchError("v", typeof v, "expected a tf.Tensor");
