@@ -46,12 +46,23 @@ export function signature(f: Failure): string {
   return `${f.cls}/${f.method}/${f.message.replace(/[-\d.e]+/g, "#").slice(0, 24)}`;
 }
 
-function relDiff(a: Float32Array, b: Float32Array): number {
+/**
+ * Largest entry difference over the largest finite entry of `b`. Entries equal on both sides
+ * count as agreeing, the same infinity or NaN included (Inf − Inf is NaN, and poisoned the long
+ * campaign's figure); a non-finite entry on one side only is a disagreement (Infinity).
+ */
+export function relDiff(a: Float32Array, b: Float32Array): number {
   let num = 0, den = 0;
   for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    num = Number.isNaN(d) ? Infinity : Math.max(num, d);
-    den = Math.max(den, Math.abs(b[i]));
+    const [x, y] = [a[i], b[i]];
+    if (x === y || (Number.isNaN(x) && Number.isNaN(y))) {
+      if (Number.isFinite(y)) den = Math.max(den, Math.abs(y));
+      continue;
+    }
+    const d = Math.abs(x - y);
+    if (!Number.isFinite(d)) return Infinity;
+    num = Math.max(num, d);
+    den = Math.max(den, Math.abs(y));
   }
   return den === 0 ? num : num / den;
 }
