@@ -162,6 +162,7 @@ export async function runFuzz(o: RunOptions): Promise<Summary> {
         if (!ref) continue;
         const d = relDiff(k, ref);
         sum.parityMaxRel[b] = Math.max(sum.parityMaxRel[b] ?? 0, d);
+        if (d > (b === "webgpu" ? 1e-3 : 1e-4)) log(`PARITY program ${i} ${m} on ${b}: ${d.toExponential(2)}`);
       }
     }
     if ((i + 1) % 100 === 0) log(`${i + 1}/${progs.length} programs, ${Math.round(performance.now() - t0)} ms`);
