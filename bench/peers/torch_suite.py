@@ -3,6 +3,10 @@ PyTorch user computes it â€” per-example Jacobians by vmap(jacrev), contracted â
 workloads with the weights and inputs bench/suite/_workloads.ts wrote.
 
 Usage: /usr/bin/python3 bench/peers/torch_suite.py JOB.json RESULT.json
+Debian's torch 1.13 calls the BLAS that libblas.so.3 resolves to; with only libblas3 installed that
+is the netlib reference BLAS (~2 GFLOP/s here against OpenBLAS's ~19): the result records the
+library actually loaded (blas_library), and bench:suite's --peer-lib puts another first on
+LD_LIBRARY_PATH.
 JOB.json: {"threads": 2, "reps": 5, "once_s": 120, "budget_s": 900,
            "cells": [{"id", "kind", "dir", "N", "O"}]}
 Each cell's kernel [N1, N2] is written to dir/torch.npy. Examples are taken in chunks so that at most
@@ -157,11 +161,11 @@ def blas_line():
 
 
 def blas_library():
-    """Debian's generic BLAS is whichever libblas.so.3 the alternatives system points at."""
-    for p in ["/etc/alternatives/libblas.so.3-x86_64-linux-gnu", "/etc/alternatives/libblas.so.3-aarch64-linux-gnu"]:
-        if os.path.exists(p):
-            return os.path.realpath(p)
-    return "unknown"
+    """The BLAS library this process loaded (Debian's torch calls whatever libblas.so.3 resolves
+    to: the alternatives system's choice, or one on LD_LIBRARY_PATH)."""
+    torch.randn(64, 64) @ torch.randn(64, 64)
+    libs = {line.split()[-1] for line in open("/proc/self/maps") if "blas" in line.split()[-1]}
+    return ", ".join(sorted(libs)) or "unknown"
 
 
 def matmul_gflops(n=1024, reps=5):

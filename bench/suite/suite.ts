@@ -8,10 +8,17 @@
  *
  *   deno task bench:suite [--smoke] [--backend wasm] [--no-torch] [--python /usr/bin/python3]
  *                         [--reps 5] [--once-s 120] [--budget-s 300] [--peer-budget-s 900] [--only text]
+ *                         [--peer-lib DIR]
  *
  * Times are medians of `reps` runs after a warm-up; a warm-up over `once-s` seconds is the only run
  * (said so; at smoke size once-s is 0: one run each, for the agreement, under a minute). A method AUTO estimates beyond `budget-s` is skipped (said so). The overhead is the
  * median call minus the summed kernel time of one more run under tf.profile.
+ *
+ * Debian's python3-torch calls the BLAS libblas.so.3 resolves to — with only libblas3 installed,
+ * the netlib reference BLAS, ~10× slower than OpenBLAS. For a fair peer without touching the
+ * system: `apt-get download libopenblas0-pthread && dpkg-deb -x libopenblas0-pthread_*.deb ob`,
+ * then `--peer-lib ob/usr/lib/x86_64-linux-gnu/openblas-pthread`. The report records the library
+ * the peer actually loaded.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -79,6 +86,8 @@ export interface SuiteOptions {
   onceS: number;
   budgetS: number;
   peerBudgetS: number;
+  /** A directory put first on the peer's LD_LIBRARY_PATH (an OpenBLAS libblas.so.3). */
+  peerLib?: string;
   only?: string;
   log?: (s: string) => void;
 }
@@ -193,7 +202,12 @@ async function runPeer(o: SuiteOptions, tmp: string, jobs: Record<string, unknow
   // Two threads, as the issue's measurements; OpenMP and OpenBLAS told so too.
   const r = await new Deno.Command(o.python, {
     args: [new URL("../peers/torch_suite.py", import.meta.url).pathname, job, result],
-    env: { OMP_NUM_THREADS: "2", OPENBLAS_NUM_THREADS: "2", MKL_NUM_THREADS: "2" },
+    env: {
+      OMP_NUM_THREADS: "2",
+      OPENBLAS_NUM_THREADS: "2",
+      MKL_NUM_THREADS: "2",
+      ...(o.peerLib ? { LD_LIBRARY_PATH: [o.peerLib, Deno.env.get("LD_LIBRARY_PATH")].filter(Boolean).join(":") } : {}),
+    },
     stdout: "inherit",
     stderr: "inherit",
   }).output();
@@ -395,6 +409,7 @@ if (import.meta.main) {
       "budget-s": { type: "string", default: "300" },
       "peer-budget-s": { type: "string", default: "900" },
       only: { type: "string" },
+      "peer-lib": { type: "string" },
     },
   });
   const rep = await runSuite({
@@ -407,6 +422,7 @@ if (import.meta.main) {
     budgetS: Number(a["budget-s"]),
     peerBudgetS: Number(a["peer-budget-s"]),
     only: a.only,
+    peerLib: a["peer-lib"],
   });
   const out = new URL("../results/", import.meta.url).pathname;
   await Deno.mkdir(out, { recursive: true });
