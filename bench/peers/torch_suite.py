@@ -156,7 +156,7 @@ def timed(fn):
 def blas_line():
     for line in torch.__config__.show().splitlines():
         if "BLAS_INFO" in line:
-            return ", ".join(s.strip() for s in line.split(",") if "BLAS_INFO" in s or "LAPACK_INFO" in s)
+            return ", ".join(s.split(":")[-1].strip() for s in line.split(",") if "BLAS_INFO" in s or "LAPACK_INFO" in s)
     return "unknown"
 
 

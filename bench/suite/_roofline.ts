@@ -82,10 +82,24 @@ export function layerCost(l: Layer): LayerCost {
         paramTensors: 2,
       };
     case "layernorm":
-      return { F: 10 * l.rows * l.d, Bw: 2 * l.rows * l.d, Bx: 12 * l.rows * l.d, params: 2 * l.d, ops: 8, paramTensors: 2 };
+      return {
+        F: 10 * l.rows * l.d,
+        Bw: 2 * l.rows * l.d,
+        Bx: 12 * l.rows * l.d,
+        params: 2 * l.d,
+        ops: 8,
+        paramTensors: 2,
+      };
     case "attention": {
       const t2 = l.T * l.T;
-      return { F: 4 * t2 * l.d + 5 * t2 * l.heads, Bw: 0, Bx: 8 * t2 * l.d + 3 * t2 * l.heads, params: 0, ops: 8, paramTensors: 0 };
+      return {
+        F: 4 * t2 * l.d + 5 * t2 * l.heads,
+        Bw: 0,
+        Bx: 8 * t2 * l.d + 3 * t2 * l.heads,
+        params: 0,
+        ops: 8,
+        paramTensors: 0,
+      };
     }
     case "rnn": {
       const { T, features: f, hidden: H } = l;
@@ -124,7 +138,7 @@ export function unavoidable(layers: Layer[], N1: number, N2: number, O: number, 
     jacobian: (N1 + N2) * (F + O * B) + 2 * N1 * N2 * O * P,
     ntkvp: N2 * (F + O * B) + N1 * N2 * O * (F + B),
   };
-  const parametrised = layers.filter((l, i) => costs[i].params > 0);
+  const parametrised = layers.filter((_, i) => costs[i].params > 0);
   if (parametrised.every((l) => l.type === "dense" && l.rows === 1)) {
     methods.structured = (N1 + N2) * (F + O * Bx) + parametrised.reduce((a, l) => {
       const d = l as Extract<Layer, { type: "dense" }>;

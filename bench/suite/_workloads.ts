@@ -181,12 +181,21 @@ export function transformerWorkload(N: number, seed = 300, T = 32, d = 64, heads
     { type: "elementwise", entries: T * d },
     { type: "dense", rows: 1, in: d, out: 10, bias: true, act: false },
   ];
-  return make("transformer", `transformer T=${T} d=${d} h=${heads} →10 N=${N}`, "transformer encoder block", N, 10, f, params, {
-    x1: randn([N, T, d], ++s),
-    x2: randn([N, T, d], ++s),
-    layers,
-    inputPerExample: T * d,
-  });
+  return make(
+    "transformer",
+    `transformer T=${T} d=${d} h=${heads} →10 N=${N}`,
+    "transformer encoder block",
+    N,
+    10,
+    f,
+    params,
+    {
+      x1: randn([N, T, d], ++s),
+      x2: randn([N, T, d], ++s),
+      layers,
+      inputPerExample: T * d,
+    },
+  );
 }
 
 /** The RNN of bench/_fns.ts: h ← tanh(x_t·w + h·u), T = 16, H = 128, 8 features, readout O = 1. */
@@ -228,7 +237,8 @@ export function mobilenetWorkload(N: number, size = 224, seed = 500): Workload {
   const r = rng(seed);
   const modules: { kind: "conv" | "depthwise" | "bn" | "dense"; layer: tf.layers.Layer }[] = [];
   const layers: Layer[] = [];
-  const uniform = (lo: number, hi: number) => tf.initializers.randomUniform({ minval: lo, maxval: hi, seed: r() * 1e6 });
+  const uniform = (lo: number, hi: number) =>
+    tf.initializers.randomUniform({ minval: lo, maxval: hi, seed: r() * 1e6 });
   const normal = (std: number) => tf.initializers.randomNormal({ mean: 0, stddev: std, seed: r() * 1e6 });
   let hw = size;
   const bn = (x: tf.SymbolicTensor, c: number, act: boolean) => {
@@ -350,7 +360,7 @@ export async function writePeerFiles(w: Workload, dir: string): Promise<void> {
     for (const n of order) await writeNpy(`${dir}/p_${n}.npy`, w.params[n]);
     return;
   }
-  const modules = (w.peer!.modules as { kind: string; layer: tf.layers.Layer }[]);
+  const modules = w.peer!.modules as { kind: string; layer: tf.layers.Layer }[];
   const list = [];
   for (const [i, m] of modules.entries()) {
     const names = m.layer.getWeights().map((_, j) => `m${i}_${j}`);

@@ -21,10 +21,18 @@
  * the peer actually loaded.
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { empiricalNtkFn, initBackend, type NtkInfo, readNpy, writeNpy } from "../../mod.ts";
-import { boundMs, hookedRun, type Hooked, type Machine, measureMachine, unavoidable, type Unavoidable } from "./_roofline.ts";
+import {
+  boundMs,
+  type Hooked,
+  hookedRun,
+  type Machine,
+  measureMachine,
+  type Unavoidable,
+  unavoidable,
+} from "./_roofline.ts";
 import { suite, type Workload, writePeerFiles } from "./_workloads.ts";
 
 export const SUITE_METHODS = ["auto", "jacobian", "ntkvp", "structured"] as const;
@@ -62,7 +70,17 @@ export interface SuiteCell {
   params: number;
   estimatesMs: Record<string, number>;
   results: Partial<Record<SuiteMethod, MethodResult>>;
-  torch?: { median?: number; min?: number; max?: number; runs?: number; note?: string; skipped?: string; error?: string; params?: number; chunk?: number };
+  torch?: {
+    median?: number;
+    min?: number;
+    max?: number;
+    runs?: number;
+    note?: string;
+    skipped?: string;
+    error?: string;
+    params?: number;
+    chunk?: number;
+  };
   roofline: Unavoidable & { boundMs: number };
 }
 
@@ -110,7 +128,15 @@ async function timeMethod(w: Workload, m: SuiteMethod, o: SuiteOptions, dir: str
   const times: number[] = [];
   if (first.ms > o.onceS * 1000) {
     const note = `ran once: ${(first.ms / 1000).toFixed(0)} s > ${o.onceS} s (no warm-up, not profiled)`;
-    return { ran: first.info.method, median: first.ms, min: first.ms, max: first.ms, runs: 1, note, countedFlops: first.info.flops };
+    return {
+      ran: first.info.method,
+      median: first.ms,
+      min: first.ms,
+      max: first.ms,
+      runs: 1,
+      note,
+      countedFlops: first.info.flops,
+    };
   }
   for (let r = 0; r < o.reps; r++) {
     const run = await call();
@@ -290,7 +316,13 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteReport> {
 }
 
 const ms = (x?: number) =>
-  x === undefined ? "—" : x >= 10000 ? `${(x / 1000).toFixed(1)} s` : x >= 100 ? `${x.toFixed(0)} ms` : `${x.toFixed(1)} ms`;
+  x === undefined
+    ? "—"
+    : x >= 10000
+    ? `${(x / 1000).toFixed(1)} s`
+    : x >= 100
+    ? `${x.toFixed(0)} ms`
+    : `${x.toFixed(1)} ms`;
 
 function methodCell(r?: MethodResult): string {
   if (!r) return "—";
@@ -311,7 +343,11 @@ export function markdownTable(rep: SuiteReport): string {
     const ran = SUITE_METHODS.map((m) => c.results[m]).filter((r) => r?.median !== undefined) as MethodResult[];
     const agree = ran.map((r) => r.agreement ?? NaN);
     const worst = agree.length && agree.every(Number.isFinite) ? Math.max(...agree) : undefined;
-    const torch = c.torch?.skipped ? "skipped" : c.torch?.error ? "error" : `${ms(tm)}${c.torch?.note ? " (once)" : ""}`;
+    const torch = c.torch?.skipped
+      ? "skipped"
+      : c.torch?.error
+      ? "error"
+      : `${ms(tm)}${c.torch?.note ? " (once)" : ""}`;
     lines.push(
       `| ${c.id} | ${auto?.median !== undefined ? `${methodCell(auto)} (${auto.ran})` : methodCell(auto)} | ${
         methodCell(c.results.jacobian)
@@ -320,7 +356,8 @@ export function markdownTable(rep: SuiteReport): string {
       } | ${ms(c.roofline.boundMs)} (${c.roofline.cheapest}) | ${
         auto?.median ? (auto.median / c.roofline.boundMs).toFixed(1) : "—"
       } | ${auto?.overheadMs !== undefined ? ms(auto.overheadMs) : "—"} | ${
-        ran.map((r) => `${r.ran} ${r.countedOverHooked?.toFixed(2) ?? "—"}`).filter((s, i, a) => a.indexOf(s) === i).join(", ")
+        ran.map((r) => `${r.ran} ${r.countedOverHooked?.toFixed(2) ?? "—"}`).filter((s, i, a) => a.indexOf(s) === i)
+          .join(", ")
       } | ${worst !== undefined ? worst.toExponential(1) : "—"} |`,
     );
   }
@@ -347,7 +384,9 @@ export function suiteSvg(rep: SuiteReport): string {
   const x = (v: number) => left + (width * (Math.log10(v) - lo)) / (hi - lo);
   const h = top + rows.length * (4 * bar + gap) + 40;
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${left + width + 40}" height="${h}" font-family="sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${
+      left + width + 40
+    }" height="${h}" font-family="sans-serif" font-size="11">`,
     `<text x="10" y="18" font-size="13">fast-ntk suite on ${rep.backend} (${rep.date}${
       rep.smoke ? ", smoke size" : ""
     }): traced NTK, time (log scale)${rep.torch ? `, PyTorch ${rep.torch.version}` : ""}</text>`,
@@ -363,9 +402,9 @@ export function suiteSvg(rep: SuiteReport): string {
     r.bars.forEach(([label, v, colour], j) => {
       if (v === undefined || v <= 0) return;
       parts.push(
-        `<rect x="${left}" y="${y0 + j * bar}" width="${Math.max(1, x(v) - left)}" height="${bar - 1}" fill="${colour}"><title>${label}: ${
-          ms(v)
-        }</title></rect>`,
+        `<rect x="${left}" y="${y0 + j * bar}" width="${Math.max(1, x(v) - left)}" height="${
+          bar - 1
+        }" fill="${colour}"><title>${label}: ${ms(v)}</title></rect>`,
       );
     });
   });

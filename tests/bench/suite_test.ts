@@ -19,7 +19,9 @@ async function hasTorch(): Promise<boolean> {
 
 Deno.test("suite at smoke size: fast-ntk's traced kernels equal PyTorch's within 1e-3·max|K|", async () => {
   const torch = await hasTorch();
-  if (!torch) console.warn("PyTorch (Debian's python3-torch) is not installed: the methods are checked against each other");
+  if (!torch) {
+    console.warn("PyTorch (Debian's python3-torch) is not installed: the methods are checked against each other");
+  }
   const rep = await runSuite({
     smoke: true,
     backend: "wasm",
