@@ -7,8 +7,9 @@
  * over a kernel-hook count of what ran. Writes bench/results/suite-<backend>-<date>.json, .svg and .md.
  *
  *   deno task bench:suite [--smoke] [--backend wasm] [--no-torch] [--python /usr/bin/python3]
- *                         [--reps 5] [--once-s 120] [--budget-s 300] [--peer-budget-s 900] [--only text]
- *                         [--peer-lib DIR]
+ *                         [--reps 5] [--once-s 120] [--budget-s 300] [--peer-budget-s 900]
+ *                         [--peer-lib DIR] [--only a,b] [--except a,b] [--methods auto,jacobian] [--tag t]
+ *   deno task bench:suite --merge a.json,b.json [--tag t]   (runs over disjoint cells as one report)
  *
  * Times are medians of `reps` runs after a warm-up; a warm-up over `once-s` seconds is the only run
  * (said so; at smoke size once-s is 0: one run each, for the agreement, under a minute). A method AUTO estimates beyond `budget-s` is skipped (said so). The overhead is the
@@ -106,8 +107,14 @@ export interface SuiteOptions {
   peerBudgetS: number;
   /** A directory put first on the peer's LD_LIBRARY_PATH (an OpenBLAS libblas.so.3). */
   peerLib?: string;
-  only?: string;
+  /** Cells whose id contains one of these (all when absent), less those containing one of `except`. */
+  only?: string[];
+  except?: string[];
+  /** The methods to time (all when absent). */
+  methods?: SuiteMethod[];
   log?: (s: string) => void;
+  /** Called with the cells measured so far, after each (partial results survive an interruption). */
+  onCell?: (cells: SuiteCell[]) => Promise<void>;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -180,6 +187,10 @@ async function measureCell(w: Workload, o: SuiteOptions, machine: Machine, dir: 
   };
   if (u.params !== params) log(`${w.id}: the formula's ${u.params} parameters ≠ the model's ${params}`);
   for (const m of SUITE_METHODS) {
+    if (o.methods && !o.methods.includes(m)) {
+      cell.results[m] = { skipped: "not asked for in this run" };
+      continue;
+    }
     const est = m === "auto" ? plan.estimates[plan.method] : plan.estimates[m];
     if (est > o.budgetS * 1000) {
       cell.results[m] = { skipped: `AUTO estimates ${(est / 1000).toFixed(0)} s > budget ${o.budgetS} s` };
@@ -261,12 +272,14 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteReport> {
     for (const make of suite(o.smoke)) {
       const w = make();
       try {
-        if (o.only && !w.id.includes(o.only)) continue;
+        if (o.only && !o.only.some((s) => w.id.includes(s))) continue;
+        if (o.except?.some((s) => w.id.includes(s))) continue;
         const dir = `${tmp}/${w.id.replace(/[^a-zA-Z0-9]+/g, "_")}`;
         await writePeerFiles(w, dir);
         dirs.set(w.id, dir);
         cells.push(await measureCell(w, o, machine, dir));
         jobs.push({ id: w.id, kind: w.kind, dir, N: w.N, O: w.O });
+        await o.onCell?.(cells);
       } finally {
         w.dispose();
       }
@@ -450,24 +463,46 @@ if (import.meta.main) {
       "budget-s": { type: "string", default: "300" },
       "peer-budget-s": { type: "string", default: "900" },
       only: { type: "string" },
+      except: { type: "string" },
+      methods: { type: "string" },
+      tag: { type: "string", default: "" },
+      merge: { type: "string" },
       "peer-lib": { type: "string" },
     },
   });
-  const rep = await runSuite({
-    smoke: a.smoke!,
-    backend: a.backend!,
-    torch: !a["no-torch"],
-    python: a.python!,
-    reps: Number(a.reps ?? 5),
-    onceS: Number(a["once-s"] ?? (a.smoke ? 0 : 120)),
-    budgetS: Number(a["budget-s"]),
-    peerBudgetS: Number(a["peer-budget-s"]),
-    only: a.only,
-    peerLib: a["peer-lib"],
-  });
+  const list = (x?: string) => x?.split(",").map((s) => s.trim()).filter(Boolean);
   const out = new URL("../results/", import.meta.url).pathname;
   await Deno.mkdir(out, { recursive: true });
-  const base = `${out}suite-${rep.backend}-${rep.date}${rep.smoke ? "-smoke" : ""}`;
+  let rep: SuiteReport;
+  if (a.merge) {
+    // Reports of runs over disjoint cells, as one (the first's machine and peer; each run's load noted).
+    const reps = await Promise.all(
+      list(a.merge)!.map(async (f) => JSON.parse(await Deno.readTextFile(f)) as SuiteReport),
+    );
+    rep = { ...reps[0], cells: reps.flatMap((r) => r.cells) };
+    rep.machine.note = `shared machine, ${reps.length} runs merged: ${
+      reps.map((r) => `GEMM ${r.machine.gemmGflops.toFixed(1)} GFLOP/s, load ${r.machine.loadAverage}`).join("; ")
+    }`;
+  } else {
+    const partial = `${out}suite-partial${a.tag ? `-${a.tag}` : ""}.json`;
+    rep = await runSuite({
+      smoke: a.smoke!,
+      backend: a.backend!,
+      torch: !a["no-torch"],
+      python: a.python!,
+      reps: Number(a.reps ?? 5),
+      onceS: Number(a["once-s"] ?? (a.smoke ? 0 : 120)),
+      budgetS: Number(a["budget-s"]),
+      peerBudgetS: Number(a["peer-budget-s"]),
+      only: list(a.only),
+      except: list(a.except),
+      methods: list(a.methods) as SuiteMethod[] | undefined,
+      peerLib: a["peer-lib"],
+      onCell: (cells) => Deno.writeTextFile(partial, JSON.stringify(cells, null, 1)),
+    });
+    await Deno.remove(partial).catch(() => {});
+  }
+  const base = `${out}suite-${rep.backend}-${rep.date}${rep.smoke ? "-smoke" : ""}${a.tag ? `-${a.tag}` : ""}`;
   const md = [...headerLines(rep).map((l) => `${l}  `), "", markdownTable(rep), ""].join("\n");
   await Deno.writeTextFile(`${base}.json`, JSON.stringify(rep, null, 1));
   await Deno.writeTextFile(`${base}.svg`, suiteSvg(rep));
