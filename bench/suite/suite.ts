@@ -479,7 +479,9 @@ if (import.meta.main) {
     const reps = await Promise.all(
       list(a.merge)!.map(async (f) => JSON.parse(await Deno.readTextFile(f)) as SuiteReport),
     );
-    rep = { ...reps[0], cells: reps.flatMap((r) => r.cells) };
+    // A cell measured in several runs: the later run's (a rerun of a cell skipped earlier).
+    const byId = new Map(reps.flatMap((r) => r.cells).map((c) => [c.id, c]));
+    rep = { ...reps[0], cells: [...byId.values()] };
     rep.machine.note = `shared machine, ${reps.length} runs merged: ${
       reps.map((r) => `GEMM ${r.machine.gemmGflops.toFixed(1)} GFLOP/s, load ${r.machine.loadAverage}`).join("; ")
     }`;
