@@ -1,26 +1,15 @@
 // StridedSlice(x; begin, end, strides, masks): dy = the same strided window of dx. tfjs's
 // sliceInfo gives the dense per-axis begin/end/stride; a negative stride is a `rev` of that axis
 // followed by a positive-stride slice; new and shrunk axes are a final reshape.
-import * as tf from "@tensorflow/tfjs";
 import type { KernelRule } from "./types.ts";
 import type { StridedSliceAttrs } from "@tensorflow/tfjs";
 import * as E from "./_emit.ts";
+import { stridedSliceInfo } from "../../src/core/tensor_util.ts";
 
 export const StridedSlice: KernelRule<StridedSliceAttrs> = {
   linearize(k) {
     const x = k.input("x")!;
-    const a = k.attrs;
-    const info = tf.slice_util.sliceInfo(
-      x.shape,
-      a.begin,
-      a.end,
-      a.strides,
-      a.beginMask,
-      a.endMask,
-      a.ellipsisMask,
-      a.newAxisMask,
-      a.shrinkAxisMask,
-    );
+    const info = stridedSliceInfo(x.shape, k.attrs);
     const y = k.outputs[0];
     if (y.size === 0) return; // nothing selected: no tangent
     const flipped = x.shape.flatMap((_, i) => (info.strides[i] < 0 ? [i] : []));

@@ -32,3 +32,18 @@ export function oneHotRows(indices: tf.Tensor, depth: number): tf.Tensor {
     floatMask(tf.equal(tf.reshape(indices, [-1, 1]), tf.reshape(tf.range(0, depth, 1, "int32"), [1, depth])))
   );
 }
+
+/** tfjs's dense reading of a StridedSlice's attributes (per-axis begin, end, strides; final shape). */
+export function stridedSliceInfo(shape: number[], a: tf.StridedSliceAttrs): ReturnType<typeof tf.slice_util.sliceInfo> {
+  return tf.slice_util.sliceInfo(
+    shape,
+    a.begin,
+    a.end,
+    a.strides,
+    a.beginMask,
+    a.endMask,
+    a.ellipsisMask,
+    a.newAxisMask,
+    a.shrinkAxisMask,
+  );
+}

@@ -47,6 +47,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-webgpu";
 import { coalesce, MAX_RANK } from "./tensor_ops.ts";
 import { numel } from "./axes.ts";
+import { stridedSliceInfo } from "./tensor_util.ts";
 
 type Attrs = Record<string, unknown>;
 type Inputs = Record<string, tf.TensorInfo>;
@@ -418,18 +419,7 @@ function replaceWasmSlicing(): void {
     const { inputs, attrs, backend } = args as unknown as { inputs: Inputs; attrs: Attrs; backend: Backend };
     const x = inputs.x;
     if (!numeric(x)) return original(args);
-    const a = attrs as Record<string, number & number[]>;
-    const info = tf.slice_util.sliceInfo(
-      x.shape,
-      a.begin,
-      a.end,
-      a.strides,
-      a.beginMask,
-      a.endMask,
-      a.ellipsisMask,
-      a.newAxisMask,
-      a.shrinkAxisMask,
-    );
+    const info = stridedSliceInfo(x.shape, attrs as unknown as tf.StridedSliceAttrs);
     if (info.isIdentity) return original(args); // a reshape
     // An empty range (begin past end in the step's direction) counts negative: no entries.
     const size = tf.slice_util.computeOutShape(info.begin, info.end, info.strides).map((d) => Math.max(0, d));
