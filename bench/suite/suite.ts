@@ -39,10 +39,8 @@ import { suite, type Workload, writePeerFiles } from "./_workloads.ts";
 export const SUITE_METHODS = ["auto", "jacobian", "ntkvp", "structured"] as const;
 export type SuiteMethod = (typeof SUITE_METHODS)[number];
 
-/** One method's measurement on one cell. */
-export interface MethodResult {
-  /** The method that ran (AUTO's choice for "auto"). */
-  ran?: string;
+/** Times of one measured side (ms), or why there are none. */
+export interface Timing {
   median?: number;
   min?: number;
   max?: number;
@@ -50,6 +48,12 @@ export interface MethodResult {
   note?: string;
   skipped?: string;
   error?: string;
+}
+
+/** One method's measurement on one cell. */
+export interface MethodResult extends Timing {
+  /** The method that ran (AUTO's choice for "auto"). */
+  ran?: string;
   /** Engine's counted FLOPs (info.flops) and the hooked count of the warm-up run. */
   countedFlops?: number;
   hooked?: Omit<Hooked, "byName"> & { byName: Record<string, number> };
@@ -71,17 +75,7 @@ export interface SuiteCell {
   params: number;
   estimatesMs: Record<string, number>;
   results: Partial<Record<SuiteMethod, MethodResult>>;
-  torch?: {
-    median?: number;
-    min?: number;
-    max?: number;
-    runs?: number;
-    note?: string;
-    skipped?: string;
-    error?: string;
-    params?: number;
-    chunk?: number;
-  };
+  torch?: Timing & { params?: number; chunk?: number };
   roofline: Unavoidable & { boundMs: number };
 }
 
