@@ -63,6 +63,12 @@ export interface LinearRule<P extends PrimitiveName = PrimitiveName> {
   /** FLOPs of `apply` (and, to leading order, of `transpose`) over `basis` tangent vectors. */
   flops(eqn: Eqn<P>, basis: number): number;
   /**
+   * Entries of the largest temporary that `apply` or `transpose` makes per tangent vector besides
+   * operands and result (a convolution's im2col patches: the input times the window), for the
+   * memory estimate. Without it: none.
+   */
+  scratch?(eqn: Eqn<P>): number;
+  /**
    * The structure of ∂y/∂(operand in `slot`) — see src/core/structure.ts. Without it, structured
    * derivatives fall back to the dense derivative for this primitive (and say so).
    */

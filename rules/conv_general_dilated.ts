@@ -188,6 +188,10 @@ export const convGeneralDilated: LinearRule<"conv_general_dilated"> = {
   },
   jacobian: (eqn, slot) =>
     slot === 0 ? tf.clone(cached(eqn, "jacobian:0", () => inputJacobian(eqn))) : filterJacobian(eqn),
+  scratch: (eqn) => {
+    const { n, o, k, g, ci } = dims(eqn);
+    return n * o * k * g * ci;
+  },
   flops: (eqn, basis) => {
     const { ci, k } = dims(eqn);
     return 2 * basis * numel(eqn.out.shape) * k * ci;

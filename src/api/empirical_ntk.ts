@@ -17,6 +17,7 @@ import {
   throughputMeasured,
 } from "../ntk/cost.ts";
 import { disposeProgram } from "../core/linear_program.ts";
+import { setDerivedCacheBytes } from "../../rules/_cache.ts";
 import { inferExampleAxes } from "../ntk/example_axes.ts";
 import { asList, checkArguments, checkFiniteArguments, checkNtkOptions, type Input } from "../core/validate.ts";
 import { type Linearized, type ParamFn, traceLinear } from "../../adapters/trace.ts";
@@ -149,6 +150,12 @@ export interface EmpiricalNtk<P = Record<string, Tensor>, R extends unknown[] = 
   /** Marks this function as finished: it holds no tensors between calls, and cannot be called afterwards. */
   dispose(): void;
 }
+
+/**
+ * The share of the memory budget that tensors rules derive once and reuse (im2col patches) may
+ * hold; the methods' own estimates must fit in the rest.
+ */
+const DERIVED_CACHE_SHARE = 0.25;
 
 /** The memory budget and single-tensor limit of the backend in use. */
 function backendLimits(options: EmpiricalNtkOptions): { budget: number; maxTensor: number } {
@@ -536,6 +543,7 @@ async function decide(
   keep?: (lin: Linearized) => void,
 ) {
   const { budget, maxTensor } = backendLimits(spec.options);
+  setDerivedCacheBytes(budget * DERIVED_CACHE_SHARE);
   const probe = sample(spec.f, x1, params, owned, keep);
   const problem = chooseProblem(spec, probe, x1, x2, params, owned);
   const { outShape, profile, independentRows } = probe;
@@ -624,7 +632,7 @@ function chooseBlockSize(
   const cost = (k1: number, k2: number) => estimate(profile, k1, k2, layout, outShape, budget, maxTensor)[chosen];
   const fits = (k: number) => {
     const e = cost(Math.min(k, n1), Math.min(k, n2));
-    return e.bytes <= budget && e.largest <= maxTensor;
+    return e.bytes + budget * DERIVED_CACHE_SHARE <= budget && e.largest <= maxTensor;
   };
   const refuse = (k1: number, k2: number, what: string) => {
     const e = cost(k1, k2);

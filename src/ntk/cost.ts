@@ -29,7 +29,7 @@ export interface ProgramProfile {
   eqns: number;
   params: number;
   paramSizes: number[];
-  /** Largest var, per row (entries). */
+  /** Largest var or rule's temporary (im2col patches), per row (entries). */
   maxVarPerRow: number;
   /**
    * Structured uses: per use, its parameter, y's entries per row, J̃'s parameter-side entries,
@@ -40,6 +40,12 @@ export interface ProgramProfile {
   denseParams: number[];
   /** Whether the rows stay apart through the program. */
   tracked: boolean;
+  /**
+   * Bytes the linearization itself holds while every method runs (the residuals: activations,
+   * masks, patches' inputs), per row for those with the rows' leading axis, and the rest.
+   */
+  heldPerRow: number;
+  heldFixed: number;
 }
 
 /** Measures a linearization once (no tensor work). */
@@ -62,6 +68,11 @@ export function profileProgram(p: LinearProgram): ProgramProfile {
     };
   });
   const sizes = [...p.params.values()].map((v) => numel(v.shape));
+  let heldRows = 0, heldFixed = 0;
+  for (const t of p.owned) {
+    if (t.shape[0] === rows.count && rows.count > 0) heldRows += 4 * t.size;
+    else heldFixed += 4 * t.size;
+  }
   return {
     rows: r,
     outPerRow: numel(p.output.shape.slice(1)),
@@ -69,10 +80,12 @@ export function profileProgram(p: LinearProgram): ProgramProfile {
     eqns: p.eqns.length,
     params: sizes.reduce((a, b) => a + b, 0),
     paramSizes: sizes,
-    maxVarPerRow: p.eqns.reduce((m, e) => Math.max(m, numel(e.out.shape) / r), 0),
+    maxVarPerRow: p.eqns.reduce((m, e) => Math.max(m, numel(e.out.shape) / r, (ruleFor(e).scratch?.(e) ?? 0) / r), 0),
     uses: useList,
     denseParams: [...uses.dense.keys()].map((n) => numel(p.params.get(n)!.shape)),
     tracked: rows.lost.length === 0,
+    heldPerRow: heldRows / r,
+    heldFixed,
   };
 }
 
@@ -144,14 +157,15 @@ export function estimate(
   const basis = n2 * o;
   const chunk = ntkvpChunk(
     basis,
-    prof.params + n1 * o + Math.max(n1, n2) * prof.maxVarPerRow,
+    prof.params + n1 * o + 2 * Math.max(n1, n2) * prof.maxVarPerRow,
     Math.max(maxP, Math.max(n1, n2) * prof.maxVarPerRow),
     memoryBudget,
     maxTensorBytes,
   );
   const ntkvp: Estimate = {
     flops: basis * (n2 + n1) * fpRow,
-    bytes: 4 * (chunk * (prof.params + n1 * o) + chunk * Math.max(n1, n2) * prof.maxVarPerRow + n1 * n2 * o * o),
+    // An equation's input and output tangents are alive together: two intermediates per vector.
+    bytes: 4 * (chunk * (prof.params + n1 * o) + 2 * chunk * Math.max(n1, n2) * prof.maxVarPerRow + n1 * n2 * o * o),
     largest: 4 * Math.max(chunk * Math.max(maxP, Math.max(n1, n2) * prof.maxVarPerRow), n1 * n2 * o * o),
     // Parameter directions [basis, …W] are built, permuted for each matMul, and read back.
     moved: 4 * 4 * basis * prof.params,
@@ -185,6 +199,9 @@ export function estimate(
       4 * 3 * o * (n1 + n2) * prof.denseParams.reduce((a, s) => a + s, 0),
     ops: 2 * 4 * prof.eqns + 8 * pairTerms,
   };
+  // Each side's linearization is alive throughout (x1's and x2's).
+  const held = prof.heldPerRow * (n1 + n2) + prof.heldFixed;
+  for (const e of [jacobian, ntkvp, structured]) e.bytes += held;
   return { jacobian, ntkvp, structured };
 }
 

@@ -30,6 +30,8 @@ Deno.test({
     assert.ok(sum.hist.viewsOrReuse >= 0.3 * sum.programs, `reuse/views in ${sum.hist.viewsOrReuse}`);
     for (let d = 1; d <= 8; d++) assert.ok((sum.hist.depths[d] ?? 0) > 0, `depth ${d}`);
     assert.ok(sum.hist.zeroSize > 0 && sum.hist.rank7 > 0 && sum.hist.x2null > 0 && sum.hist.n1neN2 > 0);
+    // A parity disagreement is a failure (class "parity") unless tfjs's own gradients differ too.
+    assert.deepEqual(Object.keys(sum.parityMaxRel).sort(), ["wasm", "webgpu"]);
     for (const [b, d] of Object.entries(sum.parityMaxRel)) {
       assert.ok(d <= (b === "webgpu" ? 1e-3 : 1e-4), `parity ${b}: ${d}`);
     }

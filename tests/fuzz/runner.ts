@@ -80,13 +80,13 @@ export function kernelShape(prog: Program): number[] {
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 /** Runs `fn` on cpu, restoring the backend. */
-async function onCpu<T>(fn: () => T | Promise<T>): Promise<T> {
+async function onBackend<T>(backend: Backend, fn: () => T | Promise<T>): Promise<T> {
   const prev = tf.getBackend();
-  if (prev !== "cpu") await tf.setBackend("cpu");
+  if (prev !== backend) await tf.setBackend(backend);
   try {
     return await fn();
   } finally {
-    if (prev !== "cpu") await tf.setBackend(prev);
+    if (prev !== backend) await tf.setBackend(prev);
   }
 }
 
@@ -210,9 +210,12 @@ export function layoutNtk(
   return { data, shape: outShape };
 }
 
-/** Oracle 1: J1·J2ᵀ from tf.grads of the reference program, on cpu. */
-export function gradOracle(prog: Program): Promise<{ data: Float64Array; shape: number[]; absFloor: number }> {
-  return onCpu(() => {
+/** Oracle 1: J1·J2ᵀ from tf.grads of the reference program, on cpu (or `backend`, to tell its own gradients apart). */
+export function gradOracle(
+  prog: Program,
+  backend: Backend = "cpu",
+): Promise<{ data: Float64Array; shape: number[]; absFloor: number }> {
+  return onBackend(backend, () => {
     const shape = kernelShape(prog);
     const p = materialize(prog.params, prog.spec.seed);
     const { x1, x2 } = makeInputs(prog);
@@ -294,7 +297,7 @@ function fdJacobian(
 export const FD_TOL = 5e-3;
 export const FD_STEP = 1e-2;
 export function fdOracle(prog: Program): Promise<{ data: Float64Array; shape: number[]; absFloor: number }> {
-  return onCpu(() => {
+  return onBackend("cpu", () => {
     const p = materialize(prog.params, prog.spec.seed);
     const { x1, x2 } = makeInputs(prog);
     try {
@@ -604,7 +607,7 @@ export function explicitNtk(
   traceAxes: number[],
   diagonalAxes: number[],
 ): Promise<{ data: Float64Array; shape: number[] }> {
-  return onCpu(() => {
+  return onBackend("cpu", () => {
     const [p, a, b] = [params(), x1(), x2 ? x2() : null];
     try {
       const { live, dead } = splitLive(p);

@@ -4,8 +4,12 @@
  * tf.memory().numTensors and numBytes are back to their start, the caller's tensors are neither
  * disposed nor changed; with `rss`, after a warm-up, resident memory and V8's live heap at the last
  * call are at most 2% above call 100 (a drop is memory handed back, not a leak) and (wasm) the
- * module's heap has not grown since call 100.
- * `deno task soak [--calls 1000] [--warmup 1000] [--backends cpu,wasm,webgpu]`.
+ * module's heap has not grown since call 100. Each resident-memory sample follows a full GC and glibc's
+ * malloc_trim (Linux), so it counts memory in use rather than free pages an allocator keeps.
+ * `deno task soak [--calls 1000] [--warmup 1000] [--backends cpu,wasm,webgpu]` runs each case in a
+ * process of its own, under `MALLOC_ARENA_MAX=2` (see deno.json's task: glibc's per-thread arenas
+ * kept freed pages resident — RSS crept 2.5% over 7,000 calls of a case whose V8 heap and tensors
+ * were flat, and stayed flat to 0.1% with two arenas).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -121,6 +125,24 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
+/**
+ * glibc's malloc_trim(0), where glibc and the ffi permission are present: hands the free memory of
+ * every malloc arena back to the system. tfjs's typed arrays live in malloc'd memory, freed by V8's
+ * background sweeper threads into their own arenas; their free pages stay resident until trimmed and
+ * made RSS creep 2–6% in cases whose live memory was flat. After trimming, RSS is memory in use plus
+ * unreturnable fragmentation, so a leak still shows.
+ */
+const mallocTrim: (() => void) | undefined = (() => {
+  if (Deno.build.os !== "linux" || Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return undefined;
+  for (const path of ["libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", "/lib/aarch64-linux-gnu/libc.so.6"]) {
+    try {
+      const lib = Deno.dlopen(path, { malloc_trim: { parameters: ["usize"], result: "i32" } });
+      return () => void lib.symbols.malloc_trim(0n);
+    } catch { /* not glibc here: try the next name, else sample untrimmed */ }
+  }
+  return undefined;
+})();
+
 /** Bytes of the wasm module's heap (undefined off wasm). */
 function wasmHeap(): number | undefined {
   // deno-lint-ignore no-explicit-any
@@ -135,9 +157,12 @@ export async function soak(
   rss = false,
   onResult?: (r: SoakResult) => void,
   warmup = 1000,
+  only?: string,
 ): Promise<SoakResult[]> {
   await tf.setBackend(backend);
-  const { cases, caller, dispose } = soakCases();
+  const { cases: all, caller, dispose } = soakCases();
+  const cases = only === undefined ? all : all.filter((c) => c.name === only);
+  if (only !== undefined && cases.length === 0) throw new Error(`no soak case named "${only}"`);
   const values = await Promise.all(caller.map((t) => t.data()));
   const out: SoakResult[] = [];
   try {
@@ -164,6 +189,7 @@ export async function soak(
           : null;
         if (rss && window) {
           gc?.();
+          mallocTrim?.();
           const m = Deno.memoryUsage();
           window.push({ rss: m.rss, js: m.heapUsed });
           if (i === 100) heapAt100 = wasmHeap();
@@ -200,6 +226,25 @@ export async function soak(
   return out;
 }
 
+/** A result as one line; ok when nothing is left behind and memory is flat (growth ≤ 2%). */
+function verdict(b: string, r: SoakResult): { ok: boolean; line: string } {
+  const drift = r.rssAt100 ? (r.rssAtEnd! - r.rssAt100) / r.rssAt100 : 0;
+  const jsDrift = r.jsHeapAt100 ? (r.jsHeapAtEnd! - r.jsHeapAt100) / r.jsHeapAt100 : 0;
+  const heapGrew = (r.heapAtEnd ?? 0) > (r.heapAt100 ?? 0);
+  const ok = r.tensorsDelta === 0 && r.bytesDelta === 0 && r.callerOk && drift <= 0.02 && jsDrift <= 0.02 &&
+    !heapGrew;
+  const line = `${ok ? "ok  " : "FAIL"} ${b.padEnd(6)} ${
+    r.name.padEnd(52)
+  } tensors ${r.tensorsDelta} bytes ${r.bytesDelta} caller ${r.callerOk ? "ok" : "DISPOSED/CHANGED"} rss ${
+    (100 * drift).toFixed(2)
+  }% (${((r.rssAtEnd ?? 0) / 2 ** 20).toFixed(0)} MiB) js heap ${(100 * jsDrift).toFixed(2)}%${
+    r.heapAtEnd !== undefined
+      ? ` wasm heap ${heapGrew ? "GREW" : "flat"} (${(r.heapAtEnd / 2 ** 20).toFixed(0)} MiB)`
+      : ""
+  } ${(r.ms / 1000).toFixed(1)} s`;
+  return { ok, line };
+}
+
 if (import.meta.main) {
   const { parseArgs } = await import("node:util");
   const { values } = parseArgs({
@@ -208,30 +253,45 @@ if (import.meta.main) {
       calls: { type: "string", default: "1000" },
       warmup: { type: "string", default: "1000" },
       backends: { type: "string", default: "cpu,wasm,webgpu" },
+      case: { type: "string" },
     },
   });
+  const run = async (b: string, only?: string, onResult?: (r: SoakResult) => void) => {
+    if (b === "webgpu") tf.env().set("WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD", 0);
+    return await soak(b, Number(values.calls), true, onResult, Number(values.warmup), only);
+  };
+  if (values.case !== undefined) {
+    // One case in this process (spawned by the loop below): its result as JSON on the last line.
+    const [r] = await run(values.backends, values.case);
+    console.log(JSON.stringify(r));
+    Deno.exit(0);
+  }
+  // Each case in a process of its own: resident memory is the process's, and in one process a
+  // case's baseline held what earlier cases had left to the allocator (drops of 10–30% when it
+  // was handed back, and growth back to the process's level in the next case).
   let bad = 0;
   for (const b of values.backends.split(",")) {
-    if (b === "webgpu") tf.env().set("WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD", 0);
-    await soak(b, Number(values.calls), true, (r) => {
-      const drift = r.rssAt100 ? (r.rssAtEnd! - r.rssAt100) / r.rssAt100 : 0;
-      const jsDrift = r.jsHeapAt100 ? (r.jsHeapAtEnd! - r.jsHeapAt100) / r.jsHeapAt100 : 0;
-      const heapGrew = (r.heapAtEnd ?? 0) > (r.heapAt100 ?? 0);
-      const ok = r.tensorsDelta === 0 && r.bytesDelta === 0 && r.callerOk && drift <= 0.02 && jsDrift <= 0.02 &&
-        !heapGrew;
-      if (!ok) bad++;
-      console.log(
-        `${ok ? "ok  " : "FAIL"} ${b.padEnd(6)} ${
-          r.name.padEnd(52)
-        } tensors ${r.tensorsDelta} bytes ${r.bytesDelta} caller ${r.callerOk ? "ok" : "DISPOSED/CHANGED"} rss ${
-          (100 * drift).toFixed(2)
-        }% (${((r.rssAtEnd ?? 0) / 2 ** 20).toFixed(0)} MiB) js heap ${(100 * jsDrift).toFixed(2)}%${
-          r.heapAtEnd !== undefined
-            ? ` wasm heap ${heapGrew ? "GREW" : "flat"} (${(r.heapAtEnd / 2 ** 20).toFixed(0)} MiB)`
-            : ""
-        } ${(r.ms / 1000).toFixed(1)} s`,
-      );
-    }, Number(values.warmup));
+    await tf.setBackend(b);
+    const names = soakCases();
+    names.dispose();
+    for (const c of names.cases) {
+      const args = ["run", "-A", "--v8-flags=--expose-gc", import.meta.filename!, "--backends", b, "--case", c.name];
+      args.push("--calls", values.calls, "--warmup", values.warmup);
+      const out = await new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "inherit" }).output();
+      const last = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
+      let r: SoakResult | null = null;
+      try {
+        r = out.success ? JSON.parse(last) : null;
+      } catch { /* reported below */ }
+      if (!r) {
+        bad++;
+        console.log(`FAIL ${b.padEnd(6)} ${c.name.padEnd(52)} the process failed (exit ${out.code})`);
+        continue;
+      }
+      const v = verdict(b, r);
+      if (!v.ok) bad++;
+      console.log(v.line);
+    }
   }
   Deno.exit(bad ? 1 : 0);
 }

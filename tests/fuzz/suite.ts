@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import fc from "fast-check";
 import { initBackend } from "../../mod.ts";
 import { buildProgram, OPS, type Program, programArb } from "./grammar.ts";
+import type { NtkMethod } from "../../mod.ts";
 import { type Backend, checkProgram, type Failure, gradOracle, histogram } from "./runner.ts";
 import { shrink } from "./shrink.ts";
 
@@ -37,6 +38,12 @@ export interface Summary {
   failures: Failure[];
   shrunk: { cls: string; method: string; backend: string; message: string; code: string }[];
   parityMaxRel: Record<string, number>;
+  /**
+   * Programs where a backend's kernel differs from cpu's beyond tolerance while each equals its own
+   * backend's tf.grads oracle: tfjs's backends differentiate differently there (a tie in a max at a
+   * non-differentiable point picks a different subgradient), so no number of fast-ntk's is wrong.
+   */
+  parityTies: Record<string, number>;
   hist: ReturnType<typeof histogram>;
   ms: number;
 }
@@ -47,11 +54,13 @@ export function signature(f: Failure): string {
 }
 
 /**
- * Largest entry difference over the largest finite entry of `b`. Entries equal on both sides
- * count as agreeing, the same infinity or NaN included (Inf − Inf is NaN, and poisoned the long
- * campaign's figure); a non-finite entry on one side only is a disagreement (Infinity).
+ * Largest entry difference over the largest finite entry of `b` (or over `scaleFloor` if larger:
+ * a kernel whose entries all lie below the oracle's rounding floor has no meaningful relative
+ * error). Entries equal on both sides count as agreeing, the same infinity or NaN included
+ * (Inf − Inf is NaN, and poisoned the long campaign's figure); a non-finite entry on one side
+ * only is a disagreement (Infinity).
  */
-export function relDiff(a: Float32Array, b: Float32Array): number {
+export function relDiff(a: Float32Array, b: Float32Array, scaleFloor = 0): number {
   let num = 0, den = 0;
   for (let i = 0; i < a.length; i++) {
     const [x, y] = [a[i], b[i]];
@@ -64,6 +73,7 @@ export function relDiff(a: Float32Array, b: Float32Array): number {
     num = Math.max(num, d);
     den = Math.max(den, Math.abs(y));
   }
+  den = Math.max(den, scaleFloor);
   return den === 0 ? num : num / den;
 }
 
@@ -94,6 +104,7 @@ export async function runFuzz(o: RunOptions): Promise<Summary> {
     failures: [],
     shrunk: [],
     parityMaxRel: {},
+    parityTies: {},
     hist: histogram(progs),
     ms: 0,
   };
@@ -155,16 +166,7 @@ export async function runFuzz(o: RunOptions): Promise<Summary> {
         }
       }
     }
-    // Parity: each method's kernel on wasm/webgpu against cpu's.
-    for (const b of o.others) {
-      for (const [m, k] of Object.entries(kernels[b] ?? {})) {
-        const ref = kernels.cpu?.[m];
-        if (!ref) continue;
-        const d = relDiff(k, ref);
-        sum.parityMaxRel[b] = Math.max(sum.parityMaxRel[b] ?? 0, d);
-        if (d > (b === "webgpu" ? 1e-3 : 1e-4)) log(`PARITY program ${i} ${m} on ${b}: ${d.toExponential(2)}`);
-      }
-    }
+    if (oracle) await checkParity(i, prog, oracle.absFloor, kernels, o.others, sum, log);
     if ((i + 1) % 100 === 0) log(`${i + 1}/${progs.length} programs, ${Math.round(performance.now() - t0)} ms`);
     if ((i + 1) % 1000 === 0 && i + 1 < progs.length) {
       const partial = { ...sum, programs: i + 1, hist: histogram(progs.slice(0, i + 1)), ms: performance.now() - t0 };
@@ -173,6 +175,66 @@ export async function runFuzz(o: RunOptions): Promise<Summary> {
   }
   sum.ms = performance.now() - t0;
   return sum;
+}
+
+/**
+ * Backend parity: each method's kernel on wasm/webgpu against cpu's, relative to max|K| or, if
+ * larger, to the scale at which the oracle's rounding floor (each side's) is `tol` of it — a
+ * kernel of rounding noise only (program 298 of seed 20261207: entries ~1e-17 where the
+ * Jacobian's are ~1e-8) once read as a 0.375 disagreement. A disagreement is a failure ("parity"), unless the
+ * backend's tf.grads oracle differs from cpu's by as much and the kernel equals its own backend's
+ * oracle: then tfjs's backends disagree about the derivative itself (counted in parityTies).
+ */
+export async function checkParity(
+  i: number,
+  prog: Program,
+  absFloor: number,
+  kernels: Record<string, Record<string, Float32Array>>,
+  others: Backend[],
+  sum: Summary,
+  log: (s: string) => void,
+): Promise<void> {
+  for (const b of others) {
+    const tol = b === "webgpu" ? 1e-3 : 1e-4;
+    let own: Float64Array | null | undefined; // b's own oracle, computed on the first disagreement
+    for (const [m, k] of Object.entries(kernels[b] ?? {})) {
+      const ref = kernels.cpu?.[m];
+      if (!ref) continue;
+      const scaleFloor = (2 * absFloor) / tol;
+      const d = relDiff(k, ref, scaleFloor);
+      if (d <= tol) {
+        sum.parityMaxRel[b] = Math.max(sum.parityMaxRel[b] ?? 0, d);
+        continue;
+      }
+      if (own === undefined) {
+        if (b === "webgpu") tf.env().set("WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD", 0);
+        try {
+          own = (await gradOracle(prog, b)).data;
+        } catch {
+          own = null; // no oracle of its own there: the disagreement stands
+        } finally {
+          if (b === "webgpu") tf.env().set("WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD", 1000);
+        }
+      }
+      const own32 = own && Float32Array.from(own);
+      const tie = own32 !== null && relDiff(k, own32, scaleFloor) <= tol && relDiff(own32, ref, scaleFloor) > tol;
+      if (tie) {
+        sum.parityTies[b] = (sum.parityTies[b] ?? 0) + 1;
+        log(`PARITY-TIE program ${i} ${m} on ${b}: ${d.toExponential(2)} (tfjs's own gradients differ there too)`);
+        continue;
+      }
+      const f: Failure = {
+        cls: "parity",
+        backend: b,
+        method: m as NtkMethod,
+        message: `kernel differs from cpu's by ${d.toExponential(2)} (relative), beyond ${tol} + rounding floor`,
+        code: prog.code,
+      };
+      sum.failuresByClass.parity = (sum.failuresByClass.parity ?? 0) + 1;
+      sum.failures.push(f);
+      log(`FAIL parity program ${i} ${m} on ${b}: ${f.message}\n${prog.code}\nspec ${JSON.stringify(prog.spec)}`);
+    }
+  }
 }
 
 /** The summary as text: programs per backend, op histogram, failures by class. */
@@ -190,7 +252,11 @@ export function formatSummary(s: Summary): string {
       pct(s.hist.n1neN2)
     }, smooth ${pct(s.hist.smooth)}`,
     `named errors (documented limits): ${JSON.stringify(s.named)}`,
-    `backend parity (max rel diff to cpu): ${JSON.stringify(s.parityMaxRel)}`,
+    `backend parity (max rel diff to cpu, over max(max|K|, rounding floor / tol)): ${
+      JSON.stringify(s.parityMaxRel)
+    }; ties (tfjs's own ${""}gradients differ between backends, fast-ntk equal to each): ${
+      JSON.stringify(s.parityTies)
+    }`,
     `known issue-11 bugs (KNOWN_BUGS): ${JSON.stringify(s.knownByClass)}`,
     `FAILURES by class: ${JSON.stringify(s.failuresByClass)}`,
   ];
