@@ -142,9 +142,10 @@ export function estimate(
   const o = prof.outPerRow;
   const pairs = outputPairs(o, layout, outShape);
   const maxP = Math.max(1, ...prof.paramSizes);
-  // Jacobian contraction: O VJPs per row on each side (per-row transposes cost about one more
-  // pass), then N1·N2·O²·P.
-  const jcReverse = 2 * o * (n1 + n2) * fpRow;
+  // Jacobian contraction: O VJPs per row on each side (a VJP costs what a JVP does; per-row
+  // transposes split one pass by example), then N1·N2·O²·P. Counted against the run's own
+  // count: the transformer and RNN of the suite overestimated 1.64× with a second pass here.
+  const jcReverse = o * (n1 + n2) * fpRow;
   const jacobian: Estimate = {
     flops: jcReverse + 2 * n1 * n2 * pairs * prof.params,
     bytes: 4 * (3 * o * Math.max(n1, n2) * maxP + 2 * o * (n1 + n2) * prof.maxVarPerRow + n1 * n2 * o * o),
@@ -184,7 +185,7 @@ export function estimate(
   }
   const dense = prof.denseParams.reduce((a, s) => a + 2 * n1 * n2 * pairs * s, 0);
   const structured: Estimate = {
-    flops: jcReverse / 2 + pairCost + dense,
+    flops: jcReverse + pairCost + dense,
     bytes: 4 *
       (o * (n1 + n2) * prof.uses.reduce((a, u) => a + u.yPerRow, 0) / Math.max(1, Math.sqrt(prof.uses.length)) +
         2 * o * Math.max(n1, n2) * prof.maxVarPerRow + n1 * n2 * o * o +
@@ -197,7 +198,9 @@ export function estimate(
     ),
     moved: 4 * 3 * o * (n1 + n2) * prof.uses.reduce((a, u) => a + u.yPerRow, 0) +
       4 * 3 * o * (n1 + n2) * prof.denseParams.reduce((a, s) => a + s, 0),
-    ops: 2 * 4 * prof.eqns + 8 * pairTerms,
+    // A pair term runs ~18 kernels (reshapes, per-side transposes, the contraction): 15,372 kernels
+    // for the suite's RNN, whose 768 terms (16 uses of each weight, squared) cost it more than its FLOPs.
+    ops: 2 * 4 * prof.eqns + 18 * pairTerms,
   };
   // Each side's linearization is alive throughout (x1's and x2's).
   const held = prof.heldPerRow * (n1 + n2) + prof.heldFixed;
@@ -263,11 +266,24 @@ export function throughputMeasured(): boolean {
  */
 export async function measureThroughput(): Promise<Throughput> {
   const backend = tf.getBackend();
-  const t = await measure();
+  const cached = readCached(cacheName(backend));
+  // The machine's speed is its best: a measurement taken while other work ran (transposes at a
+  // tenth of their speed under a load of 15) must not steer every later choice.
+  const t = bestOf(await measure(), isThroughput(cached) ? cached : null);
   measured.set(backend, t);
   known.set(backend, t);
   writeCached(cacheName(backend), t);
   return t;
+}
+
+/** Each figure at its best of two measurements. */
+export function bestOf(a: Throughput, b: Throughput | null): Throughput {
+  if (!b) return a;
+  return {
+    gflops: Math.max(a.gflops, b.gflops),
+    bandwidth: Math.max(a.bandwidth, b.bandwidth),
+    launchMs: Math.min(a.launchMs, b.launchMs),
+  };
 }
 
 /** matMul GFLOP/s, transpose bandwidth and per-kernel latency on the current backend. */

@@ -54,3 +54,22 @@ Deno.test("without env or write permission: the shipped speed, no prompt, no fil
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a new measurement keeps each figure at its best against the kept one (a loaded moment does not stick)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const env = { FAST_NTK_CACHE_DIR: dir };
+    const allow = ["--allow-read", `--allow-write=${dir}`, "--allow-env"];
+    // Kept from a fast moment: a matMul no measurement here reaches, a transpose none is slower than.
+    const kept = { gflops: 1e6, bandwidth: 1e-6, launchMs: 1e-9 };
+    await Deno.writeTextFile(`${dir}/throughput-wasm.json`, JSON.stringify(kept));
+    const r = await run(allow, env, true);
+    const now = JSON.parse(await Deno.readTextFile(`${dir}/throughput-wasm.json`));
+    assert.equal(now.gflops, 1e6);
+    assert.equal(now.launchMs, 1e-9);
+    assert.ok(now.bandwidth > 1e-6, `bandwidth ${now.bandwidth}`);
+    assert.deepEqual(r.measured, now);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
