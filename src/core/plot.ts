@@ -193,6 +193,7 @@ function annotate(
       size,
       anchor: "middle",
       fill: light ? "black" : "white",
+      role: "value",
     });
   });
 }
@@ -204,11 +205,11 @@ function drawHeatmapAxes(fig: Figure, rows: number, cols: number, o: HeatmapOpti
   const rowTicks = side(rows, g.pr, o.block?.[0] ?? 1), colTicks = side(cols, g.pc, o.block?.[1] ?? 1);
   for (const t of colTicks) {
     fig.line(t.at, h, t.at, h + 5);
-    fig.text(t.at, h + 18, t.label, { anchor: "middle" });
+    fig.text(t.at, h + 18, t.label, { anchor: "middle", role: "xtick" });
   }
   for (const t of rowTicks) {
     fig.line(-5, t.at, 0, t.at);
-    fig.text(-8, t.at + 4, t.label, { anchor: "end" });
+    fig.text(-8, t.at + 4, t.label, { anchor: "end", role: "ytick" });
   }
   const labelWidth = Math.max(...rowTicks.map((t) => textWidth(t.label, 12)));
   const unit = o.blockName ?? "example";
@@ -218,8 +219,8 @@ function drawHeatmapAxes(fig: Figure, rows: number, cols: number, o: HeatmapOpti
       `${unit} (${cols / o.block[1]} blocks of ${o.block[1]} columns)`,
     ]
     : [`row i (${rows})`, `column j (${cols})`];
-  fig.text(w / 2, h + 38, o.colsLabel ?? colsLabel, { anchor: "middle", size: 13 });
-  fig.text(-labelWidth - 18, h / 2, o.rowsLabel ?? rowsLabel, { anchor: "middle", size: 13, vertical: true });
+  fig.text(w / 2, h + 38, o.colsLabel ?? colsLabel, { anchor: "middle", size: 13, role: "xlabel" });
+  fig.text(-labelWidth - 18, h / 2, o.rowsLabel ?? rowsLabel, { anchor: "middle", size: 13, vertical: true, role: "ylabel" });
 }
 
 /** The colour bar from the data's min to max at x, with nice ticks; returns its right edge. */
@@ -239,11 +240,11 @@ function drawColourBar(fig: Figure, scale: ColourScale, x: number, h: number): n
     x1: x + 16,
     y1: barH,
   });
-  const { values, step } = scale.hi > scale.lo ? niceTicks(scale.lo, scale.hi, 6) : { values: [scale.lo], step: 1 };
+  const { values, step } = scale.hi > scale.lo ? niceTicks(scale.lo, scale.hi, Math.max(3, Math.round(barH / 60))) : { values: [scale.lo], step: 1 };
   let right = x + 16;
   for (const v of values) {
     fig.line(x + 16, at(v), x + 21, at(v));
-    right = Math.max(right, fig.text(x + 24, at(v) + 4, tickLabel(v, step)).x1);
+    right = Math.max(right, fig.text(x + 24, at(v) + 4, tickLabel(v, step), { role: "cbtick" }).x1);
   }
   return right;
 }
@@ -259,8 +260,8 @@ function drawTitles(fig: Figure, o: HeatmapOptions, rows: number, cols: number, 
       ? `colour: ${scale.name}, centred at 0 (white), limits ±${legendNumber(scale.vmax)}`
       : `colour: ${scale.name}, ${legendNumber(scale.lo)} … ${legendNumber(scale.hi)}`,
   );
-  notes.reverse().forEach((note, k) => fig.text(0, -12 - 16 * k, note, { size: 11, fill: "#444" }));
-  fig.text(0, -12 - 16 * notes.length - 6, o.title ?? "kernel", { size: 15 });
+  notes.reverse().forEach((note, k) => fig.text(0, -12 - 16 * k, note, { size: 11, fill: "#444", role: "note" }));
+  fig.text(0, -12 - 16 * notes.length - 6, o.title ?? "kernel", { size: 15, role: "title" });
 }
 
 /** Options of `kernelHeatmapSvg`: those of `heatmapSvg` but the matrix's own geometry. */

@@ -67,7 +67,7 @@ export function drawAxes(fig: Figure, f: Frame, xa: Axis, ya: Axis): void {
     const x = f.px(t.at);
     fig.line(x, f.y, x, f.y + f.h, "#e3e3e3", grid);
     fig.line(x, f.y + f.h, x, f.y + f.h + 5);
-    fig.text(x, f.y + f.h + 18, t.label, { anchor: "middle" });
+    fig.text(x, f.y + f.h + 18, t.label, { anchor: "middle", role: "xtick" });
   }
   for (const v of xa.minor) fig.line(f.px(v), f.y + f.h, f.px(v), f.y + f.h + 3);
   let labelWidth = 0;
@@ -75,7 +75,7 @@ export function drawAxes(fig: Figure, f: Frame, xa: Axis, ya: Axis): void {
     const y = f.py(t.at);
     fig.line(f.x, y, f.x + f.w, y, "#e3e3e3", grid);
     fig.line(f.x - 5, y, f.x, y);
-    fig.text(f.x - 8, y + 4, t.label, { anchor: "end" });
+    fig.text(f.x - 8, y + 4, t.label, { anchor: "end", role: "ytick" });
     labelWidth = Math.max(labelWidth, textWidth(t.label, 12));
   }
   for (const v of ya.minor) fig.line(f.x - 3, f.py(v), f.x, f.py(v));
@@ -83,8 +83,8 @@ export function drawAxes(fig: Figure, f: Frame, xa: Axis, ya: Axis): void {
     `<rect x="${f1(f.x)}" y="${f1(f.y)}" width="${f1(f.w)}" height="${f1(f.h)}" fill="none" stroke="black"/>`,
     { x0: f.x, y0: f.y, x1: f.x + f.w, y1: f.y + f.h },
   );
-  fig.text(f.x + f.w / 2, f.y + f.h + 38, xa.title, { anchor: "middle", size: 13 });
-  fig.text(f.x - labelWidth - 18, f.y + f.h / 2, ya.title, { anchor: "middle", size: 13, vertical: true });
+  fig.text(f.x + f.w / 2, f.y + f.h + 38, xa.title, { anchor: "middle", size: 13, role: "xlabel" });
+  fig.text(f.x - labelWidth - 18, f.y + f.h / 2, ya.title, { anchor: "middle", size: 13, vertical: true, role: "ylabel" });
 }
 
 /** Marker shapes that tell series apart without colour. */

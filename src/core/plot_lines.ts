@@ -56,7 +56,7 @@ export function drawSpectrum(fig: Figure, s: SpectrumData, x: number, y: number,
     fig.parts.push(`<polyline points="${d}" fill="none" stroke="${colour}" stroke-width="1.5"/>`);
   }
   spectrumLegend(s, n, n - shown.length).forEach((line, k) => {
-    fig.text(x, y + h + 64 + 16 * k, line, { size: 12 });
+    fig.text(x, y + h + 64 + 16 * k, line, { role: "legend" });
   });
   fig.parts.push(`</g>`);
 }
@@ -89,7 +89,7 @@ export function spectrumPanelWidth(s: SpectrumData): number {
 export function spectrumSvg(spectrum: ArrayLike<number> | SpectrumData, options: { title?: string } = {}): string {
   const s = "eigenvalues" in spectrum ? spectrum : { eigenvalues: spectrum };
   const fig = new Figure();
-  if (options.title) fig.text(0, -16, options.title, { size: 14 });
+  if (options.title) fig.text(0, -16, options.title, { size: 14, role: "title" });
   drawSpectrum(fig, s, 0, 0, spectrumPanelWidth(s), 260);
   return fig.svg();
 }
@@ -185,7 +185,7 @@ export function lineChartSvg(series: LineSeries[], o: LineChartOptions = {}): st
   }
   const fig = new Figure();
   const f = frameOf(0, 0, 460, 280, xa, ya);
-  if (o.title) fig.text(0, -16, o.title, { size: 14 });
+  if (o.title) fig.text(0, -16, o.title, { size: 14, role: "title" });
   drawAxes(fig, f, xa, ya);
   kept.forEach((pts, i) => {
     const s = series[i], colour = s.colour ?? PALETTE[i % PALETTE.length];
@@ -213,7 +213,7 @@ export function lineChartSvg(series: LineSeries[], o: LineChartOptions = {}): st
       y1: ly,
     });
     fig.parts.push(marker(shape, f.w + 34, ly - 4, colour, open));
-    fig.text(f.w + 60, ly, s.label);
+    fig.text(f.w + 60, ly, s.label, { role: "legend" });
   });
   const notes = [
     ...(clipped
@@ -221,7 +221,7 @@ export function lineChartSvg(series: LineSeries[], o: LineChartOptions = {}): st
       : []),
     ...(droppedX ? [`${droppedX} point${droppedX === 1 ? "" : "s"} with x ≤ 0 or not finite left out`] : []),
   ];
-  notes.forEach((note, k) => fig.text(f.w + 16, 14 + 20 * series.length + 8 + 16 * k, note, { size: 11 }));
+  notes.forEach((note, k) => fig.text(f.w + 16, 14 + 20 * series.length + 8 + 16 * k, note, { size: 11, role: "note" }));
   return fig.svg();
 }
 

@@ -26,6 +26,8 @@ export interface TextStyle {
   vertical?: boolean;
   weight?: "bold";
   fill?: string;
+  /** A class naming the text's role (xtick, ytick, xlabel, ylabel, title, legend, note), for tests and CSS. */
+  role?: string;
 }
 
 /** Escapes text for SVG content and attribute values. */
@@ -69,6 +71,7 @@ export class Figure {
       style.vertical ? ` transform="rotate(-90 ${f1(x)} ${f1(y)})"` : "",
       style.weight ? ` font-weight="${style.weight}"` : "",
       style.fill ? ` fill="${style.fill}"` : "",
+      style.role ? ` class="${style.role}"` : "",
     ].join("");
     this.add(`<text ${attrs}>${esc(s)}</text>`, box);
     return box;
@@ -105,7 +108,9 @@ export function niceTicks(lo: number, hi: number, count = 5): { values: number[]
   if (!(hi > lo) || !Number.isFinite(hi - lo)) return { values: Number.isFinite(lo) ? [lo] : [], step: 1 };
   const raw = (hi - lo) / Math.max(1, count);
   const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw * 0.999) ?? 10 * power;
+  // The multiplier nearest the raw step on a log scale (d3's thresholds: √50, √10, √2).
+  const m = raw / power;
+  const step = (m >= Math.sqrt(50) ? 10 : m >= Math.sqrt(10) ? 5 : m >= Math.SQRT2 ? 2 : 1) * power;
   const values: number[] = [];
   // Integer multiples of the step, so 0 is exactly 0 and labels carry no round-off.
   for (let k = Math.ceil(lo / step - 1e-9); k <= Math.floor(hi / step + 1e-9); k++) {
