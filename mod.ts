@@ -72,15 +72,17 @@ export {
   heatmapSvg,
   type KernelHeatmapOptions,
   kernelHeatmapSvg,
+} from "./src/core/plot.ts";
+export {
   type LineChartOptions,
   lineChartSvg,
   type LineSeries,
   type LossCurves,
   lossCurveSvg,
-  type Marker,
   type SpectrumData,
   spectrumSvg,
-} from "./src/core/plot.ts";
+} from "./src/core/plot_lines.ts";
+export type { Marker } from "./src/core/plot_axes.ts";
 // Types that appear in the signatures above.
 export type { LayersModel, Tensor } from "./src/core/types.ts";
 export type { Input } from "./src/core/validate.ts";

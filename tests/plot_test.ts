@@ -85,7 +85,8 @@ Deno.test("kernelHeatmapSvg() draws a full kernel example-major with N − 1 sep
   const svg = kernelHeatmapSvg(data, shape, { title: "full" });
   const { root, at } = cells(svg, n * o, n * o);
   const lines = byClass(root, "line", "separator");
-  const across = lines.filter((l) => num(l, "y1") === num(l, "y2")), down = lines.filter((l) => num(l, "x1") === num(l, "x2"));
+  const across = lines.filter((l) => num(l, "y1") === num(l, "y2")),
+    down = lines.filter((l) => num(l, "x1") === num(l, "x2"));
   assert.equal(across.length, n - 1);
   assert.equal(down.length, n - 1);
   const ys = across.map((l) => num(l, "y1"));
@@ -115,7 +116,9 @@ Deno.test("every text of every figure lies inside its viewBox, long titles and l
     }),
     "600×600": heatmapSvg(new Float64Array(600 * 600).map((_, k) => k % 7), 600, 600),
     spectrum: spectrumSvg([3, 2, 1], { title: long }),
-    loss: lossCurveSvg({ t, train: t.map((s) => (s > 10 ? 0 : Math.exp(-s))), test: t.map(() => 0.5) }, { title: long }),
+    loss: lossCurveSvg({ t, train: t.map((s) => (s > 10 ? 0 : Math.exp(-s))), test: t.map(() => 0.5) }, {
+      title: long,
+    }),
     chart: lineChartSvg([{ label: long, points: [[-5, 1e6], [5, -1e6]] }], { xLabel: long, yLabel: long }),
   };
   for (const [name, svg] of Object.entries(figures)) {
@@ -138,7 +141,8 @@ Deno.test("heatmapSvg() keeps every size up to 1000 × 1000 under 2 MB, and mean
   assert.equal(byClass(parseSvg(full), "line", "separator").length, 2 * 199);
 
   // 40 × 40 pooled to 10 × 10 by 4 × 4 means: a block of 0 and 2 averages to 1.
-  const m = 40, small = Float64Array.from({ length: m * m }, (_, k) => (Math.floor(k / m) < 4 && k % m < 4 ? (k % 2) * 2 : 5));
+  const m = 40,
+    small = Float64Array.from({ length: m * m }, (_, k) => (Math.floor(k / m) < 4 && k % m < 4 ? (k % 2) * 2 : 5));
   const pooled = heatmapSvg(small, m, m, { maxCells: 10 });
   const root = parseSvg(pooled);
   assert.match(texts(root, "note").join(" "), /each cell: mean of 4 × 4 entries \(40 × 40 shown as 10 × 10\)/);
@@ -196,7 +200,9 @@ Deno.test("lossCurveSvg() has labelled log axes, draws zero losses at a stated f
   assert.match(texts(root, "note").join(" "), /1 value below 1e-8 \(e\.g\. 0\) drawn at it/);
   const [trainPath, testPath] = byClass(root, "path", "series");
   const lastY = Number(trainPath.getAttribute("d")!.split(/[ ,]/).at(-1));
-  const bottom = Math.max(...all(root, "rect").filter((r) => r.getAttribute("fill") === "none").map((r) => num(r, "height")));
+  const bottom = Math.max(
+    ...all(root, "rect").filter((r) => r.getAttribute("fill") === "none").map((r) => num(r, "height")),
+  );
   assert.ok(Math.abs(lastY - bottom) < 0.2, `the clipped zero sits on the floor (${lastY} vs ${bottom})`);
   assert.equal(byClass(root, "path", "clipped").length, 1);
   // Line style and marker differ: solid with filled circles, dashed with open squares.
@@ -222,7 +228,10 @@ Deno.test("heatmapSvg() and kernelHeatmapSvg() refuse bad arguments with one sen
     () => heatmapSvg([1, 2, 3, 4, 5, 6], 2, 3, { block: [2, 2] }),
     (e) => e instanceof InvalidOptionError && /block/.test(e.message),
   );
-  assert.throws(() => kernelHeatmapSvg([1, 2], [2, 1, 1]), (e) => e instanceof ShapeMismatchError && /shape/.test(e.message));
+  assert.throws(
+    () => kernelHeatmapSvg([1, 2], [2, 1, 1]),
+    (e) => e instanceof ShapeMismatchError && /shape/.test(e.message),
+  );
   assert.throws(() => kernelHeatmapSvg([1, 2], [2, 2]), ShapeMismatchError);
 });
 

@@ -10,16 +10,6 @@ import { f1, Figure, legendNumber, niceTicks, textWidth, tickLabel } from "./plo
 import { encodeIndexedPng, pngDataUri } from "./png.ts";
 
 export { type ColormapName, NEUTRAL };
-export type { Marker } from "./plot_axes.ts";
-export {
-  type LineChartOptions,
-  lineChartSvg,
-  type LineSeries,
-  type LossCurves,
-  lossCurveSvg,
-  type SpectrumData,
-  spectrumSvg,
-} from "./plot_lines.ts";
 
 /** Options of `heatmapSvg`. */
 export interface HeatmapOptions {
@@ -220,7 +210,12 @@ function drawHeatmapAxes(fig: Figure, rows: number, cols: number, o: HeatmapOpti
     ]
     : [`row i (${rows})`, `column j (${cols})`];
   fig.text(w / 2, h + 38, o.colsLabel ?? colsLabel, { anchor: "middle", size: 13, role: "xlabel" });
-  fig.text(-labelWidth - 18, h / 2, o.rowsLabel ?? rowsLabel, { anchor: "middle", size: 13, vertical: true, role: "ylabel" });
+  fig.text(-labelWidth - 18, h / 2, o.rowsLabel ?? rowsLabel, {
+    anchor: "middle",
+    size: 13,
+    vertical: true,
+    role: "ylabel",
+  });
 }
 
 /** The colour bar from the data's min to max at x, with nice ticks; returns its right edge. */
@@ -240,7 +235,9 @@ function drawColourBar(fig: Figure, scale: ColourScale, x: number, h: number): n
     x1: x + 16,
     y1: barH,
   });
-  const { values, step } = scale.hi > scale.lo ? niceTicks(scale.lo, scale.hi, Math.max(3, Math.round(barH / 60))) : { values: [scale.lo], step: 1 };
+  const { values, step } = scale.hi > scale.lo
+    ? niceTicks(scale.lo, scale.hi, Math.max(3, Math.round(barH / 60)))
+    : { values: [scale.lo], step: 1 };
   let right = x + 16;
   for (const v of values) {
     fig.line(x + 16, at(v), x + 21, at(v));

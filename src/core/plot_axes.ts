@@ -84,7 +84,12 @@ export function drawAxes(fig: Figure, f: Frame, xa: Axis, ya: Axis): void {
     { x0: f.x, y0: f.y, x1: f.x + f.w, y1: f.y + f.h },
   );
   fig.text(f.x + f.w / 2, f.y + f.h + 38, xa.title, { anchor: "middle", size: 13, role: "xlabel" });
-  fig.text(f.x - labelWidth - 18, f.y + f.h / 2, ya.title, { anchor: "middle", size: 13, vertical: true, role: "ylabel" });
+  fig.text(f.x - labelWidth - 18, f.y + f.h / 2, ya.title, {
+    anchor: "middle",
+    size: 13,
+    vertical: true,
+    role: "ylabel",
+  });
 }
 
 /** Marker shapes that tell series apart without colour. */

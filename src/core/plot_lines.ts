@@ -221,7 +221,9 @@ export function lineChartSvg(series: LineSeries[], o: LineChartOptions = {}): st
       : []),
     ...(droppedX ? [`${droppedX} point${droppedX === 1 ? "" : "s"} with x ≤ 0 or not finite left out`] : []),
   ];
-  notes.forEach((note, k) => fig.text(f.w + 16, 14 + 20 * series.length + 8 + 16 * k, note, { size: 11, role: "note" }));
+  notes.forEach((note, k) =>
+    fig.text(f.w + 16, 14 + 20 * series.length + 8 + 16 * k, note, { size: 11, role: "note" })
+  );
   return fig.svg();
 }
 
