@@ -139,6 +139,10 @@ Deno.test("heatmapSvg() keeps every size up to 1000 × 1000 under 2 MB, and mean
   const full = kernelHeatmapSvg(Float64Array.from({ length: n * n }, noise), [200, 200, 5, 5]);
   assert.ok(full.length <= 2e6, `${(full.length / 1e6).toFixed(2)} MB`);
   assert.equal(byClass(parseSvg(full), "line", "separator").length, 2 * 199);
+  // 300 examples × 4 outputs, pooled by 2 to 600 × 600 on 480 px: blocks of 1.6 px get no lines, but a note.
+  const dense = parseSvg(kernelHeatmapSvg(new Float64Array(1200 * 1200).fill(1), [300, 300, 4, 4]));
+  assert.equal(byClass(dense, "line", "separator").length, 0);
+  assert.match(texts(dense, "note").join(" "), /blocks of 4 × 4 too small for separating lines/);
 
   // 40 × 40 pooled to 10 × 10 by 4 × 4 means: a block of 0 and 2 averages to 1.
   const m = 40,

@@ -137,12 +137,12 @@ export function heatmapSvg(data: ArrayLike<number>, rows: number, cols: number, 
       `href="${cellsImage(m, scale, Math.max(1, g.scale))}"/>`,
     { x0: 0, y0: 0, x1: w, y1: h },
   );
-  if (o.block) drawSeparators(fig, rows, cols, o.block, g, scale.diverging);
+  const blockNote = o.block ? drawSeparators(fig, rows, cols, o.block, g, scale.diverging) : "";
   fig.add(`<rect width="${f1(w)}" height="${f1(h)}" fill="none" stroke="black"/>`, { x0: 0, y0: 0, x1: w, y1: h });
   if (o.annotate ?? (g.r <= 12 && g.c <= 12 && g.pr === 1 && g.pc === 1)) annotate(fig, m, scale, g.cell);
   drawHeatmapAxes(fig, rows, cols, o, g);
   const barRight = drawColourBar(fig, scale, w + 24, h);
-  drawTitles(fig, o, rows, cols, g, scale);
+  drawTitles(fig, o, rows, cols, g, scale, blockNote);
   if (o.spectrum) {
     const s = "eigenvalues" in o.spectrum ? o.spectrum : { eigenvalues: o.spectrum };
     drawSpectrum(fig, s, barRight + 100, 0, spectrumPanelWidth(s), Math.max(h, 240));
@@ -152,16 +152,21 @@ export function heatmapSvg(data: ArrayLike<number>, rows: number, cols: number, 
 
 type Layout = ReturnType<typeof layout>;
 
-/** Lines between blocks: N − 1 across and M − 1 down for N × M blocks. */
+/** Lines between blocks: N − 1 across and M − 1 down for N × M blocks; or a note why there are none. */
 function drawSeparators(fig: Figure, rows: number, cols: number, b: [number, number], g: Layout, dark: boolean) {
   const [w, h] = [g.c * g.cell, g.r * g.cell];
-  const stroke = dark ? "black" : "white", extra = ` class="separator" stroke-width="1"`;
+  // Blocks under 2 px would be all lines: say so instead. Thinner lines between small blocks.
+  const blockPx = Math.min(b[0] / g.pr, b[1] / g.pc) * g.cell;
+  if (blockPx < 2) return `blocks of ${b[0]} × ${b[1]} too small for separating lines`;
+  const width = Math.round(Math.min(1, blockPx / 6) * 100) / 100;
+  const stroke = dark ? "black" : "white", extra = ` class="separator" stroke-width="${width}"`;
   for (let k = 1; k < rows / b[0]; k++) {
     fig.line(0, (k * b[0] / g.pr) * g.cell, w, (k * b[0] / g.pr) * g.cell, stroke, extra);
   }
   for (let k = 1; k < cols / b[1]; k++) {
     fig.line((k * b[1] / g.pc) * g.cell, 0, (k * b[1] / g.pc) * g.cell, h, stroke, extra);
   }
+  return "";
 }
 
 /** Each value in its cell, black or white by the cell's lightness. */
@@ -247,8 +252,16 @@ function drawColourBar(fig: Figure, scale: ColourScale, x: number, h: number): n
 }
 
 /** The title, and a note on pooling and the colormap under it. */
-function drawTitles(fig: Figure, o: HeatmapOptions, rows: number, cols: number, g: Layout, scale: ColourScale) {
-  const notes: string[] = [];
+function drawTitles(
+  fig: Figure,
+  o: HeatmapOptions,
+  rows: number,
+  cols: number,
+  g: Layout,
+  scale: ColourScale,
+  blockNote: string,
+) {
+  const notes: string[] = blockNote ? [blockNote] : [];
   if (g.pr > 1 || g.pc > 1) {
     notes.push(`each cell: mean of ${g.pr} × ${g.pc} entries (${rows} × ${cols} shown as ${g.r} × ${g.c})`);
   }
