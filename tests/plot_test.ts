@@ -224,7 +224,7 @@ Deno.test("lineChartSvg() leaves out x ≤ 0 on a log axis and says how many", (
   assert.equal(byClass(root, "path", "series")[0].getAttribute("d")!.split("L").length, 2);
 });
 
-Deno.test("heatmapSvg() and kernelHeatmapSvg() refuse bad arguments with one sentence naming them", () => {
+Deno.test("heatmapSvg() and kernelHeatmapSvg() refuse bad arguments with one sentence naming them, and show NaN as grey", () => {
   assert.throws(() => heatmapSvg([1, 2, 3], 2, 2), (e) => e instanceof ShapeMismatchError && /data/.test(e.message));
   assert.throws(() => heatmapSvg([], 0, 0), (e) => e instanceof InvalidOptionError && /rows/.test(e.message));
   assert.throws(() => heatmapSvg([1, 2], 1, 2, { maxCells: 0 }), InvalidOptionError);
@@ -237,6 +237,11 @@ Deno.test("heatmapSvg() and kernelHeatmapSvg() refuse bad arguments with one sen
     (e) => e instanceof ShapeMismatchError && /shape/.test(e.message),
   );
   assert.throws(() => kernelHeatmapSvg([1, 2], [2, 2]), ShapeMismatchError);
+  // NaN and ±Infinity are not errors in a figure: grey cells, counted in a note.
+  const { root, at } = cells(heatmapSvg([NaN, 1, 2, Infinity], 2, 2), 2, 2);
+  assert.deepEqual(at(0, 0), [160, 160, 160]);
+  assert.deepEqual(at(1, 0), VIRIDIS_END);
+  assert.match(texts(root, "note").join(" "), /grey: 2 cells with NaN or ±Infinity/);
 });
 
 Deno.test("encodeIndexedPng() writes a PNG that decodes to its indices and palette, with valid CRCs", () => {

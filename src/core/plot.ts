@@ -142,7 +142,12 @@ export function heatmapSvg(data: ArrayLike<number>, rows: number, cols: number, 
   if (o.annotate ?? (g.r <= 12 && g.c <= 12 && g.pr === 1 && g.pc === 1)) annotate(fig, m, scale, g.cell);
   drawHeatmapAxes(fig, rows, cols, o, g);
   const barRight = drawColourBar(fig, scale, w + 24, h);
-  drawTitles(fig, o, rows, cols, g, scale, blockNote);
+  const nonFinite = m.data.reduce((n, v) => n + (Number.isFinite(v) ? 0 : 1), 0);
+  const notes = [
+    ...(blockNote ? [blockNote] : []),
+    ...(nonFinite ? [`grey: ${nonFinite} cell${nonFinite === 1 ? "" : "s"} with NaN or ±Infinity`] : []),
+  ];
+  drawTitles(fig, o, rows, cols, g, scale, notes);
   if (o.spectrum) {
     const s = "eigenvalues" in o.spectrum ? o.spectrum : { eigenvalues: o.spectrum };
     drawSpectrum(fig, s, barRight + 100, 0, spectrumPanelWidth(s), Math.max(h, 240));
@@ -259,9 +264,9 @@ function drawTitles(
   cols: number,
   g: Layout,
   scale: ColourScale,
-  blockNote: string,
+  extra: string[],
 ) {
-  const notes: string[] = blockNote ? [blockNote] : [];
+  const notes = [...extra];
   if (g.pr > 1 || g.pc > 1) {
     notes.push(`each cell: mean of ${g.pr} × ${g.pc} entries (${rows} × ${cols} shown as ${g.r} × ${g.c})`);
   }
