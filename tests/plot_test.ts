@@ -73,6 +73,20 @@ Deno.test("heatmapSvg() has tick labels on both axes and a colour bar with nice 
   assert.deepEqual(textsOutside(root), []);
 });
 
+Deno.test("heatmapSvg() keeps a 2 × 1000 kernel readable: its short side stretched to 120 px, not a sliver", () => {
+  const { image, png, at } = cells(
+    heatmapSvg(Float64Array.from({ length: 2000 }, (_, k) => (k < 1000 ? 1 : 2)), 2, 1000),
+    2,
+    1000,
+  );
+  assert.ok(
+    num(image, "height") >= 120 && num(image, "width") <= 500,
+    `${image.getAttribute("width")} × ${image.getAttribute("height")}`,
+  );
+  assert.deepEqual([png.width, png.height], [1000, 120]);
+  assert.deepEqual([at(0, 500), at(1, 500)], [VIRIDIS_START, VIRIDIS_END]);
+});
+
 Deno.test("kernelHeatmapSvg() draws a full kernel example-major with N − 1 separators each way", () => {
   const [n, o] = [5, 3];
   const shape = [n, n, o, o];

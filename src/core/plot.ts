@@ -68,25 +68,27 @@ function checkHeatmap(data: ArrayLike<number>, rows: number, cols: number, o: He
   }
 }
 
-/** Display geometry: pooled matrix, px per cell, image size. */
+/** Display geometry: pooling, the pooled size, and px per cell across (cx) and down (cy). */
 function layout(rows: number, cols: number, maxCells: number) {
   const [pr, pc] = [Math.ceil(rows / maxCells), Math.ceil(cols / maxCells)];
   const [r, c] = [Math.ceil(rows / pr), Math.ceil(cols / pc)];
-  // Cells of a whole number of pixels, at most 64 (a 3 × 3 kernel is 192 px), up to 480 per side;
-  // beyond, 480 px shows more cells than pixels and the viewer averages them.
+  // Square cells of a whole number of pixels, at most 64 (a 3 × 3 kernel is 192 px), up to 480
+  // per side; beyond, 480 px shows more cells than pixels and the viewer averages them. A side
+  // under 120 px (a 2 × 500 kernel) gets taller or wider cells instead of a sliver.
   const n = Math.max(r, c);
   const cell = n <= 480 ? Math.min(64, Math.floor(480 / n)) : 480 / n;
-  return { pr, pc, r, c, cell, scale: n <= 480 ? cell : 1 };
+  const stretch = (k: number) => (k * cell < 120 ? Math.min(64, Math.max(Math.ceil(120 / k), Math.ceil(cell))) : cell);
+  return { pr, pc, r, c, cx: stretch(c), cy: stretch(r) };
 }
 
-/** The cells as one indexed PNG, each cell `scale × scale` pixels. */
-function cellsImage(m: { data: Float64Array; rows: number; cols: number }, scale: ColourScale, s: number): string {
-  const [w, h] = [m.cols * s, m.rows * s];
+/** The cells as one indexed PNG, each cell `sx × sy` pixels. */
+function cellsImage(m: { data: Float64Array; rows: number; cols: number }, scale: ColourScale, sx: number, sy: number) {
+  const [w, h] = [m.cols * sx, m.rows * sy];
   const px = new Uint8Array(w * h);
   for (let i = 0; i < m.rows; i++) {
     for (let j = 0; j < m.cols; j++) {
       const k = scale.index(m.data[i * m.cols + j]);
-      for (let a = 0; a < s; a++) px.fill(k, (i * s + a) * w + j * s, (i * s + a) * w + (j + 1) * s);
+      for (let a = 0; a < sy; a++) px.fill(k, (i * sy + a) * w + j * sx, (i * sy + a) * w + (j + 1) * sx);
     }
   }
   return pngDataUri(encodeIndexedPng(px, w, h, scale.palette));
@@ -129,17 +131,19 @@ export function heatmapSvg(data: ArrayLike<number>, rows: number, cols: number, 
   const g = layout(rows, cols, o.maxCells ?? 1024);
   const m = meanPool(data, rows, cols, g.pr, g.pc);
   const scale = colourScale(m.data, o.colormap);
-  const [w, h] = [g.c * g.cell, g.r * g.cell];
+  const [w, h] = [g.c * g.cx, g.r * g.cy];
   const fig = new Figure();
-  const pixelated = g.cell >= 1 ? ` style="image-rendering:pixelated"` : "";
+  // Whole pixels per cell: the PNG holds them, crisp. Fewer: one pixel per cell, smoothed by the viewer.
+  const [sx, sy] = [Number.isInteger(g.cx) ? g.cx : 1, Number.isInteger(g.cy) ? g.cy : 1];
+  const pixelated = sx === g.cx && sy === g.cy ? ` style="image-rendering:pixelated"` : "";
   fig.add(
     `<image x="0" y="0" width="${f1(w)}" height="${f1(h)}" preserveAspectRatio="none"${pixelated} ` +
-      `href="${cellsImage(m, scale, Math.max(1, g.scale))}"/>`,
+      `href="${cellsImage(m, scale, sx, sy)}"/>`,
     { x0: 0, y0: 0, x1: w, y1: h },
   );
   const blockNote = o.block ? drawSeparators(fig, rows, cols, o.block, g, scale.diverging) : "";
   fig.add(`<rect width="${f1(w)}" height="${f1(h)}" fill="none" stroke="black"/>`, { x0: 0, y0: 0, x1: w, y1: h });
-  if (o.annotate ?? (g.r <= 12 && g.c <= 12 && g.pr === 1 && g.pc === 1)) annotate(fig, m, scale, g.cell);
+  if (o.annotate ?? (g.r <= 12 && g.c <= 12 && g.pr === 1 && g.pc === 1)) annotate(fig, m, scale, g);
   drawHeatmapAxes(fig, rows, cols, o, g);
   const barRight = drawColourBar(fig, scale, w + 24, h);
   const nonFinite = m.data.reduce((n, v) => n + (Number.isFinite(v) ? 0 : 1), 0);
@@ -159,17 +163,17 @@ type Layout = ReturnType<typeof layout>;
 
 /** Lines between blocks: N − 1 across and M − 1 down for N × M blocks; or a note why there are none. */
 function drawSeparators(fig: Figure, rows: number, cols: number, b: [number, number], g: Layout, dark: boolean) {
-  const [w, h] = [g.c * g.cell, g.r * g.cell];
+  const [w, h] = [g.c * g.cx, g.r * g.cy];
   // Blocks under 2 px would be all lines: say so instead. Thinner lines between small blocks.
-  const blockPx = Math.min(b[0] / g.pr, b[1] / g.pc) * g.cell;
+  const blockPx = Math.min((b[0] / g.pr) * g.cy, (b[1] / g.pc) * g.cx);
   if (blockPx < 2) return `blocks of ${b[0]} × ${b[1]} too small for separating lines`;
   const width = Math.round(Math.min(1, blockPx / 6) * 100) / 100;
   const stroke = dark ? "black" : "white", extra = ` class="separator" stroke-width="${width}"`;
   for (let k = 1; k < rows / b[0]; k++) {
-    fig.line(0, (k * b[0] / g.pr) * g.cell, w, (k * b[0] / g.pr) * g.cell, stroke, extra);
+    fig.line(0, (k * b[0] / g.pr) * g.cy, w, (k * b[0] / g.pr) * g.cy, stroke, extra);
   }
   for (let k = 1; k < cols / b[1]; k++) {
-    fig.line((k * b[1] / g.pc) * g.cell, 0, (k * b[1] / g.pc) * g.cell, h, stroke, extra);
+    fig.line((k * b[1] / g.pc) * g.cx, 0, (k * b[1] / g.pc) * g.cx, h, stroke, extra);
   }
   return "";
 }
@@ -179,17 +183,17 @@ function annotate(
   fig: Figure,
   m: { data: Float64Array; rows: number; cols: number },
   scale: ColourScale,
-  cell: number,
+  g: Layout,
 ) {
   const labels = Array.from(m.data, (v) => legendNumber(Number(v.toPrecision(3))));
   const longest = Math.max(...labels.map((l) => l.length));
-  const size = Math.min(12, Math.floor((cell - 6) / (longest * 0.65)));
+  const size = Math.min(12, Math.floor((g.cx - 6) / (longest * 0.65)), Math.floor(g.cy / 2));
   if (size < 7) return;
   labels.forEach((label, k) => {
     const [i, j] = [Math.floor(k / m.cols), k % m.cols];
     const p = scale.palette, c = 3 * scale.index(m.data[k]);
     const light = 0.299 * p[c] + 0.587 * p[c + 1] + 0.114 * p[c + 2] > 140;
-    fig.text((j + 0.5) * cell, (i + 0.5) * cell + size * 0.35, label, {
+    fig.text((j + 0.5) * g.cx, (i + 0.5) * g.cy + size * 0.35, label, {
       size,
       anchor: "middle",
       fill: light ? "black" : "white",
@@ -200,9 +204,12 @@ function annotate(
 
 /** Ticks and tick labels on both axes: index ticks, or block (example) ticks at block centres. */
 function drawHeatmapAxes(fig: Figure, rows: number, cols: number, o: HeatmapOptions, g: Layout) {
-  const [w, h] = [g.c * g.cell, g.r * g.cell];
-  const side = (n: number, pool: number, per: number) => indexTicks(n / per, per / pool, g.cell, 8);
-  const rowTicks = side(rows, g.pr, o.block?.[0] ?? 1), colTicks = side(cols, g.pc, o.block?.[1] ?? 1);
+  const [w, h] = [g.c * g.cx, g.r * g.cy];
+  // About one labelled tick per 50 px, 8 at most.
+  const side = (n: number, pool: number, per: number, unit: number, px: number) =>
+    indexTicks(n / per, per / pool, unit, Math.max(2, Math.min(8, Math.floor(px / 50))));
+  const rowTicks = side(rows, g.pr, o.block?.[0] ?? 1, g.cy, h);
+  const colTicks = side(cols, g.pc, o.block?.[1] ?? 1, g.cx, w);
   for (const t of colTicks) {
     fig.line(t.at, h, t.at, h + 5);
     fig.text(t.at, h + 18, t.label, { anchor: "middle", role: "xtick" });
