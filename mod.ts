@@ -66,6 +66,23 @@ export { flattenParams, type ParamTree, type TreeParamFn, unflattenParams } from
 export type { ParamFnSpec } from "./src/core/validate.ts";
 export { loadModel, ModelLoadError, saveModel } from "./adapters/io.ts";
 export { NpyError, parseNpy, readNpy, toNpy, writeNpy } from "./src/core/npy.ts";
+export {
+  type ColormapName,
+  type HeatmapOptions,
+  heatmapSvg,
+  type KernelHeatmapOptions,
+  kernelHeatmapSvg,
+} from "./src/core/plot.ts";
+export {
+  type LineChartOptions,
+  lineChartSvg,
+  type LineSeries,
+  type LossCurves,
+  lossCurveSvg,
+  type SpectrumData,
+  spectrumSvg,
+} from "./src/core/plot_lines.ts";
+export type { Marker } from "./src/core/plot_axes.ts";
 // Types that appear in the signatures above.
 export type { LayersModel, Tensor } from "./src/core/types.ts";
 export type { Input } from "./src/core/validate.ts";

@@ -10,7 +10,7 @@ import { MemoryBudgetError } from "./core/errors.ts";
 import { formatBytes, formatMs } from "./core/format.ts";
 import { empiricalNtkFn } from "./api/empirical_ntk.ts";
 import { readNpy, toNpy } from "./core/npy.ts";
-import { heatmapSvg } from "./core/plot.ts";
+import { kernelHeatmapSvg } from "./core/plot.ts";
 import { ntkSpectrum } from "./toolkit/spectrum.ts";
 import { empiricalNtkParallelFn, shareParams } from "./parallel/mod.ts";
 import { flattened } from "./parallel/protocol.ts";
@@ -314,26 +314,18 @@ async function runCliKernel(
   }
 }
 
-/** The heatmap `--plot` writes; a full kernel is shown as the (N1·O) × (N2·O) matrix. */
+/**
+ * The heatmap `--plot` writes: a full kernel as the (N1·O) × (N2·O) matrix in example-major order,
+ * with lines between examples; with `--spectrum`, its panel beside.
+ */
 async function kernelSvg(
   o: NtkCommand,
   kernel: tf.Tensor,
   method: string,
   spectrum: Awaited<ReturnType<typeof ntkSpectrum>> | null,
 ): Promise<string> {
-  const s = kernel.shape as number[];
-  const rows = kernel.rank === 4 ? s[0] * s[2] : s[0];
-  const cols = kernel.rank === 4 ? s[1] * s[3] : s[1];
-  const mat = kernel.rank === 4 ? tf.reshape(tf.transpose(kernel, [0, 2, 1, 3]), [rows, cols]) : kernel;
-  const data = await mat.data();
-  if (mat !== kernel) mat.dispose();
   const title = `NTK (${o.full ? "full" : "mean over outputs"}) of ${o.model ?? "the example CNN"} — ${method}`;
-  return heatmapSvg(data, rows, cols, {
-    title,
-    rowsLabel: o.full ? `x1 · outputs (${rows})` : `x1 (${rows})`,
-    colsLabel: o.full ? `x2 · outputs (${cols})` : `x2 (${cols})`,
-    ...(spectrum ? { spectrum: spectrum.eigenvalues } : {}),
-  });
+  return kernelHeatmapSvg(await kernel.data(), kernel.shape, { title, ...(spectrum ? { spectrum } : {}) });
 }
 
 /** The summary line, the spectrum's numbers, and a small kernel itself when not written to a file. */

@@ -16,6 +16,9 @@ import * as tf from "@tensorflow/tfjs";
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import { InvalidOptionError, NonFiniteInputError, ShapeMismatchError } from "../core/errors.ts";
 import type { Tensor } from "../core/types.ts";
+import { defaultRcond, spectrumStats } from "../core/spectrum_stats.ts";
+
+export { spectrumStats };
 
 /** Options of `ntkSpectrum`: tolerances. */
 export interface NtkSpectrumOptions {
@@ -166,32 +169,6 @@ export async function readKernelMatrix(
   return { matrix, n: rows };
 }
 
-/** Condition number, effective ranks and rank of descending eigenvalues. */
-export function spectrumStats(values: Float64Array, rcond: number): Omit<NtkSpectrum, "eigenvalues"> {
-  const n = values.length;
-  const top = n ? Math.max(values[0], 0) : 0;
-  if (top === 0) return { conditionNumber: Infinity, effectiveRank: 0, participationRatio: 0, rank: 0 };
-  const floor = rcond * top;
-  const low = Math.max(values[n - 1], 0);
-  let sum = 0, squares = 0, rank = 0;
-  for (const v of values) {
-    const p = Math.max(v, 0);
-    sum += p, squares += p * p;
-    if (v > floor) rank++;
-  }
-  let entropy = 0;
-  for (const v of values) {
-    const p = Math.max(v, 0) / sum;
-    if (p > 0) entropy -= p * Math.log(p);
-  }
-  return {
-    conditionNumber: low > floor ? top / low : Infinity,
-    effectiveRank: Math.exp(entropy),
-    participationRatio: (sum * sum) / squares,
-    rank,
-  };
-}
-
 /** Checks a relative tolerance option: a finite number ≥ 0. */
 export function checkTolerance(name: string, value: number): number {
   if (!(typeof value === "number" && Number.isFinite(value) && value >= 0)) {
@@ -240,5 +217,5 @@ export async function ntkSpectrum(k: Tensor, options: NtkSpectrumOptions = {}): 
   const given = options.rcond === undefined ? undefined : checkTolerance("rcond", options.rcond);
   const { matrix, n } = await readKernelMatrix(k, "K");
   const { values } = symmetricEigen(symmetrize(matrix, n, "K", tolerance), n);
-  return { eigenvalues: values, ...spectrumStats(values, given ?? n * 2 ** -23) };
+  return { eigenvalues: values, ...spectrumStats(values, given ?? defaultRcond(n)) };
 }

@@ -75,8 +75,18 @@ for (const [fixture, full] of [["functional_merge", false], ["cnn_bn_pool", true
       assert.ok(panel, "a spectrum panel");
       const dots = panel[1].match(/<circle /g) ?? [];
       assert.equal(dots.length, want.eigenvalues.filter((v) => v > 0).length);
-      assert.match(panel[1], new RegExp(`by index, 1 … ${n}<`));
-      assert.ok(svg.indexOf("<rect x=") < panel.index, "the heatmap comes first");
+      assert.match(panel[1], new RegExp(`index i \\(eigenvalues descending\\), 1 … ${n}<`));
+      // The legend shows ntkSpectrum's κ and effective rank (4 significant digits).
+      const legend = [...panel[1].matchAll(/class="legend">([^<]*)</g)].map((m) => m[1]).join("\n");
+      const kappaText = /κ = λ₁\/λₙ = (\S+)/.exec(legend)?.[1];
+      const shownKappa = kappaText === "∞" ? Infinity : Number(kappaText);
+      const shownRank = Number(/effective rank exp\(H\(λ\/Σλ\)\) = (\S+) of/.exec(legend)?.[1]);
+      assert.ok(rel(shownKappa, want.conditionNumber) <= 5e-4, `legend κ ${shownKappa} vs ${want.conditionNumber}`);
+      assert.ok(rel(shownRank, want.effectiveRank) <= 5e-4, `legend rank ${shownRank} vs ${want.effectiveRank}`);
+      assert.ok(svg.indexOf("<image ") < panel.index, "the heatmap comes first");
+      // A full kernel: N − 1 lines between examples each way.
+      const separators = (svg.match(/class="separator"/g) ?? []).length;
+      assert.equal(separators, full ? 2 * (s[0] - 1) : 0);
       tf.dispose(k);
       await Deno.remove(dir, { recursive: true });
     },

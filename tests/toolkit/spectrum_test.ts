@@ -190,7 +190,8 @@ Deno.test("heatmapSvg() draws a log-scale spectrum panel beside the heatmap", ()
   assert.ok(dy.every((d) => Math.abs(d - dy[0]) < 0.2 && d > 0), `${dy}`);
   assert.ok(dots.every(([x], i) => i === 0 || x > dots[i - 1][0]));
   assert.match(panel[1], /2 eigenvalues ≤ 0 not shown/);
-  // The panel sits right of the heatmap's colour bar.
-  const heatRight = Math.max(...[...svg.slice(0, panel.index).matchAll(/<rect x="(\d+)"/g)].map((m) => Number(m[1])));
-  assert.ok(dots[0][0] > heatRight);
+  // The panel sits right of the heatmap's colour bar and its tick labels.
+  const bar = /<image class="colourbar" x="([\d.]+)"/.exec(svg.slice(0, panel.index));
+  assert.ok(bar, "a colour bar before the panel");
+  assert.ok(dots[0][0] > Number(bar[1]) + 16 + 40, `${dots[0][0]} vs bar at ${bar[1]}`);
 });
