@@ -50,6 +50,12 @@ export {
   type PredictGradientDescentMseFn,
   type PredictGradientDescentMseOptions,
 } from "./src/toolkit/predict.ts";
+export {
+  type OutputLoss,
+  predictGradientDescent,
+  type PredictGradientDescentFn,
+  type PredictGradientDescentOptions,
+} from "./src/toolkit/predict_gd.ts";
 export { type NtkSpectrum, ntkSpectrum, type NtkSpectrumOptions } from "./src/toolkit/spectrum.ts";
 export { type BackendName, BACKENDS, detectBackend, initBackend } from "./src/core/backend.ts";
 import { readyOnImport } from "./src/core/backend.ts";
