@@ -80,7 +80,7 @@ function lossGradient(loss: OutputLoss, yData: Float32Array, axes: TargetAxes) {
 }
 
 /** Checks once that the loss returns a finite scalar at (y, y). */
-async function checkLoss(loss: OutputLoss, yData: Float32Array, yShape: number[]): Promise<void> {
+function checkLoss(loss: OutputLoss, yData: Float32Array, yShape: number[]): void {
   if (typeof loss !== "function") throw new InvalidOptionError("loss", typeof loss, ["a function (fx, y) => scalar"]);
   const value = tf.tidy(() => {
     const l = loss(tf.tensor(yData, yShape), tf.tensor(yData, yShape));
@@ -180,7 +180,7 @@ export async function predictGradientDescent(
     );
   }
   const yData = Float32Array.from(await readFinite(yTrain, "yTrain"));
-  await checkLoss(loss, yData, axes.yShape);
+  checkLoss(loss, yData, axes.yShape);
   const k = zippedToMatrix(await readFinite(kTrainTrain, "kTrainTrain"), axes.kShape).matrix;
   const gradient = lossGradient(loss, yData, axes);
   // Neural-tangents' units: time η·t without momentum; with it √η·t and friction (μ − 1)/√η.
