@@ -56,6 +56,19 @@ export {
   type PredictGradientDescentFn,
   type PredictGradientDescentOptions,
 } from "./src/toolkit/predict_gd.ts";
+export {
+  type Gaussian,
+  gpInference,
+  type GpInferenceFn,
+  type GpInferenceOptions,
+  type GpKernels,
+  type GpMode,
+  type GpPredictOptions,
+  gradientDescentMseEnsemble,
+  type GradientDescentMseEnsembleFn,
+  type GradientDescentMseEnsembleOptions,
+  maxLearningRate,
+} from "./src/toolkit/gp.ts";
 export { type NtkSpectrum, ntkSpectrum, type NtkSpectrumOptions } from "./src/toolkit/spectrum.ts";
 export { type BackendName, BACKENDS, detectBackend, initBackend } from "./src/core/backend.ts";
 import { readyOnImport } from "./src/core/backend.ts";
