@@ -69,6 +69,7 @@ export {
   type GradientDescentMseEnsembleOptions,
   maxLearningRate,
 } from "./src/toolkit/gp.ts";
+export { batch, type BatchableKernelFn, type BatchOptions } from "./src/toolkit/batch.ts";
 export { type NtkSpectrum, ntkSpectrum, type NtkSpectrumOptions } from "./src/toolkit/spectrum.ts";
 export { type BackendName, BACKENDS, detectBackend, initBackend } from "./src/core/backend.ts";
 import { readyOnImport } from "./src/core/backend.ts";
