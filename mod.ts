@@ -70,6 +70,12 @@ export {
   maxLearningRate,
 } from "./src/toolkit/gp.ts";
 export { batch, type BatchableKernelFn, type BatchOptions } from "./src/toolkit/batch.ts";
+export {
+  type MonteCarloKernel,
+  monteCarloKernelFn,
+  type MonteCarloKernelOptions,
+  type MonteCarloKernels,
+} from "./src/toolkit/monte_carlo.ts";
 export { type NtkSpectrum, ntkSpectrum, type NtkSpectrumOptions } from "./src/toolkit/spectrum.ts";
 export { type BackendName, BACKENDS, detectBackend, initBackend } from "./src/core/backend.ts";
 import { readyOnImport } from "./src/core/backend.ts";
