@@ -44,6 +44,7 @@ export {
   type Kernels,
 } from "./src/toolkit/nngp.ts";
 export { linearize, type LinearizedFn } from "./src/toolkit/linearize.ts";
+export { taylorExpand } from "./src/toolkit/taylor.ts";
 export {
   type GradientDescentMsePrediction,
   predictGradientDescentMse,
