@@ -17,7 +17,9 @@ import { checkTensor, readFinite, readTestSide, sameShape, type TargetAxes, targ
 
 /** NNGP and/or NTK kernels of the same inputs, as `empiricalKernelFn` returns them. */
 export interface GpKernels {
+  /** The NNGP kernel. */
   nngp?: Tensor;
+  /** The NTK. */
   ntk?: Tensor;
 }
 
@@ -26,7 +28,9 @@ export type GpMode = "nngp" | "ntk" | "ntkgp";
 
 /** A Gaussian over outputs: the mean (the outputs' shape) and, when asked for, the covariance (a zipped kernel's shape). */
 export interface Gaussian {
+  /** The mean: the outputs' shape (a leading time axis for an array of times). */
   mean: Tensor;
+  /** The covariance, in the layout of the kernels (test-test), when asked for. */
   covariance?: Tensor;
 }
 

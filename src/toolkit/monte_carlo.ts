@@ -27,7 +27,9 @@ export interface MonteCarloKernelOptions extends EmpiricalNtkOptions {
 
 /** The kernels' averages and, from two samples on, their standard errors (std / √nSamples, elementwise). */
 export interface MonteCarloKernels<K extends KernelName> {
+  /** The mean of each kernel over the samples. */
   kernels: Kernels<K>;
+  /** Each kernel's standard error, elementwise: sample standard deviation / √nSamples (nSamples ≥ 2). */
   standardError?: Kernels<K>;
 }
 

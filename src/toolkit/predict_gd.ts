@@ -29,7 +29,7 @@ import {
 import { zippedToMatrix } from "./spectrum.ts";
 
 /** A loss of the train outputs `fx` (yTrain's shape) and the targets `y`: a scalar tensor. */
-export type OutputLoss = (fx: tf.Tensor, y: tf.Tensor) => tf.Tensor;
+export type OutputLoss = (fx: Tensor, y: Tensor) => Tensor;
 
 /** Options of `predictGradientDescent`: learning rate, momentum, layout and ODE tolerances. */
 export interface PredictGradientDescentOptions {
