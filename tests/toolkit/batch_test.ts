@@ -100,3 +100,29 @@ Deno.test({
     x.dispose();
   },
 });
+
+Deno.test({
+  name: "batch() draws a progress bar on stderr when asked (by default only when stderr is a terminal)",
+  ...opts,
+  fn: async () => {
+    await tf.setBackend("cpu");
+    const x = tf.ones([5, 2]);
+    const gram = (a: tf.Tensor | tf.Tensor[], b: tf.Tensor | tf.Tensor[] | null) =>
+      tf.matMul(a as tf.Tensor, (b ?? a) as tf.Tensor, false, true);
+    const written: string[] = [];
+    const original = Deno.stderr.writeSync;
+    Deno.stderr.writeSync = (bytes: Uint8Array) => (written.push(new TextDecoder().decode(bytes)), bytes.length);
+    try {
+      tf.dispose(await batch(gram, { batchSize: 2, progressBar: true })(x, null));
+      const quiet = written.length;
+      tf.dispose(await batch(gram, { batchSize: 2, progressBar: false })(x, null));
+      assert.equal(written.length, quiet, "progressBar: false writes nothing");
+    } finally {
+      Deno.stderr.writeSync = original;
+    }
+    assert.equal(written.length, 9, "one update per block");
+    assert.match(written[0], /^\r\[#{3}\.{27}\] 1\/9 blocks$/);
+    assert.equal(written[8], `\r[${"#".repeat(30)}] 9/9 blocks\n`);
+    x.dispose();
+  },
+});
