@@ -11,7 +11,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { InvalidOptionError, ShapeMismatchError } from "../core/errors.ts";
+import { InvalidOptionError, NonFiniteInputError, ShapeMismatchError } from "../core/errors.ts";
 import type { Tensor } from "../core/types.ts";
 import { dormandPrince, type OdeTolerances } from "./ode.ts";
 import {
@@ -72,20 +72,29 @@ function lossGradient(loss: OutputLoss, yData: Float32Array, axes: TargetAxes) {
     const fx = Float32Array.from(transpose(f, permuted, inverse));
     const g = tf.tidy(() => grad(tf.tensor(fx, yShape)));
     try {
-      return transpose(await g.data(), yShape, perm);
+      const data = await g.data();
+      // A NaN gradient would silently poison every later output.
+      for (let i = 0; i < data.length; i++) {
+        if (!Number.isFinite(data[i])) throw new NonFiniteInputError("loss's gradient");
+      }
+      return transpose(data, yShape, perm);
     } finally {
       g.dispose();
     }
   };
 }
 
-/** Checks once that the loss returns a finite scalar at (y, y). */
+/** Checks once that the loss returns a scalar (rank 0, as tf.grad needs) at (y, y). */
 function checkLoss(loss: OutputLoss, yData: Float32Array, yShape: number[]): void {
   if (typeof loss !== "function") throw new InvalidOptionError("loss", typeof loss, ["a function (fx, y) => scalar"]);
   const value = tf.tidy(() => {
     const l = loss(tf.tensor(yData, yShape), tf.tensor(yData, yShape));
-    if (!(l instanceof tf.Tensor) || l.size !== 1) {
-      throw new ShapeMismatchError("loss", l instanceof tf.Tensor ? l.shape : typeof l, "expected a scalar tensor");
+    if (!(l instanceof tf.Tensor) || l.rank !== 0) {
+      throw new ShapeMismatchError(
+        "loss",
+        l instanceof tf.Tensor ? l.shape : typeof l,
+        "expected a scalar tensor (rank 0)",
+      );
     }
     return tf.clone(l);
   });
@@ -126,7 +135,8 @@ function contract(k: Float64Array, rows: number, g: Float64Array, m: number, c: 
  * @returns `predict(t, fTrain0?, fTest0?, kTestTrain?)` → `{ train, test? }`; `t` finite, ≥ 0,
  *   or an array of them (a leading time axis)
  * @throws {ShapeMismatchError} for kernels that do not fit yTrain, or a loss that is not scalar
- * @throws {NonFiniteInputError} for NaN or ±Infinity in a kernel, the targets or initial outputs
+ * @throws {NonFiniteInputError} for NaN or ±Infinity in a kernel, the targets or initial outputs, or
+ *   (from `predict`) in the loss's gradient along the way
  * @throws {InvalidOptionError} for a bad option or time, or an ODE that needs over `maxSteps` steps
  *
  * @example Usage

@@ -201,6 +201,9 @@ Deno.test({
     await assert.rejects(predict(Infinity), /Invalid t/);
     await assert.rejects(predict(1, undefined, 0), /kTestTrain/);
     await assert.rejects(predict(1e6, f0), /maxSteps/);
+    const nanLoss = await predictGradientDescent((fx, yy) => tf.sum(tf.sqrt(tf.sub(fx, yy))), k, y);
+    await assert.rejects(nanLoss(1, f0), /Invalid loss's gradient: it contains NaN or Infinity/);
+    await assert.rejects(predictGradientDescent((fx) => tf.sum(fx).reshape([1]), k, y), /rank 0/);
     assert.equal(tf.memory().numTensors, before, "errors leave no tensors behind");
     tf.dispose([k, y, yWrong, f0]);
   },
