@@ -44,12 +44,39 @@ export {
   type Kernels,
 } from "./src/toolkit/nngp.ts";
 export { linearize, type LinearizedFn } from "./src/toolkit/linearize.ts";
+export { taylorExpand } from "./src/toolkit/taylor.ts";
 export {
   type GradientDescentMsePrediction,
   predictGradientDescentMse,
   type PredictGradientDescentMseFn,
   type PredictGradientDescentMseOptions,
 } from "./src/toolkit/predict.ts";
+export {
+  type OutputLoss,
+  predictGradientDescent,
+  type PredictGradientDescentFn,
+  type PredictGradientDescentOptions,
+} from "./src/toolkit/predict_gd.ts";
+export {
+  type Gaussian,
+  gpInference,
+  type GpInferenceFn,
+  type GpInferenceOptions,
+  type GpKernels,
+  type GpMode,
+  type GpPredictOptions,
+  gradientDescentMseEnsemble,
+  type GradientDescentMseEnsembleFn,
+  type GradientDescentMseEnsembleOptions,
+  maxLearningRate,
+} from "./src/toolkit/gp.ts";
+export { batch, type BatchableKernelFn, type BatchOptions } from "./src/toolkit/batch.ts";
+export {
+  type MonteCarloKernel,
+  monteCarloKernelFn,
+  type MonteCarloKernelOptions,
+  type MonteCarloKernels,
+} from "./src/toolkit/monte_carlo.ts";
 export { type NtkSpectrum, ntkSpectrum, type NtkSpectrumOptions } from "./src/toolkit/spectrum.ts";
 export { type BackendName, BACKENDS, detectBackend, initBackend } from "./src/core/backend.ts";
 import { readyOnImport } from "./src/core/backend.ts";

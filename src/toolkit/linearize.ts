@@ -26,6 +26,22 @@ export interface LinearizedFn<P = Record<string, Tensor>, R extends unknown[] = 
   dispose(): void;
 }
 
+/** Checks a call's parameters against the expansion point `p0`: the same names, shapes, float32. */
+export function checkLike(p0: Record<string, tf.Tensor>, tree: unknown): Record<string, tf.Tensor> {
+  const params = flatParamsOf(tree);
+  checkParams(params, "params");
+  for (const [name, t] of Object.entries(p0)) {
+    const q = params[name];
+    if (!q) throw new ShapeMismatchError(`params["${name}"]`, "missing", "params0 has it, so params needs it too");
+    if (q.shape.length !== t.shape.length || q.shape.some((s, i) => s !== t.shape[i])) {
+      throw new ShapeMismatchError(`params["${name}"]`, q.shape, `expected params0's shape [${t.shape}]`);
+    }
+  }
+  const extra = Object.keys(params).find((n) => !(n in p0));
+  if (extra) throw new ShapeMismatchError(`params["${extra}"]`, extra, "params0 has no such parameter");
+  return params;
+}
+
 function checkParams(params: Record<string, tf.Tensor>, what: string): void {
   if (params === null || typeof params !== "object") {
     throw new ShapeMismatchError(what, typeof params, "expected an object of named tensors");
@@ -85,17 +101,7 @@ export function linearize<P extends object = Record<string, Tensor>, R extends u
   let disposed = false;
   const fLin = ((tree: P, x: tf.Tensor | tf.Tensor[], ...rest: R) => {
     if (disposed) throw new Error("Cannot call fLin: it was disposed");
-    const params = flatParamsOf(tree);
-    checkParams(params, "params");
-    for (const [name, t] of Object.entries(p0)) {
-      const q = params[name];
-      if (!q) throw new ShapeMismatchError(`params["${name}"]`, "missing", "params0 has it, so params needs it too");
-      if (q.shape.length !== t.shape.length || q.shape.some((s, i) => s !== t.shape[i])) {
-        throw new ShapeMismatchError(`params["${name}"]`, q.shape, `expected params0's shape [${t.shape}]`);
-      }
-    }
-    const extra = Object.keys(params).find((n) => !(n in p0));
-    if (extra) throw new ShapeMismatchError(`params["${extra}"]`, extra, "params0 has no such parameter");
+    const params = checkLike(p0, tree);
     const lin = traceInput(bindParams(f, params0, rest) as ParamFn, p0, x, "x");
     try {
       // Plain tfjs ops on (params − params0): when fLin is traced in turn, its JVP is linear in params.

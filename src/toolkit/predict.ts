@@ -54,32 +54,32 @@ export type PredictGradientDescentMseFn = (
   kTestTrain?: Tensor,
 ) => Promise<GradientDescentMsePrediction>;
 
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+export const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** Host transpose of a row-major array: out has shape perm.map(i => shape[i]). */
-function transpose(data: ArrayLike<number>, shape: readonly number[], perm: readonly number[]): Float64Array {
+export function transpose(data: ArrayLike<number>, shape: readonly number[], perm: readonly number[]): Float64Array {
   const strides = shape.map((_, i) => size(shape.slice(i + 1)));
   const from = offsets(perm.map((p) => shape[p]), perm.map((p) => strides[p]));
   return Float64Array.from(from, (o) => data[o]);
 }
 
-function checkTensor(t: unknown, argument: string): tf.Tensor {
+export function checkTensor(t: unknown, argument: string): tf.Tensor {
   if (!(t instanceof tf.Tensor)) throw new ShapeMismatchError(argument, typeof t, "expected a tf.Tensor");
   if (t.isDisposed) throw new ShapeMismatchError(argument, "disposed", "the tensor is disposed");
   return t;
 }
 
-async function readFinite(t: tf.Tensor, argument: string): Promise<Float64Array> {
+export async function readFinite(t: tf.Tensor, argument: string): Promise<Float64Array> {
   const data = Float64Array.from(await t.data());
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) throw new NonFiniteInputError(argument);
   return data;
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) =>
+export const sameShape = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** Reads an initial output: a number (broadcast) or a tensor of exactly `shape`. */
-async function readInitial(f0: tf.Tensor | number | undefined, shape: number[], argument: string) {
+export async function readInitial(f0: tf.Tensor | number | undefined, shape: number[], argument: string) {
   if (f0 === undefined || typeof f0 === "number") {
     if (f0 !== undefined && !Number.isFinite(f0)) throw new NonFiniteInputError(argument);
     return new Float64Array(size(shape)).fill(f0 ?? 0);
@@ -183,7 +183,7 @@ export async function predictGradientDescentMse(
 }
 
 /** The axes of y: untraced first (the kernel's zipped axes), traced last (Θ ⊗ I along them). */
-interface TargetAxes {
+export interface TargetAxes {
   yShape: number[];
   traced: number[];
   untraced: number[];
@@ -198,7 +198,7 @@ interface TargetAxes {
   n: number;
 }
 
-function targetAxes(yShape: number[], given: number[]): TargetAxes {
+export function targetAxes(yShape: number[], given: number[]): TargetAxes {
   const rank = yShape.length;
   if (rank < 1) throw new ShapeMismatchError("yTrain", yShape, "expected a leading example axis");
   const traced = Array.isArray(given)
@@ -226,7 +226,7 @@ function targetAxes(yShape: number[], given: number[]): TargetAxes {
  * The eigendecomposition of the train kernel [m, m] with its ridge on the diagonal: `absolute`
  * in absolute units, or else `relative` times the mean of the diagonal.
  */
-function ridgeEigen(k: Float64Array, m: number, absolute: number | null, relative: number, tolerance: number) {
+export function ridgeEigen(k: Float64Array, m: number, absolute: number | null, relative: number, tolerance: number) {
   let trace = 0;
   for (let i = 0; i < m; i++) trace += k[i * m + i];
   const ridge = absolute ?? (relative * trace) / m;
@@ -244,7 +244,7 @@ interface TrainSide extends TargetAxes {
 }
 
 /** The test side of a prediction: Θ_test,train as a matrix, its outputs' shape, f_test0. */
-interface TestSide {
+export interface TestSide {
   k: Float64Array;
   rows: number;
   shape: number[];
@@ -252,7 +252,7 @@ interface TestSide {
 }
 
 /** Reads kTestTrain and fTest0: the test untraced dims come from kTestTrain's even axes, the traced ones from y. */
-async function readTestSide(
+export async function readTestSide(
   kTestTrain: Tensor,
   fTest0: Tensor | number | undefined,
   axes: TargetAxes,
