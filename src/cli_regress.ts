@@ -87,7 +87,7 @@ export async function regress(o: RegressCommand): Promise<number> {
     }
     if (o.out) await writeAll([{ path: o.out, bytes: await toNpy(test!) }]);
     const when = o.t === Infinity ? "t = ∞ (kernel ridge regression)" : `t = ${o.t}`;
-    let line = `regress: ${test!.shape[0]} test predictions [${test!.shape}] at ${when}, diag-reg ${o.diagReg}`;
+    let line = `regress: ${test!.shape[0]} test predictions [${test!.shape.join(", ")}] at ${when}, diag-reg ${o.diagReg}`;
     if (yTest) {
       const { right, of } = await accuracy(test!, yTest);
       const mse = tf.tidy(() => tf.mean(tf.square(tf.sub(test!, yTest))).dataSync()[0]);
