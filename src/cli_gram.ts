@@ -84,12 +84,18 @@ export async function sha256(parts: (Uint8Array | string)[]): Promise<string> {
 
 const bytesOf = (a: Float32Array | Int32Array | Uint8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-/** The model's identity: its topology and every weight's name, shape, dtype and values. */
-async function weightsSha256(model: tf.LayersModel): Promise<string> {
-  const parts: (Uint8Array | string)[] = [JSON.stringify(model.toJSON(null, false))];
+/**
+ * The model's identity: its model.json as written (not the loaded layers' names, which tfjs
+ * numbers afresh on each load in a process) and every weight's shape, dtype and values, in order.
+ */
+async function weightsSha256(model: tf.LayersModel, modelPath: string): Promise<string> {
+  const json = /^https?:\/\//.test(modelPath)
+    ? await (await fetch(modelPath)).text()
+    : await Deno.readTextFile(modelPath.replace(/^file:\/\//, ""));
+  const parts: (Uint8Array | string)[] = [json];
   for (const w of model.weights) {
     const v = w.read();
-    parts.push(`${w.name}:${v.dtype}:[${v.shape}]`, bytesOf((await v.data()) as Float32Array));
+    parts.push(`${v.dtype}:[${v.shape}]`, bytesOf((await v.data()) as Float32Array));
   }
   return await sha256(parts);
 }
@@ -123,6 +129,7 @@ async function recordMatches(dir: string, want: Omit<BlockRecord, "shape" | "com
 /** The loaded problem of one gram run. */
 interface GramProblem {
   model: tf.LayersModel;
+  modelPath: string;
   x: tf.Tensor;
   x2: tf.Tensor | null;
   backend: string;
@@ -184,7 +191,7 @@ export async function computeGram(o: GramCommand): Promise<number> {
     const [n1, n2] = [x.shape[0], (x2 ?? x).shape[0]];
     const all = gramBlocks(n1, n2, o.blocks, x2 === null);
     const todo = blocksToRun(o, all, Math.min(n1, n2));
-    const counts = await runBlocks(o, { model, x, x2, backend }, todo, { n1, n2 });
+    const counts = await runBlocks(o, { model, modelPath, x, x2, backend }, todo, { n1, n2 });
     console.log(
       `gram [${n1}, ${n2}] of ${
         o.model ?? "the bundled example CNN"
@@ -209,7 +216,7 @@ async function runBlocks(
   const symmetric = p.x2 === null;
   const xData = (await p.x.data()) as Float32Array | Int32Array;
   const x2Data = p.x2 ? ((await p.x2.data()) as Float32Array | Int32Array) : xData;
-  const weights = await weightsSha256(p.model);
+  const weights = await weightsSha256(p.model, p.modelPath);
   const options = await sha256([JSON.stringify({ full: o.full, method: o.method, blocks: o.blocks, symmetric })]);
   const progress = progressReporter();
   let [computed, skipped] = [0, 0];

@@ -30,7 +30,7 @@ async function targets(flag: string, y: tf.Tensor, classes: number | null): Prom
       );
     }
     const c = classes ?? Math.max(...labels) + 1;
-    const onehot = tf.oneHot(y as tf.Tensor1D, c).toFloat();
+    const onehot = tf.tidy(() => tf.cast(tf.oneHot(y as tf.Tensor1D, c), "float32"));
     y.dispose();
     return onehot;
   }
@@ -46,7 +46,9 @@ async function targets(flag: string, y: tf.Tensor, classes: number | null): Prom
 
 /** Fraction of rows whose argmax agrees. */
 async function accuracy(pred: tf.Tensor, y: tf.Tensor): Promise<{ right: number; of: number }> {
-  const [a, b] = [await tf.argMax(pred, -1).data(), await tf.argMax(y, -1).data()];
+  const [ta, tb] = [tf.argMax(pred, -1), tf.argMax(y, -1)];
+  const [a, b] = [await ta.data(), await tb.data()];
+  tf.dispose([ta, tb]);
   let right = 0;
   for (let i = 0; i < a.length; i++) if (a[i] === b[i]) right++;
   return { right, of: a.length };
@@ -66,15 +68,18 @@ export async function regress(o: RegressCommand): Promise<number> {
     const kTest = await read("--k-test-train", o.kTestTrain);
     const yTrain = await targets("--y-train", await readInput("--y-train", o.yTrain), null);
     held.push(yTrain);
-    const yTest = o.yTest ? await targets("--y-test", await readInput("--y-test", o.yTest), yTrain.shape[1] as number) : null;
+    const yTest = o.yTest
+      ? await targets("--y-test", await readInput("--y-test", o.yTest), yTrain.shape[1] as number)
+      : null;
     if (yTest) held.push(yTest);
+    checkKernelShapes(o, kTrain, kTest, yTrain);
     const full = kTrain.rank === 4;
     const ntkOptions = { diagReg: o.diagReg, traceAxes: full ? [] : [-1] };
     const predict = await predictGradientDescentMse(kTrain, yTrain, ntkOptions).catch((e) => {
-      throw flagError("--k-train-train", o.kTrainTrain, "a train kernel fitting --y-train", sentence(e));
+      throw flagError("--k-train-train", o.kTrainTrain, "a train kernel", `--k-train-train: ${sentence(e)}`);
     });
     const { train, test } = await predict(o.t, 0, 0, kTest).catch((e) => {
-      throw flagError("--k-test-train", o.kTestTrain, "a test-train kernel fitting --y-train", sentence(e));
+      throw flagError("--k-test-train", o.kTestTrain, "a test-train kernel", `--k-test-train: ${sentence(e)}`);
     });
     held.push(train, test!);
     if (yTest && yTest.shape[0] !== test!.shape[0]) {
@@ -87,7 +92,9 @@ export async function regress(o: RegressCommand): Promise<number> {
     }
     if (o.out) await writeAll([{ path: o.out, bytes: await toNpy(test!) }]);
     const when = o.t === Infinity ? "t = ∞ (kernel ridge regression)" : `t = ${o.t}`;
-    let line = `regress: ${test!.shape[0]} test predictions [${test!.shape.join(", ")}] at ${when}, diag-reg ${o.diagReg}`;
+    let line = `regress: ${test!.shape[0]} test predictions [${
+      test!.shape.join(", ")
+    }] at ${when}, diag-reg ${o.diagReg}`;
     if (yTest) {
       const { right, of } = await accuracy(test!, yTest);
       const mse = tf.tidy(() => tf.mean(tf.square(tf.sub(test!, yTest))).dataSync()[0]);
@@ -97,6 +104,33 @@ export async function regress(o: RegressCommand): Promise<number> {
     return 0;
   } finally {
     tf.dispose(held);
+  }
+}
+
+/** The kernels' shapes against the N train targets [N, C]: [N, N] and [M, N], or full [N, N, C, C] and [M, N, C, C]. */
+function checkKernelShapes(o: RegressCommand, kTrain: tf.Tensor, kTest: tf.Tensor, yTrain: tf.Tensor): void {
+  const [n, c] = yTrain.shape;
+  const full = kTrain.rank === 4;
+  const tail = full ? [c, c] : [];
+  const text = (s: readonly number[]) => `[${s.join(", ")}]`;
+  const wantTrain = [n, n, ...tail];
+  if (text(kTrain.shape) !== text(wantTrain)) {
+    throw flagError(
+      "--k-train-train",
+      kTrain.shape,
+      text(wantTrain),
+      `--k-train-train has shape ${text(kTrain.shape)}, but --y-train ${text(yTrain.shape)} needs ${text(wantTrain)}` +
+        ` (or the full [${n}, ${n}, ${c}, ${c}]).`,
+    );
+  }
+  if (kTest.rank !== kTrain.rank || text(kTest.shape.slice(1)) !== text(wantTrain.slice(1))) {
+    const want = `[M, ${wantTrain.slice(1).join(", ")}]`;
+    throw flagError(
+      "--k-test-train",
+      kTest.shape,
+      want,
+      `--k-test-train has shape ${text(kTest.shape)}, but --k-train-train ${text(kTrain.shape)} needs ${want}.`,
+    );
   }
 }
 
