@@ -72,7 +72,7 @@ export async function regress(o: RegressCommand): Promise<number> {
       ? await targets("--y-test", await readInput("--y-test", o.yTest), yTrain.shape[1] as number)
       : null;
     if (yTest) held.push(yTest);
-    checkKernelShapes(o, kTrain, kTest, yTrain);
+    checkKernelShapes(kTrain, kTest, yTrain);
     const full = kTrain.rank === 4;
     const ntkOptions = { diagReg: o.diagReg, traceAxes: full ? [] : [-1] };
     const predict = await predictGradientDescentMse(kTrain, yTrain, ntkOptions).catch((e) => {
@@ -108,7 +108,7 @@ export async function regress(o: RegressCommand): Promise<number> {
 }
 
 /** The kernels' shapes against the N train targets [N, C]: [N, N] and [M, N], or full [N, N, C, C] and [M, N, C, C]. */
-function checkKernelShapes(o: RegressCommand, kTrain: tf.Tensor, kTest: tf.Tensor, yTrain: tf.Tensor): void {
+function checkKernelShapes(kTrain: tf.Tensor, kTest: tf.Tensor, yTrain: tf.Tensor): void {
   const [n, c] = yTrain.shape;
   const full = kTrain.rank === 4;
   const tail = full ? [c, c] : [];
