@@ -12,14 +12,11 @@
  * @module
  */
 import { CLI_BACKENDS, CLI_METHODS, flagError, type MergeCommand, type NtkCommand } from "./cli_common.ts";
+import { checkInputFile, checkOutputPath, flagLines, type FlagSpec, parent, parseFlags } from "./cli_flags.ts";
+
+export { checkInputFile, checkOutputPath };
 
 // The library's lists, repeated so that this module loads without tfjs (a test keeps them equal).
-
-interface FlagSpec {
-  /** The value's placeholder; absent for a switch. */
-  value?: string;
-  help: string;
-}
 
 const NTK_FLAGS: Record<string, FlagSpec> = {
   model: { value: "model.json", help: "a tfjs layers model (weights beside it); default: the bundled example CNN" },
@@ -49,17 +46,13 @@ const NTK_FLAGS: Record<string, FlagSpec> = {
 
 const MERGE_FLAGS: Record<string, FlagSpec> = {
   out: { value: "k.npy", help: "the merged kernel's .npy path (required; its directory must exist)" },
+  dir: { value: "out/", help: "join the blocks that deno task ntk gram wrote there (instead of slabs)" },
 };
-
-function flagLines(flags: Record<string, FlagSpec>): string {
-  const rows = Object.entries(flags).map(([name, s]) => [`--${name}${s.value ? ` <${s.value}>` : ""}`, s.help]);
-  rows.push(["-h, --help", "print this text and exit"]);
-  const width = Math.max(...rows.map(([l]) => l.length)) + 2;
-  return rows.map(([l, h]) => `  ${l.padEnd(width)}${h.replaceAll("\n", "\n" + " ".repeat(width + 2))}`).join("\n");
-}
 
 export const USAGE = `Usage: deno task ntk [flags]
        deno task ntk merge --out k.npy slab0.npy slab1.npy …
+       deno task ntk gram --x x.npy --blocks n --dir out/ …   (see deno task ntk gram --help)
+       deno task ntk regress --k-train-train … --y-train … --k-test-train …   (see --help)
 
 The NTK of a tfjs layers model on .npy inputs; with no flags, of the bundled example CNN
 (examples/cnn) on its seeded inputs.
@@ -69,141 +62,20 @@ ${flagLines(NTK_FLAGS)}
 
 Subcommand:
   merge --out <k.npy> <slab.npy>…   concatenate --block slabs along the first axis
+  merge --out <k.npy> --dir <out/>  join the blocks of deno task ntk gram (mirrored below the diagonal)
+  gram                              a data set's kernel as resumable blocks (one per array task)
+  regress                           test predictions and accuracy by kernel regression
 
 On a mistake: one line on stderr, exit code 1, and no file written.`;
 
 const MERGE_USAGE = `Usage: deno task ntk merge --out k.npy slab0.npy slab1.npy …
+       deno task ntk merge --out k.npy --dir out/
 
-Concatenates the slabs written by --block i/n (in order i = 0 … n-1) along the first axis.
+Concatenates the slabs written by --block i/n (in order i = 0 … n-1) along the first axis, or
+joins the blocks deno task ntk gram wrote in --dir (checking their records agree and none is missing).
 
 Flags:
 ${flagLines(MERGE_FLAGS)}`;
-
-/** The closest flag name, for a misspelt one. */
-function closest(name: string, names: string[]): string | undefined {
-  const dist = (a: string, b: string) => {
-    const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = d[0];
-      d[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const cur = d[j];
-        d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = cur;
-      }
-    }
-    return d[b.length];
-  };
-  const scored = names.map((n) => ({ n, d: n.startsWith(name) && name.length >= 2 ? 0 : dist(name, n) }));
-  const best = scored.sort((a, b) => a.d - b.d)[0];
-  return best && best.d <= 2 ? best.n : undefined;
-}
-
-interface Parsed {
-  values: Record<string, string | true>;
-  positionals: string[];
-  help: boolean;
-}
-
-/**
- * Parses `--name value`, `--name=value` and switches. A value may start with "-" (`--block -1/2`
- * reaches the --block check), unless it is itself one of the flags (`--out --plot k.svg`).
- */
-function parseFlags(args: string[], flags: Record<string, FlagSpec>, command: string): Parsed {
-  const values: Record<string, string | true> = {};
-  const positionals: string[] = [];
-  let help = false;
-  const isFlag = (t: string) =>
-    t === "-h" || t === "--help" || (t.startsWith("--") && Object.hasOwn(flags, t.slice(2).split("=")[0]));
-  const names = Object.keys(flags);
-  const list = names.map((n) => `--${n}`).join(", ");
-  for (let i = 0; i < args.length; i++) {
-    const tok = args[i];
-    if (tok === "--") {
-      positionals.push(...args.slice(i + 1));
-      break;
-    }
-    if (tok === "-h" || tok === "--help") {
-      help = true;
-      continue;
-    }
-    if (tok.startsWith("-") && tok.length > 1) {
-      const eq = tok.indexOf("=");
-      const name = tok.startsWith("--") ? tok.slice(2, eq < 0 ? undefined : eq) : tok.slice(1);
-      const flag = tok.startsWith("--") ? `--${name}` : tok;
-      const spec = tok.startsWith("--") ? flags[name] : undefined;
-      if (!spec || !Object.hasOwn(flags, name)) {
-        const near = tok.startsWith("--") ? closest(name, names) : undefined;
-        throw flagError(
-          flag,
-          tok,
-          list,
-          `Unknown flag ${flag}${near ? ` (did you mean --${near}?)` : ""}: ${command} takes ${list} and -h/--help.`,
-        );
-      }
-      if (name in values) throw flagError(flag, tok, "once", `${flag} is given twice; give it once.`);
-      const inline = eq < 0 ? undefined : tok.slice(eq + 1);
-      if (!spec.value) {
-        if (inline !== undefined) throw flagError(flag, inline, "no value", `${flag} is a switch and takes no value.`);
-        values[name] = true;
-        continue;
-      }
-      const value = inline ?? (i + 1 < args.length && !isFlag(args[i + 1]) ? args[++i] : undefined);
-      if (value === undefined || value === "") {
-        throw flagError(flag, value, spec.value, `${flag} needs a value: ${flag} <${spec.value}>.`);
-      }
-      values[name] = value;
-      continue;
-    }
-    positionals.push(tok);
-  }
-  return { values, positionals, help };
-}
-
-const parent = (path: string) => {
-  const i = path.replace(/\/+$/, "").lastIndexOf("/");
-  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
-};
-
-/**
- * An output path must be a file path in an existing, writable directory: checked by creating
- * (and removing) a probe file beside it, the way the atomic write will.
- */
-export async function checkOutputPath(flag: string, path: string, example = "k.npy"): Promise<void> {
-  const where = (reason: string, accepted: string) =>
-    flagError(flag, path, accepted, `${flag} ${path} cannot be written: ${reason}.`);
-  if (path.endsWith("/")) throw where("it names a directory", "a file path");
-  const stat = await Deno.stat(path).catch(() => null);
-  if (stat?.isDirectory) throw where(`it is a directory; give a file path such as ${path}/${example}`, "a file path");
-  const dir = parent(path);
-  const dirStat = await Deno.stat(dir).catch(() => null);
-  if (!dirStat) throw where(`the directory ${dir} does not exist; create it first`, "an existing directory");
-  if (!dirStat.isDirectory) throw where(`${dir} is not a directory`, "an existing directory");
-  const probe = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    await Deno.writeFile(probe, new Uint8Array(0), { createNew: true });
-  } catch (e) {
-    throw where(`the directory ${dir} is not writable (${(e as Error).name})`, "a writable directory");
-  }
-  await Deno.remove(probe);
-}
-
-/** An input file must exist, be a file, and be readable. */
-export async function checkInputFile(flag: string, path: string, what: string): Promise<void> {
-  const bad = (reason: string) => flagError(flag, path, what, `${flag} ${path} cannot be read: ${reason}.`);
-  let stat: Deno.FileInfo;
-  try {
-    stat = await Deno.stat(path);
-  } catch (e) {
-    throw bad(e instanceof Deno.errors.NotFound ? `no such file; give ${what}` : (e as Error).message);
-  }
-  if (stat.isDirectory) throw bad(`it is a directory; give ${what}`);
-  try {
-    (await Deno.open(path, { read: true })).close();
-  } catch (e) {
-    throw bad((e as Error).name === "PermissionDenied" ? "permission denied" : (e as Error).message);
-  }
-}
 
 /** Parses `--block i/n`. */
 function parseBlock(text: string): [number, number] {
@@ -389,7 +261,10 @@ async function realOrSelf(path: string): Promise<string> {
 /** Checks the flags of `deno task ntk merge`. */
 export async function checkMergeFlags(values: Record<string, string | true>, slabs: string[]): Promise<MergeCommand> {
   const out = values.out as string | undefined;
-  const example = "e.g. deno task ntk merge --out k.npy slab0.npy slab1.npy";
+  const dir = values.dir as string | undefined;
+  const example = dir
+    ? "e.g. deno task ntk merge --out k.npy --dir out/"
+    : "e.g. deno task ntk merge --out k.npy slab0.npy slab1.npy";
   if (!out) {
     throw flagError(
       "--out",
@@ -397,6 +272,22 @@ export async function checkMergeFlags(values: Record<string, string | true>, sla
       "the merged kernel's .npy path",
       `merge needs --out with the merged kernel's path, ${example}.`,
     );
+  }
+  if (dir !== undefined) {
+    if (slabs.length) {
+      throw flagError(
+        "--dir",
+        dir,
+        "--dir or slab files",
+        `merge takes either --dir or slab files, not both (got --dir ${dir} and ${slabs[0]}).`,
+      );
+    }
+    const stat = await Deno.stat(dir).catch(() => null);
+    if (!stat?.isDirectory) {
+      throw flagError("--dir", dir, "a directory", `--dir ${dir} is not a directory that gram wrote; ${example}.`);
+    }
+    await checkOutputPath("--out", out);
+    return { out, slabs, dir };
   }
   if (slabs.length === 0) {
     throw flagError(
@@ -412,6 +303,10 @@ export async function checkMergeFlags(values: Record<string, string | true>, sla
 }
 
 export async function main(args: string[]): Promise<number> {
+  if (args[0] === "gram" || args[0] === "regress") {
+    const { jobsMain } = await import("./cli_jobs.ts");
+    return await jobsMain(args[0], args.slice(1));
+  }
   if (args[0] === "merge") {
     const { values, positionals, help } = parseFlags(args.slice(1), MERGE_FLAGS, "merge");
     if (help) {
@@ -419,6 +314,10 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
     const command = await checkMergeFlags(values, positionals);
+    if (command.dir !== undefined) {
+      const { mergeGram } = await import("./cli_gram.ts");
+      return await mergeGram(command);
+    }
     const { merge } = await import("./cli_compute.ts");
     return await merge(command);
   }

@@ -41,4 +41,35 @@ export interface NtkCommand {
 export interface MergeCommand {
   out: string;
   slabs: string[];
+  /** A `gram --dir`: its block files are joined (mirrored below the diagonal) instead of slabs. */
+  dir?: string;
+}
+
+/** What `deno task ntk gram` was asked to compute, checked. */
+export interface GramCommand {
+  model?: string;
+  x: string;
+  x2?: string;
+  /** Row ranges per input: n × n blocks, or n(n+1)/2 on and above the diagonal without x2. */
+  blocks: number;
+  dir: string;
+  /** The one block to compute (an array task's index); all when undefined. */
+  only?: number;
+  method: (typeof CLI_METHODS)[number];
+  full: boolean;
+  backend: (typeof CLI_BACKENDS)[number] | "auto";
+  /** Bytes. */
+  budget?: number;
+}
+
+/** What `deno task ntk regress` was asked to predict, checked. */
+export interface RegressCommand {
+  kTrainTrain: string;
+  yTrain: string;
+  kTestTrain: string;
+  yTest?: string;
+  /** Training time; Infinity for kernel ridge regression. */
+  t: number;
+  diagReg: number;
+  out?: string;
 }

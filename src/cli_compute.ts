@@ -18,7 +18,7 @@ import { fromLayersModel } from "../adapters/layers.ts";
 import { loadModel } from "../adapters/io.ts";
 import { flagError, type MergeCommand, type NtkCommand } from "./cli_common.ts";
 
-const EXAMPLE = new URL("../examples/cnn/", import.meta.url).pathname;
+export const EXAMPLE = new URL("../examples/cnn/", import.meta.url).pathname;
 const DEFAULT_BUDGET = 2 * 2 ** 30;
 
 /** Writes files only once all their contents are complete: temp files beside them, then renames. */
@@ -34,7 +34,7 @@ export async function writeAll(files: { path: string; bytes: Uint8Array }[]): Pr
 }
 
 /** Progress on stderr: a bar on a terminal, stage lines otherwise. */
-function progressReporter() {
+export function progressReporter() {
   const tty = Deno.stderr.isTerminal();
   const enc = new TextEncoder();
   let last = -1;
@@ -80,7 +80,7 @@ function embeddingsOfInput(model: tf.LayersModel): { name: string; inputDim: num
  * example, whole-number ids in range for an integer input (int32, or read by an Embedding),
  * finite values — and casts it to the model's input dtype. The message names the flag.
  */
-async function fitInput(model: tf.LayersModel, x: tf.Tensor, flag: string): Promise<tf.Tensor> {
+export async function fitInput(model: tf.LayersModel, x: tf.Tensor, flag: string): Promise<tf.Tensor> {
   const want = model.inputs[0].shape.slice(1);
   const got = x.shape.slice(1);
   const wantText = `[N, ${want.map((d) => d ?? "any").join(", ")}]`;
@@ -132,7 +132,7 @@ async function fitInput(model: tf.LayersModel, x: tf.Tensor, flag: string): Prom
 }
 
 /** `readNpy` with the flag in its message. */
-async function readInput(flag: string, path: string): Promise<tf.Tensor> {
+export async function readInput(flag: string, path: string): Promise<tf.Tensor> {
   try {
     return await readNpy(path);
   } catch (e) {
@@ -191,7 +191,7 @@ export function workersNote(c: WorkersCase): string | null {
 }
 
 /** The backend `--backend` names, initialized; a flag error when it cannot be. */
-async function initCliBackend(o: NtkCommand): Promise<BackendName> {
+export async function initCliBackend(o: Pick<NtkCommand, "backend">): Promise<BackendName> {
   try {
     return await initBackend(o.backend);
   } catch (e) {
@@ -206,7 +206,7 @@ async function initCliBackend(o: NtkCommand): Promise<BackendName> {
 }
 
 /** The single-input model `--model` names (default: the bundled example); a flag error else. */
-async function loadCliModel(modelPath: string): Promise<tf.LayersModel> {
+export async function loadCliModel(modelPath: string): Promise<tf.LayersModel> {
   let model: tf.LayersModel;
   try {
     model = await loadModel(modelPath);

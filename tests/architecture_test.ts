@@ -23,7 +23,16 @@ export const FLOORS: Floor[] = [
   },
   {
     name: "entry",
-    holds: ["mod.ts", "src/cli.ts", "src/cli_compute.ts", "src/cli_common.ts"],
+    holds: [
+      "mod.ts",
+      "src/cli.ts",
+      "src/cli_compute.ts",
+      "src/cli_common.ts",
+      "src/cli_flags.ts",
+      "src/cli_jobs.ts",
+      "src/cli_gram.ts",
+      "src/cli_regress.ts",
+    ],
     mayImport: ["core", "backends", "rules", "adapters", "engine", "api"],
   },
 ];

@@ -54,3 +54,12 @@ Deno.test("parseNpy() rejects what it cannot read, saying why", () => {
   assert.throws(() => parseNpy(npy("<f4", [2, 2], new Float32Array(3))), /truncated/);
   assert.throws(() => parseNpy(npy("|b1", [2], new Uint8Array(2))), NpyError);
 });
+
+Deno.test("toNpy() writes a float32 cast of int32 on tfjs-cpu as floats (tfjs keeps the Int32Array there)", async () => {
+  await initBackend("cpu");
+  const cast = tf.cast(tf.tensor1d([0, 1, 7], "int32"), "float32");
+  const back = parseNpy(await toNpy(cast));
+  assert.equal(back.dtype, "float32");
+  assert.deepEqual(Array.from(await back.data()), [0, 1, 7]); // exact: small integers
+  tf.dispose([cast, back]);
+});

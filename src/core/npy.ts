@@ -65,7 +65,11 @@ export async function toNpy(t: Tensor): Promise<Uint8Array> {
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
   const pad = 64 - ((10 + header.length + 1) % 64);
   header = header + " ".repeat(pad % 64) + "\n";
-  const values = await t.data();
+  // tfjs-cpu's cast of int32 to float32 keeps the Int32Array: convert, or its bits would be read as floats.
+  const data = await t.data();
+  const values = t.dtype === "float32"
+    ? (data instanceof Float32Array ? data : Float32Array.from(data))
+    : (data instanceof Int32Array ? data : Int32Array.from(data));
   const body = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   const out = new Uint8Array(10 + header.length + body.length);
   out.set(MAGIC, 0);

@@ -308,7 +308,7 @@ const CASES: Case[] = [
   {
     what: "merge with a flag of the NTK command",
     args: (d) => ["merge", "--x1", "a.npy", "--out", `${d}/k.npy`],
-    message: /^Unknown flag --x1: merge takes --out and -h\/--help\.$/,
+    message: /^Unknown flag --x1: merge takes --out, --dir and -h\/--help\.$/,
   },
 ];
 
