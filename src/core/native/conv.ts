@@ -21,8 +21,11 @@ interface Geometry {
   padBefore: number[];
 }
 
-/** im2col's working matrix holds this many floats at most (unless one example needs more). */
-const COL_FLOATS = 1 << 23;
+/**
+ * im2col's working matrix holds `maxFloats` at most (unless one example needs more): 32 MiB.
+ * Tests lower it to cover several chunks on small shapes.
+ */
+export const IM2COL = { maxFloats: 1 << 23 };
 
 function geometry2d(c: tf.backend_util.Conv2DInfo): Geometry {
   return {
@@ -60,10 +63,10 @@ function pointwise(g: Geometry): boolean {
     g.inS.every((d, i) => d === g.outS[i]);
 }
 
-/** The examples [b0, b1) of each chunk whose im2col matrix fits COL_FLOATS. */
+/** The examples [b0, b1) of each chunk whose im2col matrix fits IM2COL.maxFloats. */
 function* chunks(g: Geometry): Generator<[number, number]> {
   const perExample = product(g.outS) * product(g.kS) * g.inC;
-  const step = Math.max(1, Math.floor(COL_FLOATS / Math.max(1, perExample)));
+  const step = Math.max(1, Math.floor(IM2COL.maxFloats / Math.max(1, perExample)));
   for (let b0 = 0; b0 < g.batch; b0 += step) yield [b0, Math.min(g.batch, b0 + step)];
 }
 
