@@ -65,7 +65,7 @@ function register(): void {
   tf.registerBackend(NATIVE, () => {
     if (!openBlas()) throw new Error("The native backend needs --allow-ffi and a system BLAS (libopenblas)");
     return new NativeBackend();
-  }, 0);
+  }, -1); // last in tfjs's own order: fast-ntk picks it only where it is available
   // Every cpu kernel (fast-ntk's fixes of them included: tfjs_fixes is imported above) as is.
   for (const config of tf.getKernelsForBackend("cpu")) {
     const override = OVERRIDES[config.kernelName];
