@@ -146,7 +146,9 @@ export async function initBackend(backend?: BackendName | "auto"): Promise<Backe
   }
   if (want) {
     if (want === "native" && !nativeAvailable()) {
-      throw new Error('Cannot initialize backend "native": it needs --allow-ffi and a system BLAS (libopenblas0-pthread)');
+      throw new Error(
+        'Cannot initialize backend "native": it needs --allow-ffi and a system BLAS (libopenblas0-pthread)',
+      );
     }
     if (!(await tf.setBackend(want))) throw new Error(`Cannot initialize backend "${want}"`);
     await tf.ready();

@@ -74,7 +74,8 @@ Deno.test({
         // tfjs-cpu flattens the batch axes first: it broadcasts only a batch of one matrix.
         const [pA, pB] = [batchA, batchB].map((s: number[]) => s.reduce((p, d) => p * d, 1));
         if (pA !== pB && pA !== 1 && pB !== 1) return;
-        const a = [...batchA, ...(c.tA ? [c.k, c.m] : [c.m, c.k])], b = [...batchB, ...(c.tB ? [c.n, c.k] : [c.k, c.n])];
+        const a = [...batchA, ...(c.tA ? [c.k, c.m] : [c.m, c.k])],
+          b = [...batchB, ...(c.tB ? [c.n, c.k] : [c.k, c.n])];
         await agree(() => {
           const [x, y] = [filled(a, 1), filled(b, 2)];
           const plain = tf.matMul(x, y, c.tA, c.tB);
@@ -118,7 +119,9 @@ Deno.test({
       ),
       activation: fc.constantFrom("linear", "relu", "elu"),
     }).filter((c) => (c.stride[0] === 1 && c.stride[1] === 1) || (c.dilation[0] === 1 && c.dilation[1] === 1))
-      .filter((c) => c.pad !== "valid" || (c.h >= (c.kh - 1) * c.dilation[0] + 1 && c.w >= (c.kw - 1) * c.dilation[1] + 1))
+      .filter((c) =>
+        c.pad !== "valid" || (c.h >= (c.kh - 1) * c.dilation[0] + 1 && c.w >= (c.kw - 1) * c.dilation[1] + 1)
+      )
       .filter((c) =>
         typeof c.pad === "string" ||
         (c.h + c.pad[1][0] + c.pad[1][1] >= (c.kh - 1) * c.dilation[0] + 1 &&
@@ -141,7 +144,9 @@ Deno.test({
             activation: c.activation as tf.fused.Activation,
           });
           // tfjs's gradient of a convolution takes no dilations.
-          const grads = plainDilation ? tf.grads((x: tf.Tensor, w: tf.Tensor) => conv(x as tf.Tensor4D, w as tf.Tensor4D).square().sum())([x, w]) : [];
+          const grads = plainDilation
+            ? tf.grads((x: tf.Tensor, w: tf.Tensor) => conv(x as tf.Tensor4D, w as tf.Tensor4D).square().sum())([x, w])
+            : [];
           return [conv(x, w), fused, ...grads];
         }, JSON.stringify({ xs, ws, ...c }));
       }),
@@ -172,7 +177,9 @@ Deno.test({
           const x = filled(xs, 1) as tf.Tensor5D, w = filled(ws, 2) as tf.Tensor5D;
           const conv = (x: tf.Tensor, w: tf.Tensor) =>
             tf.conv3d(x as tf.Tensor5D, w as tf.Tensor5D, c.stride, c.pad, "NDHWC", c.dilation);
-          const grads = c.dilation === 1 ? tf.grads((x: tf.Tensor, w: tf.Tensor) => conv(x, w).square().sum())([x, w]) : [];
+          const grads = c.dilation === 1
+            ? tf.grads((x: tf.Tensor, w: tf.Tensor) => conv(x, w).square().sum())([x, w])
+            : [];
           return [conv(x, w), ...grads];
         }, JSON.stringify({ xs, ws, ...c }));
       }),
@@ -194,7 +201,10 @@ Deno.test({
     );
     await fc.assert(
       fc.asyncProperty(caseArb, async (c) => {
-        await agree(() => [tf.transpose(filled(c.shape, 5).mul(9).cast(c.dtype).cast("float32"), c.perm)], JSON.stringify(c));
+        await agree(
+          () => [tf.transpose(filled(c.shape, 5).mul(9).cast(c.dtype).cast("float32"), c.perm)],
+          JSON.stringify(c),
+        );
         const run = async (b: "cpu" | "native") => {
           await initBackend(b);
           const t = tf.tidy(() => tf.transpose(filled(c.shape, 5).mul(9).cast(c.dtype), c.perm));
@@ -231,10 +241,17 @@ Deno.test({
     try {
       await agree(() => {
         const x = filled([7, 6, 5, 4], 1) as tf.Tensor4D, w = filled([3, 2, 4, 3], 2) as tf.Tensor4D;
-        const f = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "same").square().sum();
+        const f = (x: tf.Tensor, w: tf.Tensor) =>
+          tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "same").square().sum();
         const x3 = filled([5, 3, 4, 3, 2], 3) as tf.Tensor5D, w3 = filled([2, 2, 2, 2, 3], 4) as tf.Tensor5D;
-        const f3 = (x: tf.Tensor, w: tf.Tensor) => tf.conv3d(x as tf.Tensor5D, w as tf.Tensor5D, 1, "same").square().sum();
-        return [tf.conv2d(x, w, 1, "same"), ...tf.grads(f)([x, w]), tf.conv3d(x3, w3, 1, "same"), ...tf.grads(f3)([x3, w3])];
+        const f3 = (x: tf.Tensor, w: tf.Tensor) =>
+          tf.conv3d(x as tf.Tensor5D, w as tf.Tensor5D, 1, "same").square().sum();
+        return [
+          tf.conv2d(x, w, 1, "same"),
+          ...tf.grads(f)([x, w]),
+          tf.conv3d(x3, w3, 1, "same"),
+          ...tf.grads(f3)([x3, w3]),
+        ];
       }, "chunked convolutions");
     } finally {
       IM2COL.maxFloats = saved;

@@ -39,7 +39,22 @@ export const BLAS_CANDIDATES: Readonly<Record<string, readonly string[]>> = {
 
 const SYMBOLS = {
   cblas_sgemm: {
-    parameters: ["i32", "i32", "i32", "i32", "i32", "i32", "f32", "buffer", "i32", "buffer", "i32", "f32", "buffer", "i32"],
+    parameters: [
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+      "buffer",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+    ],
     result: "void",
   },
 } as const;
@@ -76,10 +91,25 @@ export function openBlas(): Blas | null {
         if (m === 0 || n === 0) return;
         if (k === 0) {
           // A sum over nothing; BLAS would reject the leading dimensions of empty operands.
-          if (beta !== 1) for (let i = 0; i < m; i++) c.subarray(i * ldc, i * ldc + n).fill(0);
+          if (beta !== 1) { for (let i = 0; i < m; i++) c.subarray(i * ldc, i * ldc + n).fill(0); }
           return;
         }
-        f(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        f(
+          ROW_MAJOR,
+          transA ? TRANS : NO_TRANS,
+          transB ? TRANS : NO_TRANS,
+          m,
+          n,
+          k,
+          alpha,
+          a,
+          lda,
+          b,
+          ldb,
+          beta,
+          c,
+          ldc,
+        );
       },
     };
     return opened;

@@ -114,7 +114,7 @@ function im2col(x: Float32Array, inC: number, at: Int32Array, col: Float32Array)
 function col2im(col: Float32Array, inC: number, at: Int32Array, dx: Float32Array): void {
   for (let t = 0, o = 0; t < at.length; t++, o += inC) {
     const s = at[t];
-    if (s >= 0) for (let c = 0; c < inC; c++) dx[s + c] += col[o + c];
+    if (s >= 0) { for (let c = 0; c < inC; c++) dx[s + c] += col[o + c]; }
   }
 }
 

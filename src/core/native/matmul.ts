@@ -95,7 +95,9 @@ export function biasAndActivation(args: KernelArgs, y: tf.TensorInfo): tf.Tensor
     leakyrelu: ["LeakyRelu", {}, { alpha: attrs.leakyreluAlpha }],
   };
   if (activation !== "linear") {
-    if (!kernel[activation]) throw new Error(`Activation ${activation} has not been implemented for the native backend`);
+    if (!kernel[activation]) {
+      throw new Error(`Activation ${activation} has not been implemented for the native backend`);
+    }
     steps.push(kernel[activation]);
   }
   let current = y;
