@@ -111,16 +111,25 @@ Deno.test("every permission but --allow-ffi: auto is wasm (not native), quietly,
 });
 
 Deno.test({
-  name: "with --allow-ffi and a system BLAS, auto is native and info.backend says so",
+  name: "with --allow-ffi and a system BLAS, native runs when asked for (or by auto where on) and info.backend says so",
   ignore: !nativeAvailable(),
   fn: async () => {
-    const r = await script(NTK_REPORT, ["--allow-read", "--allow-ffi"]);
-    assert.equal(r.code, 0, r.stderr);
-    const got = JSON.parse(r.stdout);
-    const gpu = (await detectBackend()) === "webgpu";
-    assert.equal(got.backend, gpu ? "webgpu" : "native");
-    assert.deepEqual(got.k, [5, 11, 11, 25]);
+    const asked = await script(NTK_REPORT, ["--allow-read", "--allow-ffi", "--allow-env"], {
+      FAST_NTK_BACKEND: "native",
+    });
+    assert.equal(asked.code, 0, asked.stderr);
+    assert.deepEqual(JSON.parse(asked.stdout), { backend: "native", k: [5, 11, 11, 25] });
+    const auto = await script(NTK_REPORT, ["--allow-read", "--allow-ffi"]);
+    assert.equal(auto.code, 0, auto.stderr);
+    assert.equal(JSON.parse(auto.stdout).backend, await detectBackend());
   },
+});
+
+Deno.test("asking for native without --allow-ffi: a sentence saying what it needs", async () => {
+  const r = await script(NTK_REPORT, ["--allow-read", "--allow-env"], { FAST_NTK_BACKEND: "native" });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /Cannot initialize backend "native": it needs --allow-ffi and a system BLAS/);
+  assert.doesNotMatch(r.stderr, /prompt|Aborted/);
 });
 
 Deno.test("another tfjs-core loaded before fast-ntk: TfjsVersionError naming both versions", async () => {

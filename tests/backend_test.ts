@@ -2,7 +2,7 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { detectBackend, initBackend, InvalidOptionError } from "../mod.ts";
-import { probeGpu } from "../src/core/backend.ts";
+import { NATIVE_BY_DEFAULT, probeGpu } from "../src/core/backend.ts";
 import { nativeAvailable } from "../src/core/native/backend.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -13,7 +13,7 @@ Deno.test({
   ...opts,
   fn: async () => {
     const gpu = await probeGpu();
-    const cpuDefault = nativeAvailable() ? "native" : "wasm";
+    const cpuDefault = NATIVE_BY_DEFAULT && nativeAvailable() ? "native" : "wasm";
     const expected = gpu.adapter && !gpu.fallback ? "webgpu" : cpuDefault;
     assert.equal(await detectBackend(), expected);
     if (Deno.env.get("CI") || !gpu.adapter || gpu.fallback) {

@@ -100,13 +100,20 @@ export async function probeGpu(): Promise<{ adapter: boolean; fallback: boolean;
 }
 
 /**
+ * Whether `auto` picks native where it is available. Off for now: its GEMM and convolutions are
+ * fast, but tfjs-backend-cpu's Slice, StridedSlice, PadV2 and Multiply (plain JS) made the
+ * CIFAR-like CNN's structured NTK 26× slower than on wasm (N=3: 11.5 s vs 0.44 s). Ask for it by name.
+ */
+export const NATIVE_BY_DEFAULT = false;
+
+/**
  * The backend that `auto` resolves to on this machine: webgpu on a real GPU adapter, else native
- * where the ffi permission is granted and a system BLAS opens, else wasm.
+ * when {@link NATIVE_BY_DEFAULT} and the ffi permission is granted and a system BLAS opens, else wasm.
  */
 export async function detectBackend(): Promise<BackendName> {
   const gpu = await probeGpu();
   if (gpu.adapter && !gpu.fallback) return "webgpu";
-  return nativeAvailable() ? "native" : "wasm";
+  return NATIVE_BY_DEFAULT && nativeAvailable() ? "native" : "wasm";
 }
 
 function requested(option?: string): string | undefined {
