@@ -71,9 +71,10 @@ Deno.test({
         // Batch axes that broadcast: leading ones dropped, others set to 1.
         const batchA = c.batch.map((d, i) => (c.onesA[i] ? 1 : d)).slice(c.dropA);
         const batchB = c.batch.map((d, i) => (c.onesB[i] ? 1 : d)).slice(c.dropB);
-        // tfjs-cpu flattens the batch axes first: it broadcasts only a batch of one matrix.
+        // tfjs-cpu flattens the batch axes first: it broadcasts only a batch of one matrix (else equal batches).
         const [pA, pB] = [batchA, batchB].map((s: number[]) => s.reduce((p, d) => p * d, 1));
-        if (pA !== pB && pA !== 1 && pB !== 1) return;
+        const same = batchA.length === batchB.length && batchA.every((d, i) => d === batchB[i]);
+        if (!same && pA !== 1 && pB !== 1) return;
         const a = [...batchA, ...(c.tA ? [c.k, c.m] : [c.m, c.k])],
           b = [...batchB, ...(c.tB ? [c.n, c.k] : [c.k, c.n])];
         await agree(() => {
