@@ -2,7 +2,7 @@
  * `deno task ntk`: the NTK of a tfjs-layers model on `.npy` inputs.
  *
  *   deno task ntk [--model model.json] [--x1 a.npy] [--x2 b.npy] [--method auto|jacobian|ntkvp|…]
- *                 [--full] [--out k.npy] [--backend webgpu|wasm|cpu] [--plot k.svg] [--spectrum]
+ *                 [--full] [--out k.npy] [--backend webgpu|native|wasm|cpu] [--plot k.svg] [--spectrum]
  *   deno task ntk merge --out k.npy slab0.npy slab1.npy …
  *
  * With no --model it runs the bundled example (examples/cnn) on its seeded inputs. Flags, files

@@ -16,7 +16,7 @@ export function flagError(flag: string, given: unknown, accepted: string, senten
 
 /** The methods and backends the CLI accepts. */
 export const CLI_METHODS = ["auto", "jacobian", "ntkvp", "structured"] as const;
-export const CLI_BACKENDS = ["webgpu", "wasm", "cpu"] as const;
+export const CLI_BACKENDS = ["webgpu", "native", "wasm", "cpu"] as const;
 
 /** What `deno task ntk` was asked to compute, checked. */
 export interface NtkCommand {

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { detectBackend } from "../mod.ts";
+import { nativeAvailable } from "../src/core/native/backend.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const MOD = new URL("mod.ts", ROOT).href;
@@ -29,6 +30,12 @@ async function script(code: string, flags: string[], env: Record<string, string>
   }
 }
 
+/** What `auto` picks in a process without --allow-ffi: this one's choice, wasm instead of native. */
+async function detectedWithoutFfi(): Promise<string> {
+  const d = await detectBackend();
+  return d === "native" ? "wasm" : d;
+}
+
 const REPORT = `
 // deno-lint-ignore no-explicit-any
 const engine = tf.engine() as any;
@@ -42,12 +49,12 @@ Deno.test("importing mod.ts leaves tfjs ready on the default backend; tf.ready()
   const r = await script(`import * as tf from "@tensorflow/tfjs";\nimport "${MOD}";\n${REPORT}`, ["--allow-read"]);
   assert.equal(r.code, 0, r.stderr);
   const got = JSON.parse(r.stdout);
-  const want = await detectBackend();
+  const want = await detectedWithoutFfi();
   assert.equal(got.before, want, "initialized by the import itself");
   assert.equal(got.backend, want);
   assert.deepEqual(got.shape, [2, 3]);
   // tfjs's own order (tf.ready() with no backend, or after one fails): WebGPU comes last.
-  assert.deepEqual(got.sorted, ["wasm", "cpu", "webgpu"]);
+  assert.deepEqual(got.sorted, ["wasm", "cpu", "webgpu", "native"]);
   assert.doesNotMatch(r.stderr, /not yet been initialized|Requires|NotCapable/);
 });
 
@@ -80,7 +87,49 @@ Deno.test("FAST_NTK_BACKEND is read only with --allow-env", async () => {
   assert.equal(JSON.parse(allowed.stdout).backend, "cpu");
   const denied = await script(code, ["--allow-read"], { FAST_NTK_BACKEND: "cpu" });
   assert.equal(denied.code, 0, denied.stderr);
-  assert.equal(JSON.parse(denied.stdout).backend, await detectBackend());
+  assert.equal(JSON.parse(denied.stdout).backend, await detectedWithoutFfi());
+});
+
+const NTK_REPORT = `
+import { empiricalNtkFn } from "${MOD}";
+import * as tf from "@tensorflow/tfjs";
+const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.matMul(x as tf.Tensor, p.w);
+const x = tf.tensor2d([[1, 2], [3, 4]]);
+const { kernel, info } = await empiricalNtkFn(f).run(x, null, { w: tf.tensor2d([[1, 2], [3, 4]]) });
+console.log(JSON.stringify({ backend: info.backend, k: Array.from(await kernel.data()) }));
+`;
+
+Deno.test("every permission but --allow-ffi: auto is wasm (not native), quietly, with no prompt", async () => {
+  const flags = ["--allow-read", "--allow-write", "--allow-env", "--allow-net", "--allow-run", "--allow-sys"];
+  const r = await script(NTK_REPORT, flags);
+  assert.equal(r.code, 0, r.stderr);
+  const got = JSON.parse(r.stdout);
+  assert.equal(got.backend, await detectedWithoutFfi());
+  assert.notEqual(got.backend, "native");
+  assert.deepEqual(got.k, [5, 11, 11, 25]); // K = x·xᵀ: the mean over outputs of x_i·x_j
+  assert.doesNotMatch(r.stderr, /Requires|NotCapable|prompt|Aborted|native|ffi/i);
+});
+
+Deno.test({
+  name: "with --allow-ffi and a system BLAS, native runs when asked for (or by auto where on) and info.backend says so",
+  ignore: !nativeAvailable(),
+  fn: async () => {
+    const asked = await script(NTK_REPORT, ["--allow-read", "--allow-ffi", "--allow-env"], {
+      FAST_NTK_BACKEND: "native",
+    });
+    assert.equal(asked.code, 0, asked.stderr);
+    assert.deepEqual(JSON.parse(asked.stdout), { backend: "native", k: [5, 11, 11, 25] });
+    const auto = await script(NTK_REPORT, ["--allow-read", "--allow-ffi"]);
+    assert.equal(auto.code, 0, auto.stderr);
+    assert.equal(JSON.parse(auto.stdout).backend, await detectBackend());
+  },
+});
+
+Deno.test("asking for native without --allow-ffi: a sentence saying what it needs", async () => {
+  const r = await script(NTK_REPORT, ["--allow-read", "--allow-env"], { FAST_NTK_BACKEND: "native" });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /Cannot initialize backend "native": it needs --allow-ffi and a system BLAS/);
+  assert.doesNotMatch(r.stderr, /prompt|Aborted/);
 });
 
 Deno.test("another tfjs-core loaded before fast-ntk: TfjsVersionError naming both versions", async () => {

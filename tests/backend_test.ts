@@ -2,21 +2,26 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { detectBackend, initBackend, InvalidOptionError } from "../mod.ts";
-import { probeGpu } from "../src/core/backend.ts";
+import { NATIVE_BY_DEFAULT, probeGpu } from "../src/core/backend.ts";
+import { nativeAvailable } from "../src/core/native/backend.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
 Deno.test({
-  name: "detectBackend() picks webgpu only on a real (non-fallback) GPU adapter, else wasm",
+  name:
+    "detectBackend() picks webgpu only on a real (non-fallback) GPU adapter, else native where a BLAS opens, else wasm",
   ...opts,
   fn: async () => {
     const gpu = await probeGpu();
-    const expected = gpu.adapter && !gpu.fallback ? "webgpu" : "wasm";
+    const cpuDefault = NATIVE_BY_DEFAULT && nativeAvailable() ? "native" : "wasm";
+    const expected = gpu.adapter && !gpu.fallback ? "webgpu" : cpuDefault;
     assert.equal(await detectBackend(), expected);
     if (Deno.env.get("CI") || !gpu.adapter || gpu.fallback) {
-      // No GPU here (CI, or a software adapter such as llvmpipe): the default is wasm.
-      assert.equal(await detectBackend(), "wasm");
+      // No GPU here (CI, or a software adapter such as llvmpipe): native with a BLAS (CI installs one), else wasm.
+      assert.equal(await detectBackend(), cpuDefault);
     }
+    // CI installs libopenblas0-pthread: there the oracle tests must run on native too.
+    if (Deno.env.get("CI")) assert.ok(nativeAvailable(), "CI has a system BLAS for the native backend");
   },
 });
 

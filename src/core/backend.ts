@@ -1,5 +1,6 @@
 /**
  * Backend selection: the fastest backend present — WebGPU on a real (non-fallback) GPU adapter,
+ * else native (the system BLAS through FFI, where `--allow-ffi` is granted and a BLAS is found),
  * else WASM, else CPU. The option, or the FAST_NTK_BACKEND environment variable, overrides it.
  * Detection never prompts for a permission: it asks `Deno.permissions` first and goes without.
  * @module
@@ -9,12 +10,13 @@ import * as tfCore from "@tensorflow/tfjs-core";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-webgpu";
 import "./tfjs_fixes.ts";
+import { nativeAvailable } from "./native/backend.ts";
 import { InvalidOptionError, TfjsVersionError } from "./errors.ts";
 
 /** A tfjs backend fast-ntk can run on. */
-export type BackendName = "webgpu" | "wasm" | "cpu";
+export type BackendName = "webgpu" | "native" | "wasm" | "cpu";
 /** The backends fast-ntk can run on, fastest first. */
-export const BACKENDS: readonly BackendName[] = ["webgpu", "wasm", "cpu"];
+export const BACKENDS: readonly BackendName[] = ["webgpu", "native", "wasm", "cpu"];
 
 /**
  * The version of another tfjs-core that made the process's tfjs engine (the engine is a global,
@@ -97,11 +99,21 @@ export async function probeGpu(): Promise<{ adapter: boolean; fallback: boolean;
   }
 }
 
-/** The backend that `auto` resolves to on this machine: webgpu on a real GPU adapter, else wasm. */
+/**
+ * Whether `auto` picks native where it is available. Off for now: its GEMM and convolutions are
+ * fast, but tfjs-backend-cpu's Slice, StridedSlice, PadV2 and Multiply (plain JS) made the
+ * CIFAR-like CNN's structured NTK 26× slower than on wasm (N=3: 11.5 s vs 0.44 s). Ask for it by name.
+ */
+export const NATIVE_BY_DEFAULT = false;
+
+/**
+ * The backend that `auto` resolves to on this machine: webgpu on a real GPU adapter, else native
+ * when {@link NATIVE_BY_DEFAULT} and the ffi permission is granted and a system BLAS opens, else wasm.
+ */
 export async function detectBackend(): Promise<BackendName> {
   const gpu = await probeGpu();
   if (gpu.adapter && !gpu.fallback) return "webgpu";
-  return "wasm";
+  return NATIVE_BY_DEFAULT && nativeAvailable() ? "native" : "wasm";
 }
 
 function requested(option?: string): string | undefined {
@@ -115,7 +127,9 @@ function requested(option?: string): string | undefined {
  * Sets the tfjs backend and waits until it is ready: `backend` if given, else the environment
  * variable FAST_NTK_BACKEND (read only when `--allow-env` grants it; never prompts), else the
  * fastest present — WebGPU on a real GPU adapter (not a software fallback such as Mesa's
- * llvmpipe), else WASM. Falls back along webgpu → wasm → cpu when one fails to initialize (unless
+ * llvmpipe), else native (the system BLAS through FFI; only where `--allow-ffi` is granted and
+ * a BLAS such as libopenblas is found, never a prompt), else WASM. Falls back along
+ * webgpu → native → wasm → cpu when one fails to initialize (unless
  * asked for by name). Importing `mod.ts` already runs it, unless a backend was set before; call it
  * to switch backends (or use `tf.setBackend`). Every function also takes a `backend` option.
  *
@@ -138,6 +152,11 @@ export async function initBackend(backend?: BackendName | "auto"): Promise<Backe
     throw new InvalidOptionError("backend", want, [...BACKENDS, "auto"]);
   }
   if (want) {
+    if (want === "native" && !nativeAvailable()) {
+      throw new Error(
+        'Cannot initialize backend "native": it needs --allow-ffi and a system BLAS (libopenblas0-pthread)',
+      );
+    }
     if (!(await tf.setBackend(want))) throw new Error(`Cannot initialize backend "${want}"`);
     await tf.ready();
     return want as BackendName;
@@ -145,7 +164,8 @@ export async function initBackend(backend?: BackendName | "auto"): Promise<Backe
   const first = await detectBackend();
   // Without read access to its .wasm file the wasm backend would fail loudly: go on to cpu quietly.
   const readable = !wasmDir.startsWith("file:") || granted({ name: "read", path: new URL(wasmDir) });
-  for (const b of BACKENDS.slice(BACKENDS.indexOf(first)).filter((b) => b !== "wasm" || readable)) {
+  const usable = (b: BackendName) => (b !== "wasm" || readable) && (b !== "native" || nativeAvailable());
+  for (const b of BACKENDS.slice(BACKENDS.indexOf(first)).filter(usable)) {
     if (await tf.setBackend(b)) {
       await tf.ready();
       return b;

@@ -264,7 +264,8 @@ function broadcastOnHost(backend: Backend, t: tf.TensorInfo, from: number[], to:
   return out;
 }
 
-type HeapArray = Float32Array | Int32Array | Uint8Array;
+/** A typed array of a backend's tensor (wasm's heap, cpu's values). */
+export type HeapArray = Float32Array | Int32Array | Uint8Array;
 
 /**
  * Copies the box of `src` (shaped `shape`) from `begin`, `size` entries along each axis, every
@@ -302,7 +303,7 @@ function copyBox(
  * The same transpose on fewer axes: size-1 axes dropped, and input axes that stay adjacent and
  * in order in the output merged.
  */
-function coalescePermutation(shape: number[], perm: number[]): { shape: number[]; perm: number[] } {
+export function coalescePermutation(shape: number[], perm: number[]): { shape: number[]; perm: number[] } {
   const kept = shape.flatMap((d, i) => (d === 1 ? [] : [i]));
   const p = perm.filter((a) => shape[a] !== 1).map((a) => kept.indexOf(a));
   // Runs of output positions reading consecutive input axes.
@@ -323,7 +324,7 @@ function coalescePermutation(shape: number[], perm: number[]): { shape: number[]
  * Writes `src` (shaped `shape`) transposed by `perm` into `dst`: rows of the output's last axis,
  * each read with that axis's input stride (contiguous when the last axis stays last).
  */
-function transposeInto(src: HeapArray, shape: number[], perm: number[], dst: HeapArray): void {
+export function transposeInto(src: HeapArray, shape: number[], perm: number[], dst: HeapArray): void {
   const rank = shape.length;
   if (rank <= 1 || perm.every((a, i) => a === i)) return void dst.set(src.subarray(0, dst.length));
   // A (batched) matrix transpose: in tiles, so that both sides stay in cache.

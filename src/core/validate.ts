@@ -132,7 +132,7 @@ export interface CheckedOptions {
   onProgress?: unknown;
 }
 
-const BACKEND_CHOICES = ["auto", "webgpu", "wasm", "cpu"];
+const BACKEND_CHOICES = ["auto", "webgpu", "native", "wasm", "cpu"];
 
 /** Rejects options out of range, naming the option and what it accepts. */
 export function checkNtkOptions(options: CheckedOptions): void {

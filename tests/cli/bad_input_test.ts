@@ -98,7 +98,7 @@ const CASES: Case[] = [
   {
     what: "an unknown backend",
     args: (d) => ["--backend", "tpu", ...out(d)],
-    message: /^--backend "tpu" is not a backend: give one of webgpu, wasm, cpu, auto\.$/,
+    message: /^--backend "tpu" is not a backend: give one of webgpu, native, wasm, cpu, auto\.$/,
   },
   {
     what: "an unknown FAST_NTK_BACKEND",

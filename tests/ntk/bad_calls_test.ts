@@ -21,6 +21,7 @@ import {
   ShapeMismatchError,
 } from "../../mod.ts";
 import { randn } from "../_data.ts";
+import { NATIVE_IF_PRESENT } from "../_native.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 type Params = Record<string, tf.Tensor>;
@@ -42,7 +43,7 @@ interface Case {
   names: string[];
 }
 
-for (const backend of ["cpu", "wasm", "webgpu"]) {
+for (const backend of ["cpu", ...NATIVE_IF_PRESENT, "wasm", "webgpu"]) {
   Deno.test({
     name:
       `issue 10.3: bad calls to the public API give named errors naming the argument, and touch nothing [${backend}]`,

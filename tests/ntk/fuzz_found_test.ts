@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import "../../src/core/backend.ts";
 import { empiricalNtkFn, type NtkMethod } from "../../mod.ts";
 import { onCpu, referenceNtk } from "../_ref.ts";
+import { NATIVE_IF_PRESENT } from "../_native.ts";
 
 type P = Record<string, tf.Tensor>;
 type F = (p: P, x: tf.Tensor | tf.Tensor[]) => tf.Tensor;
@@ -62,7 +63,7 @@ async function check(
 
 // found-A: structured and auto threw "contract: repeated rhs label" from the einsum planner for an
 // embedding (a parameter gathered by int inputs) with the example axis in diagonalAxes.
-for (const backend of ["cpu", "wasm", "webgpu"]) {
+for (const backend of ["cpu", ...NATIVE_IF_PRESENT, "wasm", "webgpu"]) {
   Deno.test({
     name: `found-A: every method's NTK of tf.gather(p.w, int x) with diagonalAxes [0] [${backend}]`,
     ...opts,
@@ -124,7 +125,7 @@ for (const backend of ["cpu", "webgpu"]) {
 
 // found-B: webgpu raised tfjs's raw "GPU for rank 8 is not yet supported" for a full kernel of
 // rank 8 through a depthwise convolution (output [N, 1, 1, 1], traceAxes []).
-for (const backend of ["cpu", "wasm", "webgpu"]) {
+for (const backend of ["cpu", ...NATIVE_IF_PRESENT, "wasm", "webgpu"]) {
   Deno.test({
     name: `found-B: every method's full NTK of rank 8 through depthwiseConv2d [${backend}]`,
     ...opts,
@@ -205,7 +206,7 @@ const sameConvs: [string, F][] = [
   ],
 ];
 for (const [name, f] of sameConvs) {
-  for (const backend of ["cpu", "wasm"]) {
+  for (const backend of ["cpu", ...NATIVE_IF_PRESENT, "wasm"]) {
     Deno.test({
       name: `found-D: every method's NTK of ${name} (x [N,2,1,1], filter [1,2], strides [2,1], same) [${backend}]`,
       ...opts,
@@ -257,7 +258,7 @@ Deno.test({
 
 // found-F: tfjs-wasm's MaxPool3D returned FLT_MIN for a window of negative inputs (its running
 // maximum started at FLT_MIN, not −∞), and every kernel lost that example.
-for (const backend of ["cpu", "wasm"]) {
+for (const backend of ["cpu", ...NATIVE_IF_PRESENT, "wasm"]) {
   Deno.test({
     name: `found-F: every method's NTK through maxPool3d of a negative input [${backend}]`,
     ...opts,

@@ -10,10 +10,11 @@ import "../../src/core/backend.ts";
 import { empiricalKernelFn, empiricalNngpFn, empiricalNtkFn } from "../../mod.ts";
 import { onCpu, referenceNtk, relError } from "../_ref.ts";
 import { randn } from "../_data.ts";
+import { NATIVE_IF_PRESENT } from "../_native.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const METHODS = ["jacobian", "ntkvp", "structured", "auto"] as const;
-const BACKENDS = ["cpu", "wasm", "webgpu"];
+const BACKENDS = ["cpu", ...NATIVE_IF_PRESENT, "wasm", "webgpu"];
 const tolOn = (backend: string) => (backend === "webgpu" ? 1e-3 : 1e-4);
 
 const f = (p: Record<string, tf.Tensor>, x: tf.Tensor | tf.Tensor[]) => tf.mul(x as tf.Tensor, p.w);

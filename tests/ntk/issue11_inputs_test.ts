@@ -21,9 +21,10 @@ import {
 import { onCpu, referenceNtk, relError } from "../_ref.ts";
 import { randn } from "../_data.ts";
 import { mlp } from "./_models.ts";
+import { NATIVE_IF_PRESENT } from "../_native.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-const BACKENDS = ["cpu", "wasm", "webgpu"] as const;
+const BACKENDS = ["cpu", ...NATIVE_IF_PRESENT, "wasm", "webgpu"] as const;
 const METHODS = ["jacobian", "ntkvp", "structured", "auto"] as const;
 type Params = Record<string, tf.Tensor>;
 const tolOf = () => (tf.getBackend() === "webgpu" ? 1e-3 : 1e-4);

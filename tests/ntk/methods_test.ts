@@ -13,6 +13,7 @@ import {
   sharedWeight,
   timeDense,
 } from "./_models.ts";
+import { NATIVE_IF_PRESENT } from "../_native.ts";
 
 const MODELS: Model[] = [
   mlp("relu"),
@@ -29,7 +30,7 @@ const MODELS: Model[] = [
 ];
 const METHODS = ["jacobian", "ntkvp", "structured"] as const;
 
-for (const backend of ["cpu", "wasm"]) {
+for (const backend of ["cpu", ...NATIVE_IF_PRESENT, "wasm"]) {
   for (const method of METHODS) {
     for (const model of MODELS) {
       for (const traceAxes of [[-1], []]) {

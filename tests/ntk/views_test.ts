@@ -9,10 +9,11 @@ import { empiricalNtkFn } from "../../mod.ts";
 import { checkAgainstReference } from "./_check.ts";
 import type { Model, Params } from "./_models.ts";
 import { randn } from "../_data.ts";
+import { NATIVE_IF_PRESENT } from "../_native.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const METHODS = ["jacobian", "ntkvp", "structured", "auto"] as const;
-const BACKENDS = ["cpu", "wasm", "webgpu"];
+const BACKENDS = ["cpu", ...NATIVE_IF_PRESENT, "wasm", "webgpu"];
 
 /** x ⊙ v for a per-row vector v made from the 2×2 parameter A (the reproduction). */
 function rowOfA(name: string, v: (a: tf.Tensor) => tf.Tensor): Model {

@@ -7,6 +7,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import assert from "node:assert/strict";
 import { type BackendName, empiricalNtkFn, initBackend, type NtkMethod } from "../../mod.ts";
 import { explicitNtk } from "../fuzz/runner.ts";
+import { NATIVE_IF_PRESENT } from "../_native.ts";
 
 type P = Record<string, tf.Tensor>;
 type F = (p: P, x: tf.Tensor | tf.Tensor[]) => tf.Tensor;
@@ -86,7 +87,7 @@ const emptyPool: F = (p, x) => {
   return tf.maxPool3d(tf.reshape(h, [1, 0, 1, 1, 1]) as tf.Tensor5D, 1, 1, "valid");
 };
 
-for (const backend of ["cpu", "wasm"] as const) {
+for (const backend of ["cpu", ...NATIVE_IF_PRESENT, "wasm"] as const) {
   Deno.test({
     name: `zero-size: a [1,0] weight empties the path to a non-empty output; kernel = explicit Jacobian's [${backend}]`,
     ...opts,

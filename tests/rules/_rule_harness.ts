@@ -32,6 +32,7 @@ import {
 import type { ExampleRows } from "../../rules/_types.ts";
 import { rng } from "../_data.ts";
 import { relError } from "../_ref.ts";
+import { NATIVE_IF_PRESENT } from "../_native.ts";
 
 // ---- plain arrays: the oracle's side ----------------------------------------------------
 
@@ -216,7 +217,12 @@ function arrangements(c: RuleCase<PrimitiveName>): boolean[][] {
 }
 
 const tolFor = (backend: string) => (backend === "webgpu" ? 1e-3 : 1e-4);
-const LEADS: Record<string, number[][]> = { cpu: [[3], [2, 3], [1]], wasm: [[3], [2, 3], [1]], webgpu: [[2, 3]] };
+const LEADS: Record<string, number[][]> = {
+  cpu: [[3], [2, 3], [1]],
+  native: [[3], [2, 3], [1]],
+  wasm: [[3], [2, 3], [1]],
+  webgpu: [[2, 3]],
+};
 
 // ---- the checks -------------------------------------------------------------------------
 
@@ -503,7 +509,7 @@ export function ruleTests<P extends PrimitiveName>(prim: P, cases: RuleCase<P>[]
       Deno.test({ name: `${name} [${c.name}] (BUG: ${bugOf(c)})`, ignore: !RUN_BUGS, ...opts, fn: fn([c]) });
     }
   };
-  for (const b of ["cpu", "wasm", "webgpu"]) {
+  for (const b of ["cpu", ...NATIVE_IF_PRESENT, "wasm", "webgpu"]) {
     const pool = b === "webgpu" ? gpuCases : cases;
     register(
       "adjoint",

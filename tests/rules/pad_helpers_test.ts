@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import "../../src/core/backend.ts";
 import { dilate, type PadConfig, padLead, unpadLead } from "../../rules/_pad.ts";
 import { type Arr, at, fromFn, numel, randArr, toTensor } from "./_rule_harness.ts";
+import { NATIVE_IF_PRESENT } from "../_native.ts";
 
 /** Output position → operand index along one axis (null: a padded zero). */
 function source(o: number, n: number, [lo, , interior]: [number, number, number]): number | null {
@@ -50,7 +51,7 @@ const CASES: { operand: number[]; config: PadConfig }[] = [
 ];
 const LEADS = [[], [3], [2, 1]];
 
-for (const backend of ["cpu", "wasm"]) {
+for (const backend of ["cpu", ...NATIVE_IF_PRESENT, "wasm"]) {
   Deno.test({
     name: `padLead and unpadLead match plain loops on ${backend}`,
     sanitizeOps: false,

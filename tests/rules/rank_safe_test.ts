@@ -24,6 +24,7 @@ import {
 } from "../../src/core/tensor_ops.ts";
 import { awayFromZero, randn } from "../_data.ts";
 import { relError } from "../_ref.ts";
+import { NATIVE_IF_PRESENT } from "../_native.ts";
 
 /** Alternating 2s and 3s, so merged runs stay as many as the axes. */
 const shapeOf = (rank: number) => Array.from({ length: rank }, (_, i) => 2 + (i % 2));
@@ -125,7 +126,7 @@ const CASES: HelperCase[] = [
   },
 ];
 
-for (const backend of ["cpu", "wasm", "webgpu"]) {
+for (const backend of ["cpu", ...NATIVE_IF_PRESENT, "wasm", "webgpu"]) {
   Deno.test({
     name: `rank-safe helpers at ranks 5–${MAX_RANK + 3} match the plain ops on cpu, on ${backend}`,
     sanitizeOps: false,

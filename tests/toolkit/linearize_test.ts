@@ -7,6 +7,7 @@ import { DTypeError, empiricalNtkFn, fromLayersModel, linearize, type ParamFn, S
 import { randn } from "../_data.ts";
 import { convNet, mlp, type Model } from "../ntk/_models.ts";
 import { tensorRelError } from "../_ref.ts";
+import { NATIVE_IF_PRESENT } from "../_native.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 type Params = Record<string, tf.Tensor>;
@@ -42,7 +43,7 @@ async function norm(t: tf.Tensor): Promise<number> {
   return v;
 }
 
-for (const backend of ["cpu", "wasm"] as const) {
+for (const backend of ["cpu", ...NATIVE_IF_PRESENT, "wasm"] as const) {
   Deno.test({
     name: `linearize() is f at params0, affine in params, and off by O(ε²) at params0 + εd [${backend}]`,
     ...opts,

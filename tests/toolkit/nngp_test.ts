@@ -12,6 +12,7 @@ import {
 } from "../../mod.ts";
 import { mlp, type Model, timeDense } from "../ntk/_models.ts";
 import { tensorRelError } from "../_ref.ts";
+import { NATIVE_IF_PRESENT } from "../_native.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 type Params = Record<string, tf.Tensor>;
@@ -89,7 +90,7 @@ function oracleFor(c: LayoutCase, f: ParamFn, p: Params, x1: tf.Tensor, x2: tf.T
   });
 }
 
-for (const backend of ["cpu", "wasm"] as const) {
+for (const backend of ["cpu", ...NATIVE_IF_PRESENT, "wasm"] as const) {
   for (const c of CASES) {
     Deno.test({
       name: `empiricalNngpFn() and empiricalKernelFn() match f(x1)·f(x2)ᵀ for ${c.name} [${backend}]`,

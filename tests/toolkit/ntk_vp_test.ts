@@ -15,6 +15,7 @@ import {
 import { copyTo, onCpu } from "../_ref.ts";
 import { randn } from "../_data.ts";
 import { convNet, mlp, type Model, timeDense } from "../ntk/_models.ts";
+import { NATIVE_IF_PRESENT } from "../_native.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 type Params = Record<string, tf.Tensor>;
@@ -106,7 +107,7 @@ function layersModel(): tf.LayersModel {
   });
 }
 
-for (const backend of ["cpu", "wasm"] as const) {
+for (const backend of ["cpu", ...NATIVE_IF_PRESENT, "wasm"] as const) {
   Deno.test({
     name: `empiricalNtkVpFn() equals the full NTK contracted with v for an MLP and a CNN [${backend}]`,
     ...opts,

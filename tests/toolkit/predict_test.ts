@@ -16,6 +16,7 @@ import {
 import { randn } from "../_data.ts";
 import { mlp } from "../ntk/_models.ts";
 import { relError } from "../_ref.ts";
+import { NATIVE_IF_PRESENT } from "../_native.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -89,7 +90,7 @@ function kernels(n: number, m: number, features: number, seed: number) {
 
 // ---- t = ∞, t = 0, finite t against oracles ----
 
-for (const backend of ["cpu", "wasm", "webgpu"]) {
+for (const backend of ["cpu", ...NATIVE_IF_PRESENT, "wasm", "webgpu"]) {
   Deno.test({
     name: `predictGradientDescentMse() at t = ∞ is kernel ridge regression on ${backend}`,
     ...opts,

@@ -6,6 +6,7 @@ import { empiricalNtkFn, InvalidOptionError, NonFiniteInputError, ntkSpectrum, S
 import { heatmapSvg } from "../../src/core/plot.ts";
 import { rng } from "../_data.ts";
 import { mlp } from "../ntk/_models.ts";
+import { NATIVE_IF_PRESENT } from "../_native.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -47,7 +48,7 @@ function withSpectrum(lambda: number[], seed: number): Float64Array {
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) =>
   Array.from(b, (v, i) => Math.abs(a[i] - v)).reduce((x, y) => Math.max(x, y), 0);
 
-for (const backend of ["cpu", "wasm", "webgpu"]) {
+for (const backend of ["cpu", ...NATIVE_IF_PRESENT, "wasm", "webgpu"]) {
   Deno.test({
     name: `ntkSpectrum() recovers the spectrum of Q·diag(λ)·Qᵀ, traced and full, on ${backend}`,
     ...opts,
