@@ -33,6 +33,7 @@ import { transpose } from "./transpose.ts";
 import { zerosLike } from "./zeros_like.ts";
 
 export type { ExampleRows, LinearRule } from "./_types.ts";
+export { derivedCacheBytes, setDerivedCacheBytes } from "./_cache.ts";
 
 export const RULES: { [P in PrimitiveName]: LinearRule<P> } = {
   add,

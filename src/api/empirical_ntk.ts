@@ -17,7 +17,7 @@ import {
   throughputMeasured,
 } from "../ntk/cost.ts";
 import { disposeProgram } from "../core/linear_program.ts";
-import { setDerivedCacheBytes } from "../../rules/_cache.ts";
+import { setDerivedCacheBytes } from "../../rules/mod.ts";
 import { inferExampleAxes } from "../ntk/example_axes.ts";
 import { asList, checkArguments, checkFiniteArguments, checkNtkOptions, type Input } from "../core/validate.ts";
 import { type Linearized, type ParamFn, traceLinear } from "../../adapters/trace.ts";
