@@ -12,7 +12,18 @@
  * @module
  */
 import { CLI_BACKENDS, CLI_METHODS, flagError, type MergeCommand, type NtkCommand } from "./cli_common.ts";
-import { checkInputFile, checkOutputPath, flagLines, type FlagSpec, parent, parseFlags } from "./cli_flags.ts";
+import {
+  checkBackendName,
+  checkBudgetFlag,
+  checkInputFile,
+  checkMethodFlag,
+  checkOutputPath,
+  flagLines,
+  type FlagSpec,
+  type FlagValues,
+  parent,
+  parseFlags,
+} from "./cli_flags.ts";
 
 export { checkInputFile, checkOutputPath };
 
@@ -92,33 +103,9 @@ function parseBlock(text: string): [number, number] {
   return [i, n];
 }
 
-type FlagValues = Record<string, string | true>;
-
-/** `--method`: one of the CLI's methods (default auto). */
-function checkMethodFlag(values: FlagValues): NtkCommand["method"] {
-  const method = ((values.method as string | undefined) ?? "auto") as NtkCommand["method"];
-  if (!CLI_METHODS.includes(method)) {
-    throw flagError(
-      "--method",
-      method,
-      CLI_METHODS.join(", "),
-      `--method "${method}" is not a method: give one of ${CLI_METHODS.join(", ")}.`,
-    );
-  }
-  return method;
-}
-
 /** `--backend` (default auto), and FAST_NTK_BACKEND when auto leaves the choice to it. */
 function checkBackendFlag(values: FlagValues): NtkCommand["backend"] {
-  const backend = ((values.backend as string | undefined) ?? "auto") as NtkCommand["backend"];
-  if (backend !== "auto" && !CLI_BACKENDS.includes(backend)) {
-    throw flagError(
-      "--backend",
-      backend,
-      [...CLI_BACKENDS, "auto"].join(", "),
-      `--backend "${backend}" is not a backend: give one of ${[...CLI_BACKENDS, "auto"].join(", ")}.`,
-    );
-  }
+  const backend = checkBackendName(values);
   const env = backend === "auto" ? Deno.env.get("FAST_NTK_BACKEND") : undefined;
   if (env && env !== "auto" && !(CLI_BACKENDS as readonly string[]).includes(env)) {
     throw flagError(
@@ -179,21 +166,6 @@ function checkWorkersFlag(values: FlagValues, block: [number, number] | undefine
     );
   }
   return workers;
-}
-
-/** `--budget` in MiB, as given (for messages) and in bytes. */
-function checkBudgetFlag(values: FlagValues): { budget?: number; budgetText?: string } {
-  const budgetText = values.budget as string | undefined;
-  const mib = budgetText === undefined ? undefined : Number(budgetText);
-  if (mib !== undefined && !(Number.isFinite(mib) && mib > 0 && budgetText!.trim() !== "")) {
-    throw flagError(
-      "--budget",
-      budgetText,
-      "a positive number of MiB",
-      `--budget "${budgetText}" is not a memory budget: give a positive number of MiB, e.g. --budget 2048.`,
-    );
-  }
-  return { budget: mib === undefined ? undefined : mib * 2 ** 20, budgetText };
 }
 
 /** The files: two distinct writable outputs, a readable model (unless a URL) and inputs. */

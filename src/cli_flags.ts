@@ -3,7 +3,53 @@
  * no tfjs here, so a mistake is reported before the library loads.
  * @module
  */
-import { flagError } from "./cli_common.ts";
+import { CLI_BACKENDS, CLI_METHODS, flagError, type NtkCommand } from "./cli_common.ts";
+
+/** Flag values as parseFlags returns them. */
+export type FlagValues = Record<string, string | true>;
+
+/** `--method`: one of the CLI's methods (default auto). */
+export function checkMethodFlag(values: FlagValues): NtkCommand["method"] {
+  const method = ((values.method as string | undefined) ?? "auto") as NtkCommand["method"];
+  if (!CLI_METHODS.includes(method)) {
+    throw flagError(
+      "--method",
+      method,
+      CLI_METHODS.join(", "),
+      `--method "${method}" is not a method: give one of ${CLI_METHODS.join(", ")}.`,
+    );
+  }
+  return method;
+}
+
+/** `--backend`: one of the CLI's backends, or auto (the default). */
+export function checkBackendName(values: FlagValues): NtkCommand["backend"] {
+  const backend = ((values.backend as string | undefined) ?? "auto") as NtkCommand["backend"];
+  if (backend !== "auto" && !CLI_BACKENDS.includes(backend)) {
+    throw flagError(
+      "--backend",
+      backend,
+      [...CLI_BACKENDS, "auto"].join(", "),
+      `--backend "${backend}" is not a backend: give one of ${[...CLI_BACKENDS, "auto"].join(", ")}.`,
+    );
+  }
+  return backend;
+}
+
+/** `--budget` in MiB, as given (for messages) and in bytes. */
+export function checkBudgetFlag(values: FlagValues): { budget?: number; budgetText?: string } {
+  const budgetText = values.budget as string | undefined;
+  const mib = budgetText === undefined ? undefined : Number(budgetText);
+  if (mib !== undefined && !(Number.isFinite(mib) && mib > 0 && budgetText!.trim() !== "")) {
+    throw flagError(
+      "--budget",
+      budgetText,
+      "a positive number of MiB",
+      `--budget "${budgetText}" is not a memory budget: give a positive number of MiB, e.g. --budget 2048.`,
+    );
+  }
+  return { budget: mib === undefined ? undefined : mib * 2 ** 20, budgetText };
+}
 
 export interface FlagSpec {
   /** The value's placeholder; absent for a switch. */

@@ -5,7 +5,17 @@
  * @module
  */
 import { CLI_BACKENDS, CLI_METHODS, flagError, type GramCommand, type RegressCommand } from "./cli_common.ts";
-import { checkInputFile, checkOutputPath, flagLines, type FlagSpec, parseFlags } from "./cli_flags.ts";
+import {
+  checkBackendName,
+  checkBudgetFlag,
+  checkInputFile,
+  checkMethodFlag,
+  checkOutputPath,
+  flagLines,
+  type FlagSpec,
+  type FlagValues,
+  parseFlags,
+} from "./cli_flags.ts";
 
 const GRAM_FLAGS: Record<string, FlagSpec> = {
   model: { value: "model.json", help: "a tfjs layers model (weights beside it); default: the bundled example CNN" },
@@ -51,8 +61,6 @@ Predictions on the test inputs of the linearized network trained by gradient des
 
 Flags:
 ${flagLines(REGRESS_FLAGS)}`;
-
-type FlagValues = Record<string, string | true>;
 
 /** A whole number in [min, max), or a flag error naming `flag`. */
 function wholeNumber(flag: string, text: string, min: number, max: number, what: string): number {
@@ -119,29 +127,9 @@ export async function checkGramFlags(
   }
   const str = (k: string) => values[k] as string | undefined;
   const blocks = wholeNumber("--blocks", str("blocks")!, 1, Infinity, "a number of blocks");
-  const method = (str("method") ?? "auto") as GramCommand["method"];
-  if (!CLI_METHODS.includes(method)) {
-    throw flagError(
-      "--method",
-      method,
-      CLI_METHODS.join(", "),
-      `--method "${method}" is not a method: give one of ${CLI_METHODS.join(", ")}.`,
-    );
-  }
-  const backend = (str("backend") ?? "auto") as GramCommand["backend"];
-  if (backend !== "auto" && !CLI_BACKENDS.includes(backend)) {
-    const all = [...CLI_BACKENDS, "auto"].join(", ");
-    throw flagError("--backend", backend, all, `--backend "${backend}" is not a backend: give one of ${all}.`);
-  }
-  const mib = str("budget") === undefined ? undefined : Number(str("budget"));
-  if (mib !== undefined && !(Number.isFinite(mib) && mib > 0)) {
-    throw flagError(
-      "--budget",
-      str("budget"),
-      "a positive number of MiB",
-      `--budget "${str("budget")}" is not a memory budget: give a positive number of MiB, e.g. --budget 2048.`,
-    );
-  }
+  const method = checkMethodFlag(values);
+  const backend = checkBackendName(values);
+  const { budget: budgetBytes } = checkBudgetFlag(values);
   const model = str("model");
   if (model && !/^(https?|file):\/\//.test(model)) await checkInputFile("--model", model, "a tfjs layers model.json");
   for (const flag of ["x", "x2"]) if (str(flag)) await checkInputFile(`--${flag}`, str(flag)!, "a .npy file");
@@ -162,7 +150,7 @@ export async function checkGramFlags(
     method,
     full: values.full === true,
     backend,
-    budget: mib === undefined ? undefined : mib * 2 ** 20,
+    budget: budgetBytes,
   };
 }
 
